@@ -1,0 +1,623 @@
+//! The inventory: what the collector gathered, close to the AWS API shapes.
+//!
+//! An inventory is the unit of offline re-scanning, of test fixtures and of
+//! sharded collection. Field names follow the AWS APIs (camelCase) so that a
+//! fixture can be written from the AWS documentation. Policy documents are
+//! kept as the text AWS returned (IAM documents already percent-decoded):
+//! parsing them is the analysis' job, and a document that does not parse must
+//! still reach the analysis so it can say so.
+//!
+//! Unknown fields are rejected: a misspelt `policy` key in a hand-written
+//! fixture must not quietly turn a public repository into one with no policy.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The value of the `format` field this version reads and writes.
+pub const FORMAT: &str = "ecr-audit/inventory/v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Inventory {
+    pub format: String,
+    /// When collection finished.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub collected_at: Option<OffsetDateTime>,
+    /// The tool and version that collected it, for the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Organization>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    /// Everything that could not be read. A resource named here is never
+    /// reported as compliant.
+    #[serde(default)]
+    pub errors: Vec<CollectionError>,
+    /// Requests made during collection, by operation (`ecr:DescribeImages`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_counts: BTreeMap<String, u64>,
+}
+
+impl Default for Inventory {
+    fn default() -> Self {
+        Inventory {
+            format: FORMAT.to_string(),
+            collected_at: None,
+            collector: None,
+            organization: None,
+            accounts: Vec::new(),
+            errors: Vec::new(),
+            request_counts: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Organization {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    pub management_account_id: String,
+    #[serde(default)]
+    pub accounts: Vec<OrganizationAccount>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrganizationAccount {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// ACTIVE, SUSPENDED, PENDING_CLOSURE.
+    #[serde(default)]
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `None`: IAM was not collected (see `errors`); `Some`: what IAM returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam: Option<Iam>,
+    #[serde(default)]
+    pub regions: Vec<Region>,
+}
+
+/// IAM as `GetAccountAuthorizationDetails` describes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Iam {
+    #[serde(default)]
+    pub users: Vec<IamUser>,
+    #[serde(default)]
+    pub groups: Vec<IamGroup>,
+    #[serde(default)]
+    pub roles: Vec<IamRole>,
+    /// Managed policies (customer-managed and the AWS-managed ones in use),
+    /// each with its default version's document.
+    #[serde(default)]
+    pub policies: Vec<ManagedPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IamUser {
+    pub user_name: String,
+    pub arn: String,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default = "root_path")]
+    pub path: String,
+    #[serde(default)]
+    pub inline_policies: Vec<InlinePolicy>,
+    #[serde(default)]
+    pub attached_policies: Vec<AttachedPolicy>,
+    /// Group names.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// ARN of the managed policy used as permissions boundary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IamGroup {
+    pub group_name: String,
+    pub arn: String,
+    #[serde(default)]
+    pub group_id: String,
+    #[serde(default = "root_path")]
+    pub path: String,
+    #[serde(default)]
+    pub inline_policies: Vec<InlinePolicy>,
+    #[serde(default)]
+    pub attached_policies: Vec<AttachedPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IamRole {
+    pub role_name: String,
+    pub arn: String,
+    #[serde(default)]
+    pub role_id: String,
+    #[serde(default = "root_path")]
+    pub path: String,
+    /// The trust policy.
+    pub assume_role_policy_document: String,
+    #[serde(default)]
+    pub inline_policies: Vec<InlinePolicy>,
+    #[serde(default)]
+    pub attached_policies: Vec<AttachedPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InlinePolicy {
+    pub policy_name: String,
+    pub policy_document: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttachedPolicy {
+    pub policy_name: String,
+    pub policy_arn: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagedPolicy {
+    pub policy_name: String,
+    pub arn: String,
+    #[serde(default = "root_path")]
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_version_id: Option<String>,
+    /// The default version's document.
+    pub document: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Tag {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Region {
+    pub region: String,
+    /// `None`: the registry settings could not be read (see `errors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<Registry>,
+    #[serde(default)]
+    pub repositories: Vec<Repository>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Registry {
+    /// GetRegistryPolicy's text; `None` when the registry has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_configuration: Option<ReplicationConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanning_configuration: Option<RegistryScanningConfiguration>,
+    #[serde(default)]
+    pub pull_through_cache_rules: Vec<PullThroughCacheRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicationConfiguration {
+    #[serde(default)]
+    pub rules: Vec<ReplicationRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicationRule {
+    #[serde(default)]
+    pub destinations: Vec<ReplicationDestination>,
+    #[serde(default)]
+    pub repository_filters: Vec<RepositoryFilter>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicationDestination {
+    pub region: String,
+    pub registry_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RepositoryFilter {
+    pub filter: String,
+    /// PREFIX_MATCH (replication) or WILDCARD (scanning).
+    pub filter_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegistryScanningConfiguration {
+    /// BASIC or ENHANCED.
+    pub scan_type: String,
+    #[serde(default)]
+    pub rules: Vec<RegistryScanningRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegistryScanningRule {
+    /// SCAN_ON_PUSH, CONTINUOUS_SCAN or MANUAL.
+    pub scan_frequency: String,
+    #[serde(default)]
+    pub repository_filters: Vec<RepositoryFilter>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PullThroughCacheRule {
+    pub ecr_repository_prefix: String,
+    pub upstream_registry_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_registry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Repository {
+    pub repository_name: String,
+    pub repository_arn: String,
+    #[serde(default)]
+    pub repository_uri: String,
+    #[serde(default)]
+    pub registry_id: String,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub created_at: Option<OffsetDateTime>,
+    /// MUTABLE, IMMUTABLE (or the *_WITH_EXCLUSION forms).
+    pub image_tag_mutability: String,
+    #[serde(default)]
+    pub image_scanning_configuration: ImageScanningConfiguration,
+    /// BatchGetRepositoryScanningConfiguration's scanFrequency; `None` when
+    /// not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_frequency: Option<String>,
+    #[serde(default)]
+    pub encryption_configuration: EncryptionConfiguration,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// GetRepositoryPolicy's text; `None` when the repository has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// GetLifecyclePolicy's text; `None` when the repository has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_policy: Option<String>,
+    #[serde(default)]
+    pub images: Vec<Image>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageScanningConfiguration {
+    #[serde(default)]
+    pub scan_on_push: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EncryptionConfiguration {
+    /// AES256, KMS or KMS_DSSE.
+    pub encryption_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key: Option<String>,
+}
+
+impl Default for EncryptionConfiguration {
+    fn default() -> Self {
+        EncryptionConfiguration {
+            encryption_type: "AES256".to_string(),
+            kms_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Image {
+    pub image_digest: String,
+    #[serde(default)]
+    pub image_tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub image_pushed_at: OffsetDateTime,
+    #[serde(default)]
+    pub image_size_in_bytes: u64,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub last_recorded_pull_time: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_manifest_media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_media_type: Option<String>,
+    /// The manifest this artifact refers to (signatures, SBOMs, attestations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_manifest_digest: Option<String>,
+    /// For an image index / manifest list: the digests of its manifests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub index_manifest_digests: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_scan_status: Option<ImageScanStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_scan_findings_summary: Option<ImageScanFindingsSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageScanStatus {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageScanFindingsSummary {
+    /// Severity (CRITICAL, HIGH, ...) → count.
+    #[serde(default)]
+    pub finding_severity_counts: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CollectionError {
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `ecr:DescribeImages`, `sts:AssumeRole`, ...
+    pub operation: String,
+    /// The resource the operation was about, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    AccessDenied,
+    AssumeRoleFailed,
+    RegionDisabled,
+    Throttled,
+    ServerError,
+    Unsupported,
+    Network,
+    #[default]
+    Other,
+}
+
+fn root_path() -> String {
+    "/".to_string()
+}
+
+impl Inventory {
+    /// Reads one inventory file; errors name the file, line and column.
+    pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+        let text = std::fs::read_to_string(path).map_err(|e| InventoryError {
+            source: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Inventory::from_json(&text, &path.display().to_string())
+    }
+
+    /// Parses inventory JSON; `source` names it in errors.
+    pub fn from_json(text: &str, source: &str) -> Result<Inventory, InventoryError> {
+        // Check the format tag first, so that a file of another kind gets
+        // "not an inventory" rather than a confusing missing-field error.
+        let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| InventoryError {
+            source: source.to_string(),
+            message: format!("line {}, column {}: not valid JSON: {e}", e.line(), e.column()),
+        })?;
+        match probe.get("format").and_then(|f| f.as_str()) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(InventoryError {
+                    source: source.to_string(),
+                    message: format!(
+                        "unsupported inventory format \"{other}\" (this version reads \"{FORMAT}\")"
+                    ),
+                })
+            }
+            None => {
+                return Err(InventoryError {
+                    source: source.to_string(),
+                    message: format!(
+                        "not an ecr-audit inventory: expected a top-level \"format\": \"{FORMAT}\""
+                    ),
+                })
+            }
+        }
+        drop(probe);
+        serde_json::from_str(text).map_err(|e| InventoryError {
+            source: source.to_string(),
+            message: format!("line {}, column {}: {}", e.line(), e.column(), strip_position(&e)),
+        })
+    }
+
+    /// Merges several inventories (shards of one organization). Two shards
+    /// that both hold an account are an error naming the accounts.
+    pub fn merge(parts: Vec<(String, Inventory)>) -> Result<Inventory, InventoryError> {
+        let mut merged = Inventory::default();
+        let mut owner: BTreeMap<String, String> = BTreeMap::new();
+        let mut overlaps: BTreeSet<String> = BTreeSet::new();
+        let mut sources = Vec::new();
+        for (source, part) in parts {
+            sources.push(source.clone());
+            for account in &part.accounts {
+                if let Some(first) = owner.insert(account.id.clone(), source.clone()) {
+                    overlaps.insert(format!("{} (in {} and {})", account.id, first, source));
+                }
+            }
+            match (&merged.organization, part.organization) {
+                (_, None) => {}
+                (None, Some(org)) => merged.organization = Some(org),
+                (Some(existing), Some(org)) => {
+                    if existing.id != org.id {
+                        return Err(InventoryError {
+                            source: source.clone(),
+                            message: format!(
+                                "organization {} differs from {} in an earlier inventory",
+                                org.id, existing.id
+                            ),
+                        });
+                    }
+                    let known: BTreeSet<String> =
+                        existing.accounts.iter().map(|a| a.id.clone()).collect();
+                    let extra: Vec<_> = org
+                        .accounts
+                        .into_iter()
+                        .filter(|a| !known.contains(&a.id))
+                        .collect();
+                    if let Some(o) = merged.organization.as_mut() {
+                        o.accounts.extend(extra);
+                    }
+                }
+            }
+            merged.collected_at = match (merged.collected_at, part.collected_at) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if merged.collector.is_none() {
+                merged.collector = part.collector;
+            }
+            merged.accounts.extend(part.accounts);
+            merged.errors.extend(part.errors);
+            for (op, n) in part.request_counts {
+                *merged.request_counts.entry(op).or_default() += n;
+            }
+        }
+        if !overlaps.is_empty() {
+            return Err(InventoryError {
+                source: sources.join(", "),
+                message: format!(
+                    "accounts collected more than once: {}",
+                    overlaps.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+        Ok(merged)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("an inventory always serializes")
+    }
+
+    pub fn repository_count(&self) -> usize {
+        self.accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .map(|r| r.repositories.len())
+            .sum()
+    }
+
+    pub fn image_count(&self) -> usize {
+        self.accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .flat_map(|r| &r.repositories)
+            .map(|r| r.images.len())
+            .sum()
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; we print the
+/// position first, so drop the tail.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryError {
+    /// The file (or "embedded demo") the error is in.
+    pub source: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for InventoryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.source, self.message)
+    }
+}
+
+impl std::error::Error for InventoryError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_wrong_format_and_names_it() {
+        let err = Inventory::from_json(r#"{"format":"other/v9"}"#, "x.json").unwrap_err();
+        assert!(err.message.contains("other/v9"), "{err}");
+        let err = Inventory::from_json(r#"{"accounts":[]}"#, "x.json").unwrap_err();
+        assert!(err.message.contains("not an ecr-audit inventory"), "{err}");
+    }
+
+    #[test]
+    fn bad_json_and_missing_fields_carry_line_and_column() {
+        let err = Inventory::from_json("{\n  \"format\": ", "x.json").unwrap_err();
+        assert!(err.message.starts_with("line 2, column"), "{err}");
+        let text = "{\"format\":\"ecr-audit/inventory/v1\",\n\"accounts\":[{\"id\":\"1\",\"regions\":[{\"region\":\"r\",\n\"repositories\":[{\"repositoryName\":\"a\"}]}]}]}";
+        let err = Inventory::from_json(text, "x.json").unwrap_err();
+        assert!(err.message.starts_with("line 3, column"), "{err}");
+        assert!(err.message.contains("repositoryArn"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let text = r#"{"format":"ecr-audit/inventory/v1","acounts":[]}"#;
+        let err = Inventory::from_json(text, "x.json").unwrap_err();
+        assert!(err.message.contains("acounts"), "{err}");
+    }
+
+    #[test]
+    fn merge_rejects_overlapping_accounts() {
+        let part = |id: &str| Inventory {
+            accounts: vec![Account {
+                id: id.to_string(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let ok = Inventory::merge(vec![("a".into(), part("1")), ("b".into(), part("2"))]).unwrap();
+        assert_eq!(ok.accounts.len(), 2);
+        let err =
+            Inventory::merge(vec![("a".into(), part("1")), ("b".into(), part("1"))]).unwrap_err();
+        assert!(err.message.contains("1 (in a and b)"), "{err}");
+    }
+}
