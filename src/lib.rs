@@ -5,3 +5,11 @@
 //! (Cedar rules) → findings → report.
 
 pub mod inventory;
+pub mod engine;
+pub mod finding;
+pub mod model;
+pub mod config;
+pub mod report;
+pub mod cli;
+pub mod collect;
+pub mod scan;
