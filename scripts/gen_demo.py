@@ -1631,10 +1631,11 @@ def check_fixtures():
         return True
     expect = {}
     for line in open(readme):
-        m = re.match(r"^\|\s*`([^`]+\.json)`\s*\|\s*(ECR\d+)\s*\|\s*(fires|clean)\s*\|\s*([^|]*)\|", line)
+        m = re.match(r"^\|\s*`([^`]+\.json)`\s*\|\s*(ECR\d+)\s*\|\s*(fires|clean)\s*\|([^|]*)\|([^|]*)\|", line)
         if m:
             res = [x.strip().strip("`") for x in m.group(4).split(",") if x.strip() and x.strip() != "—"]
-            expect[m.group(1)] = (m.group(2), m.group(3), sorted(res))
+            also = sorted(set(re.findall(r"ECR\d+", m.group(5))))
+            expect[m.group(1)] = (m.group(2), m.group(3), sorted(res), also)
     ok = True
     files = sorted(f for f in os.listdir(FIXTURE_DIR) if f.endswith(".json"))
     for f in files:
@@ -1648,8 +1649,12 @@ def check_fixtures():
             print(f"{f}: not listed in README.md")
             ok = False
             continue
-        rule, mode, res = expect[f]
+        rule, mode, res, also = expect[f]
         fired = evaluate(inv, strict403=True)
+        others = sorted(k for k, v in fired.items() if v and k != rule)
+        if others != also:
+            print(f"{f}: other rules firing {others}, README's 'also fires' says {also}")
+            ok = False
         got = sorted(short(a)[2] for a in fired[rule])
         if mode == "clean" and got:
             print(f"{f}: {rule} fires on {got} but the file is -clean-")
@@ -1659,6 +1664,15 @@ def check_fixtures():
             ok = False
         if not f.startswith(rule.lower() + "-" + mode + "-"):
             print(f"{f}: name does not start with {rule.lower()}-{mode}-")
+            ok = False
+    bad_dir = os.path.join(FIXTURE_DIR, "bad")
+    for f in sorted(os.listdir(bad_dir)) if os.path.isdir(bad_dir) else []:
+        try:
+            errs = validate(json.load(open(os.path.join(bad_dir, f))))
+        except ValueError:
+            errs = ["not JSON"]
+        if not errs:
+            print(f"bad/{f} is a valid inventory")
             ok = False
     for f in expect:
         if f not in files:
