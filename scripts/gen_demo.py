@@ -341,7 +341,8 @@ REPOS = [
      P(enc="KMS-aws", pol="lambda-unscoped", lc="untagged-7d", builds=28, first=200, last=2, tags="sha",
        mb=640, team="payments", media="docker")),
     (PROD, "us-east-1", "web/checkout-bff",
-     P(lc="untagged-7d-keep-15", builds=40, first=150, last=1, tags="release", risk=1.2, mb=140, team="web")),
+     P(lc="untagged-7d-keep-15", builds=40, first=150, last=1, tags="release", risk=1.2, mb=140, team="web",
+       force={33: "critical"})),
     (PROD, "us-east-1", "ml/feature-store",
      P(mut="MUTABLE", builds=24, first=340, last=20, tags="semver-latest", mb=920, team="ml")),
     (PROD, "us-east-1", "ml/model-serving",
@@ -777,6 +778,8 @@ def realize(account, region, name, prof, histories):
             force = None
             if im["build"] == last_build:
                 force = prof["latest"] if not src else sprof["latest"]
+            elif im["build"] in sprof.get("force", {}):
+                force = sprof["force"][im["build"]]
             elif rng.random() < 0.5:
                 force = "clean"
             if enhanced:
@@ -1569,9 +1572,9 @@ def render_md(inv, fired):
       "untagged index children, signatures and SBOMs, some a year old, and must not fire ECR401; its "
       "replica in eu-west-1 likewise. `platform/base-images/node` expires untagged images at exactly 14 "
       "days (ECR304 clean at the boundary). `sandbox/hackweek-2026` starts its lifecycle with "
-      "`tagStatus: any`, 14 days (ECR304 clean). `web/checkout-bff` has older images with CRITICAL "
-      "findings but its latest image is clean (ECR403 clean). `quay/...` and `ghcr/...` caches have "
-      "untagged images younger than 14 days only. Repositories covered only by a registry scanning "
+      "`tagStatus: any`, 14 days (ECR304 clean), and its untagged images (moved `team-*-latest` tags) "
+      "are all younger than 14 days (ECR401 clean). `web/checkout-bff` has an older image with "
+      "CRITICAL findings but its latest image is clean (ECR403 clean). Repositories covered only by a registry scanning "
       "rule (`platform/*` replicas in eu-west-1, prod `payments/*`, `web/*`) are ECR301 clean; the dev "
       "us-east-1 rule `prod-*` matches nothing.\n")
     w("## Policy rules (intended outcomes)\n")
@@ -1585,6 +1588,41 @@ def render_md(inv, fired):
         w(f"| {res} | {why} |")
     w("")
     return "\n".join(out)
+
+
+def check_claims(inv, fired):
+    """The prose of demo-org.md names a few non-firing examples: keep it true."""
+    repos = {(a["id"], r["region"], p["repositoryName"]): p
+             for a in inv["accounts"] for r in a["regions"] for p in r["repositories"]}
+
+    def arn(a, r, n):
+        return repos[(a, r, n)]["repositoryArn"]
+
+    def must(cond, what):
+        if not cond:
+            raise SystemExit("demo-org.md claim no longer holds: " + what)
+
+    for region in REGIONS:
+        p = arn(SHARED, region, "platform/base-images/python")
+        must(p not in fired["ECR401"], f"python ({region}) ECR401 clean")
+        imgs = repos[(SHARED, region, "platform/base-images/python")]["images"]
+        must(any(not i.get("imageTags") and COLLECTED_AT - parse_time(i["imagePushedAt"]) > dt.timedelta(days=300)
+                 for i in imgs) or region == "eu-west-1", "python has year-old untagged children")
+    must(arn(SHARED, "us-east-1", "platform/base-images/node") not in fired["ECR304"], "node ECR304 clean")
+    must(arn(DEV, "us-east-1", "sandbox/hackweek-2026") not in fired["ECR304"], "hackweek ECR304 clean")
+    bff = repos[(PROD, "us-east-1", "web/checkout-bff")]
+    must(bff["repositoryArn"] not in fired["ECR403"], "checkout-bff ECR403 clean")
+    must(any((i.get("imageScanFindingsSummary") or {}).get("findingSeverityCounts", {}).get("CRITICAL")
+             for i in bff["images"]), "checkout-bff has an older CRITICAL image")
+    for key in [(DEV, "us-east-1", "sandbox/hackweek-2026")]:
+        imgs = repos[key]["images"]
+        must(any(not i.get("imageTags") for i in imgs), f"{key[2]} has untagged images")
+        must(repos[key]["repositoryArn"] not in fired["ECR401"], f"{key[2]} ECR401 clean")
+    must(arn(DEV, "us-east-1", "payments/api") not in fired["ECR301"], "dev payments/api covered by scanOnPush")
+    for a, r, n in [(SHARED, "eu-west-1", "platform/base-images/node"), (PROD, "us-east-1", "payments/api"),
+                    (PROD, "us-east-1", "web/checkout-bff")]:
+        must(not repos[(a, r, n)]["imageScanningConfiguration"]["scanOnPush"]
+             and arn(a, r, n) not in fired["ECR301"], f"{n} covered by a registry rule only")
 
 
 def dump(inv):
@@ -1601,6 +1639,7 @@ def main(argv):
     for k, v in fired.items():
         if not v or len(v) == n_repos:
             raise SystemExit(f"{k} must fire on some repositories and not on others ({len(v)}/{n_repos})")
+    check_claims(inv, fired)
     text, md = dump(inv), render_md(inv, fired)
     if "--check" in argv:
         ok = True
