@@ -1425,7 +1425,8 @@ def rarn(account, region, name):
 
 POLICY_EXPECT = [
     ("ECR001", rarn(DEV, "us-east-1", "ml/notebooks"),
-     "condition operator `StringEqualsAnyCase` does not exist: the analysis must say it could not decide"),
+     "condition operator `StringEqualsAnyCase` does not exist: the analysis must say it could not decide "
+     "(and, being unsure, may also report ECR101; it must never call the repository private)"),
     ("ECR101", rarn(PROD, "us-east-1", "public/sdk-examples"), "Allow `Principal: \"*\"` pull, no condition"),
     ("ECR101", rarn(PROD, "us-east-1", "identity/auth-service"),
      "`StringLike aws:PrincipalOrgID \"o-*\"` matches every organization: not a restriction"),
@@ -1568,9 +1569,14 @@ def render_md(inv, fired):
     for k in order:
         w(f"| {k} | {len(fired[k])} | {len(repos) - len(fired[k])} |")
     w("")
-    w("Notable non-firing examples: `platform/base-images/python` (shared, us-east-1) holds hundreds of "
-      "untagged index children, signatures and SBOMs, some a year old, and must not fire ECR401; its "
-      "replica in eu-west-1 likewise. `platform/base-images/node` expires untagged images at exactly 14 "
+    py = next(p for a, r, p in repos if a["id"] == SHARED and r["region"] == "us-east-1"
+              and p["repositoryName"] == "platform/base-images/python")
+    py_untagged = [i for i in py["images"] if not i.get("imageTags")]
+    oldest = max((COLLECTED_AT - parse_time(i["imagePushedAt"])).days for i in py_untagged)
+    w(f"Notable non-firing examples: `platform/base-images/python` (shared, us-east-1) holds "
+      f"{len(py_untagged)} untagged images, all index children, signatures or SBOMs, the oldest "
+      f"{oldest} days old, and must not fire ECR401; its replica in eu-west-1 likewise. "
+      "`platform/base-images/node` expires untagged images at exactly 14 "
       "days (ECR304 clean at the boundary). `sandbox/hackweek-2026` starts its lifecycle with "
       "`tagStatus: any`, 14 days (ECR304 clean), and its untagged images (moved `team-*-latest` tags) "
       "are all younger than 14 days (ECR401 clean). `web/checkout-bff` has an older image with "
