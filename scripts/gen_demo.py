@@ -47,7 +47,7 @@ SHARED = "401846239157"      # management account, CI, base images, caches
 PROD = "612930478825"
 DEV = "738205516649"
 ANALYTICS = "845120963370"   # member of the org, not scanned
-SECURITY = "290517834461"    # member of the org, not scanned
+SECURITY = "290517834461"    # member of the org, not scanned; hosts the vetted upstream mirrors
 VENDOR = "999988887777"      # outside: image-scanning vendor
 AGENCY = "480726193355"      # outside: a contractor agency's CI account
 LUMEN = "204617385590"       # outside: acquired company's account, not yet in the org
@@ -399,16 +399,15 @@ REGISTRIES = {
             {"destinations": [{"region": "us-east-1", "registryId": PROD}, {"region": "eu-west-1", "registryId": PROD}],
              "repositoryFilters": [{"filter": "payments/api", "filterType": "PREFIX_MATCH"},
                                    {"filter": "web/storefront", "filterType": "PREFIX_MATCH"}]}]},
-        ptc=[{"ecrRepositoryPrefix": "dockerhub", "upstreamRegistryUrl": "registry-1.docker.io",
-              "upstreamRegistry": "docker-hub",
-              "credentialArn": f"arn:aws:secretsmanager:us-east-1:{SHARED}:secret:ecr-pullthroughcache/dockerhub-Xq3v9Z"},
-             {"ecrRepositoryPrefix": "ghcr", "upstreamRegistryUrl": "ghcr.io",
-              "upstreamRegistry": "github-container-registry",
-              "credentialArn": f"arn:aws:secretsmanager:us-east-1:{SHARED}:secret:ecr-pullthroughcache/ghcr-8kPq2L"}]),
+        # Pull-through caches from the security account's vetted mirror
+        # registry (ECR-to-ECR pull through cache).
+        ptc=[{"ecrRepositoryPrefix": p, "upstreamRegistryUrl": f"{SECURITY}.dkr.ecr.us-east-1.amazonaws.com",
+              "upstreamRegistry": "ecr"} for p in ("dockerhub", "ghcr")]),
     (SHARED, "eu-west-1"): dict(
         scanning={"scanType": "BASIC", "rules": [
             {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "platform/*", "filterType": "WILDCARD"}]}]},
-        ptc=[{"ecrRepositoryPrefix": "quay", "upstreamRegistryUrl": "quay.io", "upstreamRegistry": "quay"}]),
+        ptc=[{"ecrRepositoryPrefix": "quay", "upstreamRegistryUrl": f"{SECURITY}.dkr.ecr.eu-west-1.amazonaws.com",
+              "upstreamRegistry": "ecr"}]),
     (PROD, "us-east-1"): dict(
         policy=registry_policy_replication_from(SHARED, PROD, "us-east-1"),
         scanning={"scanType": "BASIC", "rules": [
@@ -1549,7 +1548,8 @@ def render_md(inv, fired):
     w("")
     w("Accounts: " + ", ".join(f"`{a['name']}` {a['id']}" for a in inv["accounts"]) +
       f". Also in the organization but not scanned: `{ACCOUNT_NAMES[ANALYTICS]}` {ANALYTICS}, "
-      f"`{ACCOUNT_NAMES[SECURITY]}` {SECURITY}. Outside the organization: {VENDOR} (image-scanning / "
+      f"`{ACCOUNT_NAMES[SECURITY]}` {SECURITY} (its registries are the upstream of the pull-through caches "
+      f"`dockerhub/`, `ghcr/` and `quay/`). Outside the organization: {VENDOR} (image-scanning / "
       f"model-hosting vendor), {AGENCY} (contractor agency CI), {LUMEN} (acquired company, not yet "
       f"migrated).\n")
     w("## Configuration and image rules, per repository\n")
