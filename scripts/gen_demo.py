@@ -1287,6 +1287,13 @@ def validate(inv):
                         errs.append(f"{want}: duplicate digest {d}")
                     seen.add(d)
                 digests = {im["imageDigest"] for im in p.get("images", [])}
+                tags = [t for im in p.get("images", []) for t in im.get("imageTags", [])]
+                if len(tags) != len(set(tags)):
+                    errs.append(f"{want}: a tag is on more than one image")
+                for im in p.get("images", []):
+                    if im.get("lastRecordedPullTime") and \
+                            parse_time(im["lastRecordedPullTime"]) < parse_time(im["imagePushedAt"]):
+                        errs.append(f"{want}: {im['imageDigest']} pulled before it was pushed")
                 for im in p.get("images", []):
                     for c in im.get("indexManifestDigests", []):
                         if c not in digests:
