@@ -67,7 +67,8 @@ fn parse_as_of(text: &str) -> Result<OffsetDateTime, UsageError> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(t);
     }
-    let date = config::parse_date(text).map_err(|e| UsageError(format!("--as-of: {e} or RFC 3339")))?;
+    let date =
+        config::parse_date(text).map_err(|e| UsageError(format!("--as-of: {e} or RFC 3339")))?;
     Ok(date.midnight().assume_utc())
 }
 
@@ -95,7 +96,10 @@ fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOption
             .clone()
             .or_else(|| config.scan.role_name.clone())
             .unwrap_or_else(|| "ecr-audit".to_string()),
-        external_id: target.external_id.clone().or_else(|| config.scan.external_id.clone()),
+        external_id: target
+            .external_id
+            .clone()
+            .or_else(|| config.scan.external_id.clone()),
         max_concurrency: usize::from(target.max_concurrency),
         progress: !target.quiet && std::io::stderr().is_terminal(),
     })
@@ -121,7 +125,11 @@ fn live_inventory(target: &TargetArgs, config: &Config) -> Result<Inventory, Usa
 
 fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     let config = Config::discover(args.analysis.config.as_deref())?;
-    let rules_dir = args.analysis.rules_dir.clone().or_else(|| config.rules_dir.clone());
+    let rules_dir = args
+        .analysis
+        .rules_dir
+        .clone()
+        .or_else(|| config.rules_dir.clone());
     let rules = load_rules(rules_dir.as_deref())?;
     config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
     let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
@@ -129,7 +137,12 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
         trusted.insert(id.clone());
     }
-    let as_of_flag = args.analysis.as_of.as_deref().map(parse_as_of).transpose()?;
+    let as_of_flag = args
+        .analysis
+        .as_of
+        .as_deref()
+        .map(parse_as_of)
+        .transpose()?;
 
     let (inventory, sources) = if args.demo {
         let inv = Inventory::from_json(DEMO_INVENTORY, "embedded demo")?;
@@ -142,7 +155,10 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         let sources = parts.iter().map(|(s, _)| s.clone()).collect();
         (Inventory::merge(parts)?, sources)
     } else {
-        (live_inventory(&args.target, &config)?, vec!["live".to_string()])
+        (
+            live_inventory(&args.target, &config)?,
+            vec!["live".to_string()],
+        )
     };
 
     let as_of = as_of_flag
@@ -208,7 +224,13 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
                     to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
-            report::table::render(&report, &report::table::TableStyle { color, wrap: to_terminal })
+            report::table::render(
+                &report,
+                &report::table::TableStyle {
+                    color,
+                    wrap: to_terminal,
+                },
+            )
         }
     };
     write_output(args.output.output.as_deref(), &text)?;
@@ -308,7 +330,10 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
                     r.severity.as_str(),
                     r.name,
                     r.title,
-                    r.compliance.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default()
+                    r.compliance
+                        .as_ref()
+                        .map(|c| format!(" [{c}]"))
+                        .unwrap_or_default()
                 ));
             }
             t

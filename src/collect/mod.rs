@@ -28,6 +28,7 @@ impl std::error::Error for CollectError {}
 
 pub fn collect(_opts: &CollectOptions) -> Result<Inventory, CollectError> {
     Err(CollectError(
-        "live collection is not available in this build; scan a saved inventory with --inventory".into(),
+        "live collection is not available in this build; scan a saved inventory with --inventory"
+            .into(),
     ))
 }

@@ -16,14 +16,38 @@ pub const SCHEMA_TEXT: &str = include_str!("../../rules/schema.cedarschema");
 /// Built-in rules, embedded so that the binary works anywhere. A test checks
 /// that every `.cedar` file in rules/ is listed here.
 pub const BUILTIN_RULES: &[(&str, &str)] = &[
-    ("rules/ECR301-scanning-not-configured.cedar", include_str!("../../rules/ECR301-scanning-not-configured.cedar")),
-    ("rules/ECR302-mutable-image-tags.cedar", include_str!("../../rules/ECR302-mutable-image-tags.cedar")),
-    ("rules/ECR303-no-lifecycle-policy.cedar", include_str!("../../rules/ECR303-no-lifecycle-policy.cedar")),
-    ("rules/ECR304-lifecycle-keeps-untagged-images.cedar", include_str!("../../rules/ECR304-lifecycle-keeps-untagged-images.cedar")),
-    ("rules/ECR305-not-encrypted-with-cmk.cedar", include_str!("../../rules/ECR305-not-encrypted-with-cmk.cedar")),
-    ("rules/ECR401-stale-untagged-images.cedar", include_str!("../../rules/ECR401-stale-untagged-images.cedar")),
-    ("rules/ECR402-unpulled-images.cedar", include_str!("../../rules/ECR402-unpulled-images.cedar")),
-    ("rules/ECR403-vulnerable-image.cedar", include_str!("../../rules/ECR403-vulnerable-image.cedar")),
+    (
+        "rules/ECR301-scanning-not-configured.cedar",
+        include_str!("../../rules/ECR301-scanning-not-configured.cedar"),
+    ),
+    (
+        "rules/ECR302-mutable-image-tags.cedar",
+        include_str!("../../rules/ECR302-mutable-image-tags.cedar"),
+    ),
+    (
+        "rules/ECR303-no-lifecycle-policy.cedar",
+        include_str!("../../rules/ECR303-no-lifecycle-policy.cedar"),
+    ),
+    (
+        "rules/ECR304-lifecycle-keeps-untagged-images.cedar",
+        include_str!("../../rules/ECR304-lifecycle-keeps-untagged-images.cedar"),
+    ),
+    (
+        "rules/ECR305-not-encrypted-with-cmk.cedar",
+        include_str!("../../rules/ECR305-not-encrypted-with-cmk.cedar"),
+    ),
+    (
+        "rules/ECR401-stale-untagged-images.cedar",
+        include_str!("../../rules/ECR401-stale-untagged-images.cedar"),
+    ),
+    (
+        "rules/ECR402-unpulled-images.cedar",
+        include_str!("../../rules/ECR402-unpulled-images.cedar"),
+    ),
+    (
+        "rules/ECR403-vulnerable-image.cedar",
+        include_str!("../../rules/ECR403-vulnerable-image.cedar"),
+    ),
 ];
 
 /// A rule: one Cedar `permit` policy and its metadata.
@@ -60,7 +84,11 @@ pub struct RuleError {
 
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.source, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.source, self.line, self.column, self.message
+        )
     }
 }
 
@@ -72,10 +100,27 @@ pub fn schema() -> Schema {
     schema
 }
 
-const REQUIRED: &[&str] = &["id", "name", "severity", "title", "description", "remediation", "message"];
+const REQUIRED: &[&str] = &[
+    "id",
+    "name",
+    "severity",
+    "title",
+    "description",
+    "remediation",
+    "message",
+];
 const KNOWN: &[&str] = &[
-    "id", "name", "severity", "title", "description", "remediation", "compliance", "help_uri",
-    "message", "details", "default",
+    "id",
+    "name",
+    "severity",
+    "title",
+    "description",
+    "remediation",
+    "compliance",
+    "help_uri",
+    "message",
+    "details",
+    "default",
 ];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -107,7 +152,11 @@ fn diagnostic_errors(source: &str, text: &str, diag: &dyn Diagnostic) -> RuleErr
 }
 
 /// Parses and validates the rules of one file.
-pub fn parse_rule_file(source: &str, text: &str, schema: &Schema) -> Result<Vec<Rule>, Vec<RuleError>> {
+pub fn parse_rule_file(
+    source: &str,
+    text: &str,
+    schema: &Schema,
+) -> Result<Vec<Rule>, Vec<RuleError>> {
     let set = PolicySet::from_str(text).map_err(|errs| {
         errs.iter()
             .map(|e| diagnostic_errors(source, text, e))
@@ -160,7 +209,9 @@ fn policy_line(text: &str, policy: &Policy) -> usize {
             return line_col(text, pos).0;
         }
     }
-    text.find(first_line).map(|p| line_col(text, p).0).unwrap_or(1)
+    text.find(first_line)
+        .map(|p| line_col(text, p).0)
+        .unwrap_or(1)
 }
 
 fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, RuleError> {
@@ -172,7 +223,9 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
         message,
     };
     if policy.effect() != cedar_policy::Effect::Permit {
-        return Err(err("a rule must be a `permit` policy: the resources it permits are the findings".into()));
+        return Err(err(
+            "a rule must be a `permit` policy: the resources it permits are the findings".into(),
+        ));
     }
     let annotations: BTreeMap<&str, &str> = policy.annotations().collect();
     for key in annotations.keys() {
@@ -188,8 +241,14 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
             return Err(err(format!("missing annotation @{key}")));
         }
     }
-    let get = |k: &str| annotations.get(k).map(|s| s.to_string()).unwrap_or_default();
-    let severity = Severity::from_str(&get("severity")).map_err(|e| err(format!("@severity: {e}")))?;
+    let get = |k: &str| {
+        annotations
+            .get(k)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    let severity =
+        Severity::from_str(&get("severity")).map_err(|e| err(format!("@severity: {e}")))?;
     let resource_kind = match policy.resource_constraint() {
         ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
             "EcrAudit::Repository" => ResourceKind::Repository,
@@ -206,11 +265,21 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
     let enabled_by_default = match annotations.get("default") {
         None | Some(&"on") => true,
         Some(&"off") => false,
-        Some(other) => return Err(err(format!("@default must be \"on\" or \"off\", not \"{other}\""))),
+        Some(other) => {
+            return Err(err(format!(
+                "@default must be \"on\" or \"off\", not \"{other}\""
+            )))
+        }
     };
     let id = get("id");
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(err(format!("@id \"{id}\" must be letters, digits, '-' or '_'")));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(err(format!(
+            "@id \"{id}\" must be letters, digits, '-' or '_'"
+        )));
     }
     Ok(Rule {
         id,

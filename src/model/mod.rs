@@ -134,7 +134,8 @@ pub struct TrustZone {
 
 impl TrustZone {
     pub fn from_inventory(inventory: &Inventory, trusted: &BTreeSet<String>) -> TrustZone {
-        let mut accounts: BTreeSet<String> = inventory.accounts.iter().map(|a| a.id.clone()).collect();
+        let mut accounts: BTreeSet<String> =
+            inventory.accounts.iter().map(|a| a.id.clone()).collect();
         if let Some(org) = &inventory.organization {
             accounts.extend(org.accounts.iter().map(|a| a.id.clone()));
             accounts.insert(org.management_account_id.clone());
@@ -159,7 +160,12 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
     for account in &inventory.accounts {
         for region in &account.regions {
             model.scanned.regions.insert(region.region.clone());
-            model.entities.push(registry_entity(&account.id, region, &zone, &inventory.errors));
+            model.entities.push(registry_entity(
+                &account.id,
+                region,
+                &zone,
+                &inventory.errors,
+            ));
             for repo in &region.repositories {
                 model.scanned.repositories += 1;
                 model.scanned.images += repo.images.len();
@@ -167,9 +173,13 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                     .get(repo.repository_arn.as_str())
                     .map(Vec::as_slice)
                     .unwrap_or(&[]);
-                model
-                    .entities
-                    .push(repository_entity(&account.id, region, repo, errors, options));
+                model.entities.push(repository_entity(
+                    &account.id,
+                    region,
+                    repo,
+                    errors,
+                    options,
+                ));
             }
         }
         if let Some(iam) = &account.iam {
@@ -212,7 +222,10 @@ fn index_errors(errors: &[CollectionError]) -> BTreeMap<&str, Vec<&CollectionErr
 
 /// The partition of an ARN ("aws", "aws-cn", "aws-us-gov").
 fn partition_of(arn: &str) -> &str {
-    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+    arn.split(':')
+        .nth(1)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
 }
 
 /// There is no registry ARN in AWS; this synthetic one names the registry of
@@ -237,7 +250,12 @@ fn location_segment(s: &str) -> String {
     out.trim_matches('/').replace("//", "/")
 }
 
-fn registry_entity(account: &str, region: &Region, _zone: &TrustZone, errors: &[CollectionError]) -> AuditEntity {
+fn registry_entity(
+    account: &str,
+    region: &Region,
+    _zone: &TrustZone,
+    errors: &[CollectionError],
+) -> AuditEntity {
     let partition = region
         .repositories
         .first()
@@ -261,7 +279,10 @@ fn registry_entity(account: &str, region: &Region, _zone: &TrustZone, errors: &[
         },
         None => PolicyFacts::absent(),
     };
-    for e in registry_errors.iter().filter(|e| e.operation.contains("RegistryPolicy")) {
+    for e in registry_errors
+        .iter()
+        .filter(|e| e.operation.contains("RegistryPolicy"))
+    {
         policy.present = true;
         policy.analyzable = false;
         policy
@@ -303,7 +324,12 @@ fn repository_entity(
     errors: &[&CollectionError],
     options: &ModelOptions,
 ) -> AuditEntity {
-    let images = images::image_facts(&repo.images, options.as_of, options.stale_days, options.unpulled_days);
+    let images = images::image_facts(
+        &repo.images,
+        options.as_of,
+        options.stale_days,
+        options.unpulled_days,
+    );
     let lifecycle = lifecycle::lifecycle_facts(repo.lifecycle_policy.as_deref());
     let covered = scanning::scanning_covered(repo, region.registry.as_ref());
     let enc = &repo.encryption_configuration;
@@ -315,14 +341,21 @@ fn repository_entity(
         present: repo.policy.is_some(),
         ..PolicyFacts::absent()
     };
-    for e in errors.iter().filter(|e| e.operation.contains("RepositoryPolicy")) {
+    for e in errors
+        .iter()
+        .filter(|e| e.operation.contains("RepositoryPolicy"))
+    {
         policy.present = true;
         policy.analyzable = false;
         policy
             .problems
             .insert(format!("{} failed: {}", e.operation, e.message));
     }
-    let tags: BTreeSet<String> = repo.tags.iter().map(|t| format!("{}={}", t.key, t.value)).collect();
+    let tags: BTreeSet<String> = repo
+        .tags
+        .iter()
+        .map(|t| format!("{}={}", t.key, t.value))
+        .collect();
     let attrs = json!({
         "arn": repo.repository_arn,
         "name": repo.repository_name,
@@ -372,7 +405,9 @@ fn principal_entity(
         "account": account,
         "kind": kind,
     });
-    if let (Value::Object(map), Ok(Value::Object(extra))) = (&mut attrs, serde_json::to_value(facts)) {
+    if let (Value::Object(map), Ok(Value::Object(extra))) =
+        (&mut attrs, serde_json::to_value(facts))
+    {
         map.extend(extra);
     }
     AuditEntity {

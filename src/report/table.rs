@@ -37,7 +37,12 @@ fn resource_label(f: &Finding) -> String {
             .map(|(_, n)| n.to_string())
             .unwrap_or_else(|| f.resource_arn.clone()),
     };
-    format!("{}\n{} {}", name, f.account, f.region.as_deref().unwrap_or("global"))
+    format!(
+        "{}\n{} {}",
+        name,
+        f.account,
+        f.region.as_deref().unwrap_or("global")
+    )
 }
 
 pub fn render(report: &Report, style: &TableStyle) -> String {
@@ -84,10 +89,16 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
             out.push_str(&format!(
                 "  - account {}{}: {} ({:?}){}: {}\n",
                 e.account,
-                e.region.as_ref().map(|r| format!(" {r}")).unwrap_or_default(),
+                e.region
+                    .as_ref()
+                    .map(|r| format!(" {r}"))
+                    .unwrap_or_default(),
                 e.operation,
                 e.kind,
-                e.resource.as_ref().map(|r| format!(" on {r}")).unwrap_or_default(),
+                e.resource
+                    .as_ref()
+                    .map(|r| format!(" on {r}"))
+                    .unwrap_or_default(),
                 e.message
             ));
         }
