@@ -20,6 +20,9 @@ use ecr_audit::scan::{self, ScanOptions};
 /// The embedded demo organization.
 const DEMO_INVENTORY: &str = include_str!("../fixtures/demo-org.json");
 
+/// Width of the table when not writing to a terminal.
+const TABLE_WIDTH: u16 = 150;
+
 const EXIT_CLEAN: u8 = 0;
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -224,13 +227,9 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
                     to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
-            report::table::render(
-                &report,
-                &report::table::TableStyle {
-                    color,
-                    wrap: to_terminal,
-                },
-            )
+            // Files and pipes get a fixed width so reports diff well.
+            let width = (!to_terminal).then_some(TABLE_WIDTH);
+            report::table::render(&report, &report::table::TableStyle { color, width })
         }
     };
     write_output(args.output.output.as_deref(), &text)?;

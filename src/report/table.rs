@@ -1,15 +1,16 @@
 //! The table report, for people.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::Report;
 use crate::finding::{Finding, Severity};
 
 pub struct TableStyle {
     pub color: bool,
-    /// Wrap to the terminal's width (only when writing to a terminal).
-    pub wrap: bool,
+    /// Wrap to this width; `None`: the terminal's width (comfy-table asks
+    /// the terminal).
+    pub width: Option<u16>,
 }
 
 fn severity_color(s: Severity) -> Color {
@@ -57,12 +58,17 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         } else {
             table.enforce_styling();
         }
-        table.set_content_arrangement(if style.wrap {
-            ContentArrangement::Dynamic
-        } else {
-            ContentArrangement::Disabled
-        });
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+        if let Some(width) = style.width {
+            table.set_width(width);
+        }
         table.set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
+        // Let the finding text take the room; names wrap past these bounds.
+        for (index, bound) in [(1, 32), (2, 40)] {
+            if let Some(column) = table.column_mut(index) {
+                column.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(bound)));
+            }
+        }
         for f in report.findings {
             let mut sev = Cell::new(f.severity.as_str().to_uppercase());
             if style.color {
