@@ -5,3 +5,4 @@
 //! (Cedar rules) → findings → report.
 
 pub mod inventory;
+pub mod policy;
