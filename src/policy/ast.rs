@@ -60,6 +60,16 @@ impl PolicyDocument {
                         what: format!("unknown condition operator {op}"),
                     });
                 }
+                for v in c.malformed_values() {
+                    out.push(Unsupported {
+                        statement: st.reference(),
+                        effect: st.effect,
+                        what: format!(
+                            "value \"{}\" of {} {} is not valid for that operator",
+                            v.value, c.operator, c.key.raw
+                        ),
+                    });
+                }
             }
             if let Some(p) = &st.principal {
                 for e in &p.entries {
@@ -68,6 +78,18 @@ impl PolicyDocument {
                             statement: st.reference(),
                             effect: st.effect,
                             what: format!("unrecognized principal {raw}"),
+                        });
+                    }
+                }
+            }
+            if let Some(r) = &st.resource {
+                for p in &r.patterns {
+                    let six = p == "*" || p.contains("${") || p.splitn(6, ':').count() == 6;
+                    if !six {
+                        out.push(Unsupported {
+                            statement: st.reference(),
+                            effect: st.effect,
+                            what: format!("resource pattern {p} is not an ARN"),
                         });
                     }
                 }

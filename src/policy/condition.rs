@@ -380,6 +380,37 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// Policy values this operator cannot interpret (a non-numeric value for
+    /// NumericLessThan, an invalid CIDR, an ARN pattern that is not six
+    /// parts, a Null value other than true/false ...). Evaluation gives
+    /// `Unknown` for them.
+    pub fn malformed_values(&self) -> Vec<&ConditionValue> {
+        let Operator::Known(op) = &self.operator else {
+            return Vec::new();
+        };
+        self.values
+            .iter()
+            .filter(|v| !value_is_well_formed(op.family, &v.value))
+            .collect()
+    }
+}
+
+fn value_is_well_formed(family: OperatorFamily, v: &str) -> bool {
+    match family.value_type() {
+        ValueType::String => true,
+        ValueType::Numeric => parse_number(v).is_some(),
+        ValueType::Date => parse_date(v).is_some(),
+        ValueType::Bool | ValueType::Null => {
+            v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+        }
+        ValueType::Binary => base64_decode(v).is_some(),
+        ValueType::Ip => parse_cidr(v).is_some(),
+        // Six colon-separated parts (variables may hide colons: accept those).
+        ValueType::Arn => v == "*" || v.contains("${") || v.splitn(6, ':').count() == 6,
+    }
+}
+
 /// Evaluate a whole Condition block (AND of its conditions).
 pub fn evaluate_all(
     conditions: &[Condition],
