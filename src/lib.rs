@@ -11,5 +11,6 @@ pub mod engine;
 pub mod finding;
 pub mod inventory;
 pub mod model;
+pub mod policy;
 pub mod report;
 pub mod scan;
