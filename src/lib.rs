@@ -5,6 +5,7 @@
 //! (Cedar rules) → findings → report.
 
 pub mod cli;
+pub mod access;
 pub mod collect;
 pub mod config;
 pub mod engine;

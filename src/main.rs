@@ -305,7 +305,7 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
                         "id": r.id,
                         "name": r.name,
                         "severity": config.rules.get(&r.id).and_then(|c| c.severity).unwrap_or(r.severity),
-                        "resource": r.resource_kind,
+                        "resources": r.resource_kinds(),
                         "title": r.title,
                         "description": r.description,
                         "remediation": r.remediation,

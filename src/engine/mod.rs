@@ -129,11 +129,13 @@ impl Engine {
             if let Some(sev) = selection.severity.get(&rule.id) {
                 rule.severity = *sev;
             }
-            let policy = rule.policy.new_id(PolicyId::new(&rule.id));
-            sets.entry(rule.resource_kind)
-                .or_default()
-                .add(policy)
-                .expect("rule ids are unique");
+            for part in &rule.policies {
+                let policy = part.policy.new_id(PolicyId::new(&rule.id));
+                sets.entry(part.kind)
+                    .or_default()
+                    .add(policy)
+                    .expect("rule ids are unique");
+            }
             rules.insert(rule.id.clone(), rule);
         }
         let context_json = serde_json::json!({
@@ -234,7 +236,7 @@ impl Engine {
             rule_name: rule.name.clone(),
             severity: rule.severity,
             title: rule.title.clone(),
-            message: template::render(&rule.message, &scope),
+            message: template::render(rule.message_for(entity.kind), &scope),
             resource_kind: entity.kind,
             resource_arn: entity.arn.clone(),
             account: entity.account.clone(),
@@ -303,24 +305,17 @@ mod tests {
             },
         );
         for rule in engine.rules() {
-            let entity = model
-                .entities
-                .iter()
-                .find(|e| e.kind == rule.resource_kind)
-                .unwrap();
-            let finding = engine.finding(rule, entity);
-            assert!(
-                !finding.message.contains("{?"),
-                "{}: {}",
-                rule.id,
-                finding.message
-            );
-            assert_eq!(
-                finding.details.as_object().unwrap().len(),
-                rule.details.len(),
-                "{}: a @details path does not resolve",
-                rule.id
-            );
+            for kind in rule.resource_kinds() {
+                let entity = model.entities.iter().find(|e| e.kind == kind).unwrap();
+                let finding = engine.finding(rule, entity);
+                assert!(!finding.message.contains("{?"), "{}: {}", rule.id, finding.message);
+                assert_eq!(
+                    finding.details.as_object().unwrap().len(),
+                    rule.details.len(),
+                    "{}: a @details path does not resolve",
+                    rule.id
+                );
+            }
         }
     }
 

@@ -67,11 +67,36 @@ pub struct Rule {
     pub details: Vec<String>,
     /// Off unless enabled in config (`@default("off")`).
     pub enabled_by_default: bool,
-    pub resource_kind: ResourceKind,
-    /// File the rule came from and the line of its policy.
+    /// File the rule came from and the line of its (first) policy.
     pub source: String,
     pub line: usize,
+    /// One Cedar policy per resource type the rule applies to. Later
+    /// policies with the same @id in the same file add resource types and
+    /// may override @message.
+    pub policies: Vec<RulePolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RulePolicy {
+    pub kind: ResourceKind,
     pub policy: Policy,
+    pub message: Option<String>,
+}
+
+impl Rule {
+    /// The resource types the rule applies to.
+    pub fn resource_kinds(&self) -> Vec<ResourceKind> {
+        self.policies.iter().map(|p| p.kind).collect()
+    }
+
+    /// The message template for findings on this kind of resource.
+    pub fn message_for(&self, kind: ResourceKind) -> &str {
+        self.policies
+            .iter()
+            .find(|p| p.kind == kind)
+            .and_then(|p| p.message.as_deref())
+            .unwrap_or(&self.message)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,8 +200,18 @@ pub fn parse_rule_file(
             message: "rules cannot be templates (no ?principal / ?resource slots)".into(),
         });
     }
-    let mut rules = Vec::new();
-    for policy in set.policies() {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut policies: Vec<&Policy> = set.policies().collect();
+    policies.sort_by_key(|p| policy_line(text, p));
+    for policy in policies {
+        let id = policy.annotation("id").unwrap_or_default();
+        if let Some(rule) = rules.iter_mut().find(|r| r.id == id) {
+            match continuation(source, text, policy, rule) {
+                Ok(extra) => rule.policies.push(extra),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
         match rule_from_policy(source, text, policy) {
             Ok(rule) => rules.push(rule),
             Err(e) => errors.push(e),
@@ -214,6 +249,55 @@ fn policy_line(text: &str, policy: &Policy) -> usize {
         .unwrap_or(1)
 }
 
+fn resource_kind_of(policy: &Policy) -> Result<ResourceKind, String> {
+    match policy.resource_constraint() {
+        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
+            "EcrAudit::Repository" => Ok(ResourceKind::Repository),
+            "EcrAudit::Registry" => Ok(ResourceKind::Registry),
+            "EcrAudit::IamPrincipal" => Ok(ResourceKind::IamPrincipal),
+            other => Err(format!("unknown resource type {other}")),
+        },
+        _ => Err("the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into()),
+    }
+}
+
+fn check_permit(policy: &Policy) -> Result<(), String> {
+    if policy.effect() == cedar_policy::Effect::Permit {
+        Ok(())
+    } else {
+        Err("a rule must be a `permit` policy: the resources it permits are the findings".into())
+    }
+}
+
+/// A further policy of an already-defined rule: another resource type.
+fn continuation(source: &str, text: &str, policy: &Policy, rule: &Rule) -> Result<RulePolicy, RuleError> {
+    let line = policy_line(text, policy);
+    let err = |message: String| RuleError {
+        source: source.to_string(),
+        line,
+        column: 1,
+        message,
+    };
+    check_permit(policy).map_err(err)?;
+    for (key, _) in policy.annotations() {
+        if key != "id" && key != "message" {
+            return Err(err(format!(
+                "@{key}: a further policy of rule {} may only carry @id and @message",
+                rule.id
+            )));
+        }
+    }
+    let kind = resource_kind_of(policy).map_err(err)?;
+    if rule.policies.iter().any(|p| p.kind == kind) {
+        return Err(err(format!("rule {} already has a policy for this resource type", rule.id)));
+    }
+    Ok(RulePolicy {
+        kind,
+        policy: policy.clone(),
+        message: policy.annotation("message").map(str::to_string),
+    })
+}
+
 fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, RuleError> {
     let line = policy_line(text, policy);
     let err = |message: String| RuleError {
@@ -222,11 +306,7 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
         column: 1,
         message,
     };
-    if policy.effect() != cedar_policy::Effect::Permit {
-        return Err(err(
-            "a rule must be a `permit` policy: the resources it permits are the findings".into(),
-        ));
-    }
+    check_permit(policy).map_err(err)?;
     let annotations: BTreeMap<&str, &str> = policy.annotations().collect();
     for key in annotations.keys() {
         if !KNOWN.contains(key) {
@@ -249,19 +329,7 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
     };
     let severity =
         Severity::from_str(&get("severity")).map_err(|e| err(format!("@severity: {e}")))?;
-    let resource_kind = match policy.resource_constraint() {
-        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
-            "EcrAudit::Repository" => ResourceKind::Repository,
-            "EcrAudit::Registry" => ResourceKind::Registry,
-            "EcrAudit::IamPrincipal" => ResourceKind::IamPrincipal,
-            other => return Err(err(format!("unknown resource type {other}"))),
-        },
-        _ => {
-            return Err(err(
-                "the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into(),
-            ))
-        }
-    };
+    let resource_kind = resource_kind_of(policy).map_err(err)?;
     let enabled_by_default = match annotations.get("default") {
         None | Some(&"on") => true,
         Some(&"off") => false,
@@ -297,10 +365,13 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
             .filter(|s| !s.is_empty())
             .collect(),
         enabled_by_default,
-        resource_kind,
         source: source.to_string(),
         line,
-        policy: policy.clone(),
+        policies: vec![RulePolicy {
+            kind: resource_kind,
+            policy: policy.clone(),
+            message: None,
+        }],
     })
 }
 
