@@ -10,6 +10,7 @@
 //!   and concrete condition evaluation over a [`RequestContext`];
 //! - [`principal`] typed principals and Principal/NotPrincipal matching;
 //! - [`actions`] the `ecr:` action catalogue and Action/NotAction expansion;
+//! - [`keys`] the identity, network and service-scope condition keys;
 //! - [`eval`] a deliberately simple evaluator for concrete requests, the
 //!   reference the Cedar translation is tested against.
 //!
@@ -45,6 +46,7 @@ pub mod condition;
 mod error;
 pub mod eval;
 mod json;
+pub mod keys;
 mod parse;
 pub mod pattern;
 pub mod principal;
