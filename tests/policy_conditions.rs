@@ -477,3 +477,37 @@ fn policy_variables() {
         T
     );
 }
+
+#[test]
+fn value_parsers() {
+    use ecr_audit::policy::condition::{base64_decode, parse_cidr, parse_date, parse_number};
+    assert_eq!(parse_number(" 42 "), Some(42.0));
+    assert_eq!(parse_number("-1.5"), Some(-1.5));
+    for bad in ["", "NaN", "inf", "1,000", "0x10", "e"] {
+        assert_eq!(parse_number(bad), None, "{bad}");
+    }
+    let noon = parse_date("2024-06-01T12:00:00Z").unwrap();
+    assert_eq!(parse_date("2024-06-01T12:00:00.000Z"), Some(noon));
+    assert_eq!(
+        parse_date("2024-06-01T12:00:00"),
+        Some(noon),
+        "no offset means UTC"
+    );
+    assert_eq!(parse_date("2024-06-01T08:00:00-04:00"), Some(noon));
+    assert_eq!(parse_date("1717243200"), Some(noon));
+    assert_eq!(parse_date("2024-06-01"), parse_date("2024-06-01T00:00:00Z"));
+    for bad in ["", "yesterday", "2024-13-01", "99999999999999999999999"] {
+        assert_eq!(parse_date(bad), None, "{bad}");
+    }
+    let net = parse_cidr("10.1.2.3/8").unwrap();
+    assert!(
+        net.contains("10.200.0.1".parse().unwrap()),
+        "host bits are masked"
+    );
+    assert_eq!(parse_cidr("10.0.0.1").unwrap().prefix_len(), 32);
+    assert_eq!(parse_cidr("::1").unwrap().prefix_len(), 128);
+    assert!(parse_cidr("10.0.0.0/").is_none() && parse_cidr("/8").is_none());
+    assert_eq!(base64_decode("aGk=").unwrap(), b"hi");
+    assert_eq!(base64_decode("").unwrap(), b"");
+    assert!(base64_decode("a").is_none() && base64_decode("a$==").is_none());
+}

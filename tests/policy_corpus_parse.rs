@@ -163,6 +163,24 @@ fn check_case(path: &Path, dir_kind: &str) -> (String, String) {
         verdict == "unanalyzable",
         "{ctx}: ECR001 exactly when the verdict is unanalyzable"
     );
+    let allowed: &[&str] = match kind {
+        "repository" => &[
+            "ECR001", "ECR101", "ECR102", "ECR103", "ECR104", "ECR105", "ECR106", "ECR107",
+            "ECR108",
+        ],
+        "registry" => &[
+            "ECR001", "ECR101", "ECR102", "ECR103", "ECR104", "ECR105", "ECR106", "ECR107",
+            "ECR111",
+        ],
+        "identity" => &["ECR001", "ECR201", "ECR202"],
+        _ => &["ECR001", "ECR203", "ECR204"],
+    };
+    for r in &rules {
+        assert!(
+            allowed.contains(r),
+            "{ctx}: rule {r} does not apply to {kind} policies"
+        );
+    }
     if rules.contains(&"ECR101") {
         assert!(!rules.contains(&"ECR103"), "{ctx}: ECR101 replaces ECR103");
     }

@@ -307,3 +307,61 @@ fn trust_policy_web_identity() {
     r.action = "sts:AssumeRole".into();
     assert_eq!(evaluate(&[&t], &r), Decision::ImplicitDeny);
 }
+
+#[test]
+fn request_principals_from_arns() {
+    use ecr_audit::policy::IamKind;
+    assert_eq!(
+        p("111122223333"),
+        RequestPrincipal::AccountRoot("111122223333".into())
+    );
+    assert_eq!(
+        p("arn:aws:iam::111122223333:root"),
+        RequestPrincipal::AccountRoot("111122223333".into())
+    );
+    match p("arn:aws-us-gov:sts::111122223333:assumed-role/Admin/alice@example.com") {
+        RequestPrincipal::Iam(a) => {
+            assert_eq!(a.partition, "aws-us-gov");
+            assert_eq!(
+                a.kind,
+                IamKind::AssumedRole {
+                    role: "Admin".into(),
+                    session: "alice@example.com".into()
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(p("arn:aws:sts::111122223333:federated-user/bob"), RequestPrincipal::Iam(a) if a.kind == IamKind::FederatedUser)
+    );
+    for bad in [
+        "*",
+        "arn:aws:iam::1:root",
+        "arn:aws:s3:::bucket",
+        "arn:aws:iam::111122223333:group/g",
+        "arn:aws:iam::111122223333:role/",
+        "",
+        "arn:aws:iam:us-east-1:111122223333:role/x",
+    ] {
+        assert!(RequestPrincipal::from_arn(bad).is_none(), "{bad}");
+    }
+    assert_eq!(
+        p("arn:aws:iam::111122223333:user/u").account(),
+        Some("111122223333")
+    );
+    assert_eq!(RequestPrincipal::Anonymous.account(), None);
+}
+
+#[test]
+fn tri_logic() {
+    use Tri::*;
+    assert_eq!(True.and(Unknown), Unknown);
+    assert_eq!(False.and(Unknown), False);
+    assert_eq!(True.or(Unknown), True);
+    assert_eq!(False.or(Unknown), Unknown);
+    assert_eq!(!Unknown, Unknown);
+    assert_eq!(Tri::any([]), False);
+    assert_eq!(Tri::all([]), True);
+    assert!(Unknown.maybe() && !False.maybe());
+}

@@ -112,3 +112,16 @@ fn huge_arrays_and_patterns() {
     let v = "a".repeat(4_000) + "b";
     assert!(!glob_match(&p, &v));
 }
+
+#[test]
+fn huge_object_duplicate_check_is_fast() {
+    let members: Vec<String> = (0..200_000).map(|i| format!("\"k{i}\":\"v\"")).collect();
+    let text = format!(
+        r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"*","Condition":{{"StringEquals":{{{}}}}}}}]}}"#,
+        members.join(",")
+    );
+    let start = std::time::Instant::now();
+    let d = parse(&text, PolicyKind::Resource).unwrap();
+    assert_eq!(d.statements[0].conditions.len(), 200_000);
+    assert!(start.elapsed().as_secs() < 20);
+}

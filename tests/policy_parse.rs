@@ -312,7 +312,12 @@ fn duplicate_keys_are_rejected() {
         RES,
     );
     assert_eq!(e.kind, PolicyErrorKind::DuplicateKey);
-    assert!(e.to_string().contains("Statement[0].Effect"), "{e}");
+    assert!(e.to_string().contains("statement 1, element Effect"), "{e}");
+    let e = err(
+        r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Action":"x"}}"#,
+        RES,
+    );
+    assert!(e.to_string().contains("statement 1, element Action"), "{e}");
     let e = err(
         r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1","aws:PrincipalOrgID":"*"}}}]}"#,
         RES,

@@ -208,3 +208,36 @@ pub struct PrincipalEntry {
     pub raw: String,
     pub principal: Principal,
 }
+
+impl ActionElement {
+    /// Does this Action/NotAction element cover the action name
+    /// (`service:Action`, case-insensitive)?
+    pub fn matches(&self, action: &str) -> bool {
+        super::pattern::action_matches(self, action)
+    }
+}
+
+impl ResourceElement {
+    /// Does this Resource/NotResource element cover the ARN? `ctx` resolves
+    /// policy variables; `None` leaves them unresolved (`Unknown`).
+    pub fn matches(
+        &self,
+        arn: &str,
+        variables_enabled: bool,
+        ctx: Option<&super::condition::RequestContext>,
+    ) -> super::tri::Tri {
+        super::pattern::resource_matches(self, arn, variables_enabled, ctx)
+    }
+}
+
+impl PrincipalElement {
+    /// Does this Principal/NotPrincipal element apply to the request
+    /// principal? See [`super::principal`] for the semantics.
+    pub fn matches(&self, principal: &super::principal::RequestPrincipal) -> super::tri::Tri {
+        super::principal::element_matches(
+            self.negated,
+            self.entries.iter().map(|e| &e.principal),
+            principal,
+        )
+    }
+}

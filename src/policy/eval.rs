@@ -28,8 +28,7 @@
 
 use super::ast::{Effect, PolicyDocument, Statement};
 use super::condition::{evaluate_all, RequestContext};
-use super::pattern::{action_matches, resource_matches};
-use super::principal::{element_matches, RequestPrincipal};
+use super::principal::RequestPrincipal;
 use super::tri::Tri;
 
 /// One concrete request.
@@ -59,21 +58,17 @@ pub enum Decision {
 pub fn statement_applies(st: &Statement, req: &Request) -> Tri {
     let principal = match &st.principal {
         None => Tri::True,
-        Some(p) => element_matches(
-            p.negated,
-            p.entries.iter().map(|e| &e.principal),
-            &req.principal,
-        ),
+        Some(p) => p.matches(&req.principal),
     };
     if principal.is_false() {
         return Tri::False;
     }
-    if !action_matches(&st.action, &req.action) {
+    if !st.action.matches(&req.action) {
         return Tri::False;
     }
     let resource = match &st.resource {
         None => Tri::True,
-        Some(r) => resource_matches(r, &req.resource, st.variables_enabled, Some(&req.context)),
+        Some(r) => r.matches(&req.resource, st.variables_enabled, Some(&req.context)),
     };
     if resource.is_false() {
         return Tri::False;

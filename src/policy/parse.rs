@@ -50,27 +50,23 @@ fn to_json(v: &serde_json::Value) -> Json {
 fn check_duplicates(json: &Json, path: &str) -> Result<(), PolicyError> {
     match json {
         Json::Object(members) => {
-            for (i, (k, v)) in members.iter().enumerate() {
-                if members[..i].iter().any(|(k2, _)| k2 == k) {
-                    let element = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    return Err(PolicyError::new(
-                        K::DuplicateKey,
-                        Location {
-                            element: Some(element),
-                            ..Location::default()
-                        },
-                        format!("member \"{k}\" appears more than once in one object; IAM rejects duplicate keys"),
-                    ));
-                }
+            // A set keeps this linear on objects with many members.
+            let mut seen = std::collections::HashSet::with_capacity(members.len());
+            for (k, v) in members {
                 let p = if path.is_empty() {
                     k.clone()
                 } else {
                     format!("{path}.{k}")
                 };
+                if !seen.insert(k.as_str()) {
+                    return Err(PolicyError::new(
+                        K::DuplicateKey,
+                        duplicate_location(&p),
+                        format!(
+                            "member \"{k}\" appears more than once in one object; IAM rejects duplicate keys and we will not guess which one applies"
+                        ),
+                    ));
+                }
                 check_duplicates(v, &p)?;
             }
             Ok(())
@@ -82,6 +78,30 @@ fn check_duplicates(json: &Json, path: &str) -> Result<(), PolicyError> {
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// `Statement[1].Condition.StringLike.k` → statement 2, element
+/// `Condition.StringLike.k`; anything else names the path as the element.
+fn duplicate_location(path: &str) -> Location {
+    let in_statement = path.strip_prefix("Statement[").and_then(|rest| {
+        let (n, tail) = rest.split_once(']')?;
+        Some((
+            n.parse::<usize>().ok()?,
+            tail.strip_prefix('.').unwrap_or(tail),
+        ))
+    });
+    match in_statement {
+        Some((index, element)) => Location {
+            statement: Some(index),
+            sid: None,
+            element: Some(element.to_owned()),
+        },
+        None => Location {
+            statement: path.starts_with("Statement.").then_some(0),
+            sid: None,
+            element: Some(path.strip_prefix("Statement.").unwrap_or(path).to_owned()),
+        },
     }
 }
 
