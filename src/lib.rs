@@ -4,8 +4,9 @@
 //! (policy → cedar → access, plus image and configuration facts) → engine
 //! (Cedar rules) → findings → report.
 
-pub mod cli;
 pub mod access;
+pub mod check;
+pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod engine;

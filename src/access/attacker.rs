@@ -34,8 +34,9 @@ pub enum Class {
     OrgMember,
     /// The owner account of the resource.
     Owner,
-    /// An AWS service acting on behalf of someone outside the zone.
-    Service(String),
+    /// An AWS service acting on behalf of a party (itself a class:
+    /// `Anyone` means on behalf of whoever asks: the confused deputy).
+    Service(String, Box<Class>),
     /// Callers presenting tokens of a web-identity / SAML provider.
     WebIdentity(String),
 }
@@ -43,10 +44,11 @@ pub enum Class {
 impl Class {
     /// Outside the zone of trust?
     pub fn is_outside(&self) -> bool {
-        matches!(
-            self,
-            Class::Anyone | Class::Account(_) | Class::Org(_) | Class::UserId(_)
-        )
+        match self {
+            Class::Anyone | Class::Account(_) | Class::Org(_) | Class::UserId(_) => true,
+            Class::Service(_, party) => party.is_outside(),
+            _ => false,
+        }
     }
 
     /// How a report names the class.
@@ -58,7 +60,10 @@ impl Class {
             Class::UserId(u) => format!("userid {u}"),
             Class::OrgMember => "organization".to_string(),
             Class::Owner => "owner".to_string(),
-            Class::Service(s) => format!("service {s}"),
+            Class::Service(s, party) if s == "*" && **party == Class::Anyone => "*".to_string(),
+            Class::Service(s, party) if s == "*" => format!("any service for {}", party.label()),
+            Class::Service(s, party) if **party == Class::Anyone => format!("service {s}"),
+            Class::Service(s, party) => format!("service {s} for {}", party.label()),
             Class::WebIdentity(p) => format!("web identity {p}"),
         }
     }
@@ -190,7 +195,8 @@ fn is_private_cidr(cidr: &str) -> bool {
         return false;
     };
     PRIVATE.iter().any(|p| {
-        parse_cidr(p).is_some_and(|range| range.contains(net) && range.prefix_len() <= c.prefix_len())
+        parse_cidr(p)
+            .is_some_and(|range| range.contains(net) && range.prefix_len() <= c.prefix_len())
     })
 }
 
@@ -203,35 +209,94 @@ fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn domain(key: &str, class: &Class, zone: &Zone) -> Domain {
+/// What kind of identity value a key carries.
+#[derive(Clone, Copy)]
+enum IdKind {
+    Account,
+    Arn,
+    OrgId,
+    OrgPaths,
+    UserId,
+}
+
+/// A synthetic account of our organization that no policy names.
+const UNNAMED_MEMBER: &str = "000000000001";
+/// A synthetic outside account that no policy names.
+const UNNAMED_OUTSIDER: &str = "999999999999";
+
+/// The values a party (a direct caller, or the party a service acts for)
+/// has for an identity key.
+fn identity_domain(kind: IdKind, party: &Class, zone: &Zone) -> Domain {
     let zone_accounts = zone.accounts.clone();
     let owner = zone.owner.clone();
     let in_zone = move |a: &str| a == owner || zone_accounts.contains(a);
+    let anyone = matches!(party, Class::Anyone);
     let org = zone.org_id.clone();
-    let direct = !matches!(class, Class::Service(_) | Class::WebIdentity(_));
-    let outside_account = {
+    let outside_arn = |account: Option<String>, member: bool| {
         let in_zone = in_zone.clone();
-        move || Domain::Outside {
+        let owner = zone.owner.clone();
+        Domain::Outside {
+            literals_ok: account.is_some(),
+            fresh: match &account {
+                Some(a) => vec![
+                    format!("arn:aws:iam::{a}:role/zz-fresh"),
+                    format!("arn:aws:iam::{a}:root"),
+                ],
+                None if member => vec![format!("arn:aws:iam::{UNNAMED_MEMBER}:role/zz-fresh")],
+                None => vec![format!("arn:aws:iam::{UNNAMED_OUTSIDER}:role/zz-fresh")],
+            },
+            eligible: Box::new(move |v: &str| match (arn_account(v), &account) {
+                (Some(a), Some(want)) => a == want,
+                (Some(a), None) if member => a != owner,
+                (Some(a), None) => !in_zone(a),
+                (None, _) => false,
+            }),
+            absent_ok: anyone,
+            account_shaped: false,
+        }
+    };
+    match (kind, party) {
+        (IdKind::Account, Class::Account(a) | Class::ZoneAccount(a)) => {
+            Domain::Values(vec![Some(a.clone())])
+        }
+        (IdKind::Account, Class::Owner) => Domain::Values(vec![Some(zone.owner.clone())]),
+        (IdKind::Account, Class::OrgMember) => {
+            let owner = zone.owner.clone();
+            Domain::Outside {
+                eligible: Box::new(move |v: &str| v != owner),
+                fresh: vec![UNNAMED_MEMBER.into()],
+                absent_ok: false,
+                account_shaped: true,
+                literals_ok: false,
+            }
+        }
+        (IdKind::Account, _) => Domain::Outside {
             eligible: Box::new(move |v: &str| !in_zone(v)),
-            fresh: vec!["999999999999".into(), "000000000007".into()],
-            absent_ok: false,
+            fresh: vec![UNNAMED_OUTSIDER.into(), "000000000007".into()],
+            absent_ok: anyone,
             account_shaped: true,
             literals_ok: false,
+        },
+        (IdKind::Arn, Class::Account(a) | Class::ZoneAccount(a)) => {
+            outside_arn(Some(a.clone()), false)
         }
-    };
-    let outside_org = {
-        let org = org.clone();
-        move |absent_ok: bool| Domain::Outside {
+        (IdKind::Arn, Class::Owner) => outside_arn(Some(zone.owner.clone()), false),
+        (IdKind::Arn, Class::OrgMember) => outside_arn(None, true),
+        (IdKind::Arn, _) => outside_arn(None, false),
+        (IdKind::OrgId, Class::Org(o)) => Domain::Values(vec![Some(o.clone())]),
+        (IdKind::OrgId, Class::ZoneAccount(_) | Class::OrgMember | Class::Owner) => match &org {
+            Some(o) => Domain::Values(vec![Some(o.clone())]),
+            None => Domain::Free,
+        },
+        (IdKind::OrgId, _) => Domain::Outside {
             eligible: Box::new(move |v: &str| org.as_deref() != Some(v)),
             fresh: vec!["o-zzzzzzzzzz".into()],
-            absent_ok,
+            absent_ok: true,
             account_shaped: false,
             literals_ok: false,
-        }
-    };
-    let outside_org_path = {
-        let org = org.clone();
-        move || Domain::Outside {
+        },
+        (IdKind::OrgPaths, Class::ZoneAccount(_) | Class::OrgMember | Class::Owner) => Domain::Free,
+        (IdKind::OrgPaths, _) => Domain::Outside {
             eligible: Box::new(move |v: &str| match &org {
                 Some(o) => !v.starts_with(&format!("{o}/")),
                 None => true,
@@ -240,116 +305,98 @@ fn domain(key: &str, class: &Class, zone: &Zone) -> Domain {
             absent_ok: true,
             account_shaped: false,
             literals_ok: false,
-        }
-    };
-    let outside_arn = {
-        let in_zone = in_zone.clone();
-        move |account: Option<String>| Domain::Outside {
-            literals_ok: account.is_some(),
-            fresh: match &account {
-                Some(a) => vec![
-                    format!("arn:aws:iam::{a}:role/zz-fresh"),
-                    format!("arn:aws:iam::{a}:root"),
-                ],
-                None => vec!["arn:aws:iam::999999999999:role/zz-fresh".into()],
-            },
-            eligible: {
-                let in_zone = in_zone.clone();
-                Box::new(move |v: &str| match (arn_account(v), &account) {
-                    (Some(a), Some(want)) => a == want,
-                    (Some(a), None) => !in_zone(a),
-                    (None, _) => false,
-                })
-            },
-            absent_ok: false,
+        },
+        (IdKind::UserId, Class::UserId(u)) => Domain::Values(vec![Some(u.clone())]),
+        (IdKind::UserId, Class::ZoneAccount(_) | Class::Owner) => Domain::Free,
+        (IdKind::UserId, _) => Domain::Outside {
+            // Whoever names a session picks its name, never another
+            // principal's unique id or a zone account's id.
+            eligible: Box::new(move |v: &str| !in_zone(v.split(':').next().unwrap_or(v))),
+            fresh: vec!["AROAZZZZZZZZZZZZZZZZZ:zz-fresh".into()],
+            absent_ok: anyone,
             account_shaped: false,
-        }
+            literals_ok: false,
+        },
+    }
+}
+
+fn domain(key: &str, class: &Class, zone: &Zone) -> Domain {
+    let id_kind = match key {
+        "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner" => Some(IdKind::Account),
+        "aws:principalarn" | "aws:sourcearn" => Some(IdKind::Arn),
+        "aws:principalorgid" | "aws:sourceorgid" => Some(IdKind::OrgId),
+        "aws:principalorgpaths" | "aws:sourceorgpaths" => Some(IdKind::OrgPaths),
+        "aws:userid" => Some(IdKind::UserId),
+        _ => None,
     };
+    let source_key = key.starts_with("aws:source") && id_kind.is_some();
+    if let Some(kind) = id_kind {
+        return match class {
+            // Web-identity callers carry no AWS identity keys.
+            Class::WebIdentity(_) => Domain::Values(vec![None]),
+            // A service has no principal keys; its source keys are those of
+            // the party it acts for.
+            Class::Service(_, party) if source_key => identity_domain(kind, party, zone),
+            Class::Service(_, _) => Domain::Values(vec![None]),
+            // Source keys are set only for requests a service makes.
+            _ if source_key => Domain::Values(vec![None]),
+            _ => identity_domain(kind, class, zone),
+        };
+    }
     match key {
-        "aws:principalaccount" => match class {
-            Class::Anyone | Class::Org(_) | Class::UserId(_) => outside_account(),
-            Class::Account(a) | Class::ZoneAccount(a) => Domain::Values(vec![Some(a.clone())]),
-            Class::Owner => Domain::Values(vec![Some(zone.owner.clone())]),
-            Class::OrgMember => Domain::Free,
-            Class::Service(_) | Class::WebIdentity(_) => Domain::Values(vec![None]),
+        // Network keys: only the owner is inside its own VPCs, endpoints and
+        // private ranges; a wildcard value admits anyone's.
+        "aws:sourcevpc" | "aws:sourcevpce" if *class != Class::Owner => Domain::Outside {
+            eligible: Box::new(|_| false),
+            fresh: vec!["vpc-zzzzzzzz".into(), "vpce-zzzzzzzz".into()],
+            absent_ok: true,
+            account_shaped: false,
+            literals_ok: false,
         },
-        "aws:principalorgid" => match class {
-            Class::Anyone | Class::Account(_) | Class::UserId(_) => outside_org(true),
-            Class::Org(o) => Domain::Values(vec![Some(o.clone())]),
-            Class::ZoneAccount(_) | Class::OrgMember | Class::Owner => match &zone.org_id {
-                Some(o) => Domain::Values(vec![Some(o.clone())]),
-                None => Domain::Free,
-            },
-            Class::Service(_) | Class::WebIdentity(_) => Domain::Values(vec![None]),
-        },
-        "aws:principalorgpaths" => match class {
-            Class::Anyone | Class::Account(_) | Class::UserId(_) | Class::Org(_) => {
-                outside_org_path()
-            }
-            Class::Service(_) | Class::WebIdentity(_) => Domain::Values(vec![None]),
-            _ => Domain::Free,
-        },
-        "aws:principalarn" => match class {
-            Class::Anyone | Class::Org(_) | Class::UserId(_) => outside_arn(None),
-            Class::Account(a) | Class::ZoneAccount(a) => outside_arn(Some(a.clone())),
-            Class::Owner => outside_arn(Some(zone.owner.clone())),
-            Class::OrgMember => Domain::Free,
-            Class::Service(_) | Class::WebIdentity(_) => Domain::Values(vec![None]),
-        },
-        "aws:userid" => match class {
-            Class::UserId(u) => Domain::Values(vec![Some(u.clone())]),
-            Class::Anyone | Class::Account(_) | Class::Org(_) => Domain::Outside {
-                eligible: Box::new(|_| false),
-                fresh: vec!["AROAZZZZZZZZZZZZZZZZZ:zz-fresh".into()],
-                absent_ok: false,
-                account_shaped: false,
-                literals_ok: false,
-            },
-            Class::Service(_) | Class::WebIdentity(_) => Domain::Values(vec![None]),
-            _ => Domain::Free,
-        },
-        // Set only when a service acts on behalf of a resource: absent for
-        // direct callers; the outsider's own values for a confused deputy.
-        "aws:sourceaccount" | "aws:sourceowner" => match class {
-            Class::Service(_) => outside_account(),
-            _ if direct => Domain::Values(vec![None]),
-            _ => Domain::Free,
-        },
-        "aws:sourcearn" => match class {
-            Class::Service(_) => outside_arn(None),
-            _ if direct => Domain::Values(vec![None]),
-            _ => Domain::Free,
-        },
-        "aws:sourceorgid" => match class {
-            Class::Service(_) => outside_org(true),
-            _ if direct => Domain::Values(vec![None]),
-            _ => Domain::Free,
-        },
-        "aws:sourceorgpaths" => match class {
-            Class::Service(_) => outside_org_path(),
-            _ if direct => Domain::Values(vec![None]),
-            _ => Domain::Free,
-        },
-        // Network keys: an outsider is never inside our VPCs or endpoints; a
-        // wildcard value admits anyone's.
-        "aws:sourcevpc" | "aws:sourcevpce" if class.is_outside() || matches!(class, Class::Service(_)) => {
-            Domain::Outside {
-                eligible: Box::new(|_| false),
-                fresh: vec!["vpc-zzzzzzzz".into(), "vpce-zzzzzzzz".into()],
-                absent_ok: true,
-                account_shaped: false,
-                literals_ok: false,
-            }
-        }
-        "aws:sourceip" if class.is_outside() => Domain::Outside {
+        "aws:sourceip" if *class != Class::Owner => Domain::Outside {
             eligible: Box::new(|_| false),
             fresh: vec!["198.51.100.77".into(), "2001:db8::77".into()],
             absent_ok: true,
             account_shaped: false,
             literals_ok: false,
         },
+        // Facts of the resource, not the caller's to choose.
+        "aws:resourceaccount" => Domain::Values(vec![Some(zone.owner.clone())]),
+        "aws:resourceorgid" => match &zone.org_id {
+            Some(o) => Domain::Values(vec![Some(o.clone())]),
+            None => Domain::Free,
+        },
         _ => Domain::Free,
     }
+}
+
+/// The values policy variables resolve to for a class (`${aws:PrincipalAccount}`,
+/// `${aws:ResourceOrgID}`...), where the class fixes them.
+fn base_context(class: &Class, zone: &Zone) -> RequestContext {
+    let mut ctx = RequestContext::new();
+    ctx.insert("aws:resourceaccount", [zone.owner.clone()]);
+    if let Some(o) = &zone.org_id {
+        ctx.insert("aws:resourceorgid", [o.clone()]);
+    }
+    let account = match class {
+        Class::Account(a) | Class::ZoneAccount(a) => Some(a.clone()),
+        Class::Owner => Some(zone.owner.clone()),
+        Class::OrgMember => Some(UNNAMED_MEMBER.to_string()),
+        Class::Anyone | Class::Org(_) | Class::UserId(_) => Some(UNNAMED_OUTSIDER.to_string()),
+        Class::Service(_, _) | Class::WebIdentity(_) => None,
+    };
+    if let Some(a) = account {
+        ctx.insert("aws:principalaccount", [a]);
+    }
+    let org = match class {
+        Class::Org(o) => Some(o.clone()),
+        Class::Owner | Class::ZoneAccount(_) | Class::OrgMember => zone.org_id.clone(),
+        _ => None,
+    };
+    if let Some(o) = org {
+        ctx.insert("aws:principalorgid", [o]);
+    }
+    ctx
 }
 
 /// Builds a concrete value from a pattern by filling its wildcards.
@@ -389,6 +436,14 @@ fn candidates(cond: &Condition, class: &Class, zone: &Zone) -> Option<Vec<Option
                     }
                     continue;
                 }
+                // A unique id is the named principal's: only a wildcard in the
+                // id part lets a caller match (`*:alice`).
+                if key == "aws:userid" {
+                    let id = v.split(':').next().unwrap_or(v);
+                    if !has_wildcard(id) {
+                        continue;
+                    }
+                }
                 for fill in ["9", "zq"] {
                     let fill = if account_shaped { "9" } else { fill };
                     let mut w = instantiate(v, fill);
@@ -421,12 +476,18 @@ pub fn condition_truth(cond: &Condition, class: &Class, zone: &Zone, vars: bool)
     let Some(values) = candidates(cond, class, zone) else {
         return Truth::CHOSEN;
     };
+    let base = base_context(class, zone);
     let mut possible = false;
     let mut necessary = true;
     for v in values {
-        let mut ctx = RequestContext::new();
-        if let Some(v) = &v {
-            ctx.insert(&cond.key.lower, [v.clone()]);
+        let mut ctx = base.clone();
+        match &v {
+            Some(v) => {
+                ctx.insert(&cond.key.lower, [v.clone()]);
+            }
+            None => {
+                ctx.insert(&cond.key.lower, Vec::<String>::new());
+            }
         }
         let t = cond.evaluate(&ctx, vars);
         possible |= t.maybe();
@@ -526,23 +587,87 @@ mod tests {
         assert!(!truth("StringEquals", "aws:PrincipalOrgID", r#""o-ours""#, &any).possible);
         assert!(truth("StringLike", "aws:PrincipalOrgID", r#""*""#, &any).possible);
         assert!(truth("StringLike", "aws:PrincipalOrgID", r#""o-*""#, &any).possible);
-        assert!(truth("StringEqualsIfExists", "aws:PrincipalOrgID", r#""o-ours""#, &any).possible);
-        assert!(truth("ForAllValues:StringEquals", "aws:PrincipalOrgID", r#""o-ours""#, &any).possible);
+        assert!(
+            truth(
+                "StringEqualsIfExists",
+                "aws:PrincipalOrgID",
+                r#""o-ours""#,
+                &any
+            )
+            .possible
+        );
+        assert!(
+            truth(
+                "ForAllValues:StringEquals",
+                "aws:PrincipalOrgID",
+                r#""o-ours""#,
+                &any
+            )
+            .possible
+        );
         // Deny unless our org: applies to every outsider.
         assert!(truth("StringNotEquals", "aws:PrincipalOrgID", r#""o-ours""#, &any).necessary);
-        assert!(truth("StringEquals", "aws:PrincipalOrgID", r#""o-ours""#, &Class::OrgMember).necessary);
+        assert!(
+            truth(
+                "StringEquals",
+                "aws:PrincipalOrgID",
+                r#""o-ours""#,
+                &Class::OrgMember
+            )
+            .necessary
+        );
     }
 
     #[test]
     fn account_and_arn_conditions() {
         let any = Class::Anyone;
-        assert!(!truth("StringEquals", "aws:PrincipalAccount", r#""111122223333""#, &any).possible);
+        assert!(
+            !truth(
+                "StringEquals",
+                "aws:PrincipalAccount",
+                r#""111122223333""#,
+                &any
+            )
+            .possible
+        );
         assert!(truth("StringLike", "aws:PrincipalAccount", r#""*""#, &any).possible);
-        assert!(!truth("ArnLike", "aws:PrincipalArn", r#""arn:aws:iam::111122223333:role/*""#, &any).possible);
-        assert!(truth("ArnLike", "aws:PrincipalArn", r#""arn:aws:iam::*:role/deploy""#, &any).possible);
+        assert!(
+            !truth(
+                "ArnLike",
+                "aws:PrincipalArn",
+                r#""arn:aws:iam::111122223333:role/*""#,
+                &any
+            )
+            .possible
+        );
+        assert!(
+            truth(
+                "ArnLike",
+                "aws:PrincipalArn",
+                r#""arn:aws:iam::*:role/deploy""#,
+                &any
+            )
+            .possible
+        );
         let ext = Class::Account("999988887777".into());
-        assert!(truth("ArnEquals", "aws:PrincipalArn", r#""arn:aws:iam::999988887777:role/x""#, &ext).possible);
-        assert!(!truth("ArnEquals", "aws:PrincipalArn", r#""arn:aws:iam::999988887777:role/x""#, &ext).necessary);
+        assert!(
+            truth(
+                "ArnEquals",
+                "aws:PrincipalArn",
+                r#""arn:aws:iam::999988887777:role/x""#,
+                &ext
+            )
+            .possible
+        );
+        assert!(
+            !truth(
+                "ArnEquals",
+                "aws:PrincipalArn",
+                r#""arn:aws:iam::999988887777:role/x""#,
+                &ext
+            )
+            .necessary
+        );
     }
 
     #[test]
@@ -560,10 +685,26 @@ mod tests {
 
     #[test]
     fn service_source_conditions() {
-        let svc = Class::Service("codebuild.amazonaws.com".into());
-        assert!(!truth("StringEquals", "aws:SourceAccount", r#""111122223333""#, &svc).possible);
+        let svc = Class::Service("codebuild.amazonaws.com".into(), Box::new(Class::Anyone));
+        assert!(
+            !truth(
+                "StringEquals",
+                "aws:SourceAccount",
+                r#""111122223333""#,
+                &svc
+            )
+            .possible
+        );
         assert!(truth("StringLike", "aws:SourceAccount", r#""*""#, &svc).possible);
-        assert!(!truth("StringEquals", "aws:SourceAccount", r#""111122223333""#, &Class::Anyone).possible);
+        assert!(
+            !truth(
+                "StringEquals",
+                "aws:SourceAccount",
+                r#""111122223333""#,
+                &Class::Anyone
+            )
+            .possible
+        );
     }
 
     #[test]

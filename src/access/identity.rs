@@ -12,6 +12,8 @@ use crate::policy::actions::{self, ActionClass};
 use crate::policy::pattern::arn_match;
 use crate::policy::{parse, Effect, PolicyDocument, PolicyKind, Principal, Statement};
 
+const IMPORT_UPSTREAM: &str = "ecr:BatchImportUpstreamImage";
+
 const ASSUME_ACTIONS: &[&str] = &[
     "sts:AssumeRole",
     "sts:AssumeRoleWithWebIdentity",
@@ -56,6 +58,24 @@ fn provider_host(provider: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// Web-identity platforms on which anyone can mint a token (any repository,
+/// any account of the platform), as opposed to an organization's own issuer.
+pub fn is_public_platform(provider_host: &str) -> bool {
+    const PUBLIC: &[&str] = &[
+        "token.actions.githubusercontent.com",
+        "gitlab.com",
+        "app.terraform.io",
+        "oidc.circleci.com",
+        "accounts.google.com",
+        "cognito-identity.amazonaws.com",
+        "api.bitbucket.org",
+        "token.buildkite.com",
+    ];
+    PUBLIC
+        .iter()
+        .any(|p| provider_host == *p || provider_host.starts_with(&format!("{p}/")))
+}
+
 fn statement_pins_subject(st: &Statement, provider: &str) -> bool {
     let key = format!("{}:sub", provider_host(provider));
     st.conditions.iter().any(|c| {
@@ -97,10 +117,10 @@ pub fn analyze_trust_document(doc: &PolicyDocument, role_arn: &str, zone: &Zone)
             .statements
             .iter()
             .map(|st| {
-                let (t, _) = statement_truth(st, &class, zone, role_arn);
+                let t = statement_truth(st, &class, zone, role_arn);
                 match st.effect {
-                    Effect::Allow => t.possible,
-                    Effect::Deny => t.necessary,
+                    Effect::Allow => t.truth.possible && !t.uncertain,
+                    Effect::Deny => t.truth.necessary,
                 }
             })
             .collect();
@@ -108,6 +128,9 @@ pub fn analyze_trust_document(doc: &PolicyDocument, role_arn: &str, zone: &Zone)
             continue;
         }
         match &class {
+            // A service assumes a role for the owner's own resources (it
+            // needs iam:PassRole in the owner account).
+            Class::Service(..) => {}
             c if c.is_outside() => {
                 out.assumable_from_outside.insert(c.label());
             }
@@ -127,7 +150,13 @@ pub fn analyze_trust_document(doc: &PolicyDocument, role_arn: &str, zone: &Zone)
         for e in &p.entries {
             if let Principal::Federated(provider) = &e.principal {
                 if !p.negated && !statement_pins_subject(st, provider) {
-                    out.web_identity_without_subject.insert(provider_host(provider));
+                    let host = provider_host(provider);
+                    // On a public platform anyone can mint such a token.
+                    if is_public_platform(&host) {
+                        out.assumable_from_outside
+                            .insert(format!("web identity {host} (any subject)"));
+                    }
+                    out.web_identity_without_subject.insert(host);
                 }
             }
         }
@@ -161,7 +190,9 @@ pub struct NamedPolicy<'a> {
 }
 
 fn is_resource_key(key: &str) -> bool {
-    key.starts_with("aws:resourcetag/") || key.starts_with("ecr:resourcetag/") || key == "aws:resourceaccount"
+    key.starts_with("aws:resourcetag/")
+        || key.starts_with("ecr:resourcetag/")
+        || key == "aws:resourceaccount"
 }
 
 /// A repository no pattern names: matching it means "every repository".
@@ -188,8 +219,21 @@ fn resource_reach(st: &Statement, account: &str) -> (bool, bool) {
         return (true, true);
     };
     if r.negated {
-        // NotResource: everything but the listed; conservative both ways.
-        return (true, true);
+        // NotResource: every repository only if no excluded pattern can
+        // name a repository; some repository unless `*` is excluded.
+        let names_repository = |p: &String| {
+            let lower = p.to_ascii_lowercase();
+            p == "*"
+                || lower.contains(":ecr:")
+                || lower
+                    .split(':')
+                    .nth(2)
+                    .is_some_and(|s| s.contains('*') || s.contains('?'))
+        };
+        return (
+            !r.patterns.iter().any(names_repository),
+            !r.patterns.iter().any(|p| p == "*"),
+        );
     }
     let mut all = false;
     let mut some = false;
@@ -200,12 +244,18 @@ fn resource_reach(st: &Statement, account: &str) -> (bool, bool) {
         let lower = p.to_ascii_lowercase();
         some |= covers
             || lower.contains(":ecr:")
-            || lower.split(':').nth(2).is_some_and(|s| s.contains('*') || s.contains('?'));
+            || lower
+                .split(':')
+                .nth(2)
+                .is_some_and(|s| s.contains('*') || s.contains('?'));
     }
     (all, some)
 }
 
-fn parse_all(policies: &[NamedPolicy], problems: &mut BTreeSet<String>) -> Vec<(String, PolicyDocument)> {
+fn parse_all(
+    policies: &[NamedPolicy],
+    problems: &mut BTreeSet<String>,
+) -> Vec<(String, PolicyDocument)> {
     let mut docs = Vec::new();
     for p in policies {
         match parse(p.text, PolicyKind::Identity) {
@@ -225,7 +275,12 @@ fn parse_all(policies: &[NamedPolicy], problems: &mut BTreeSet<String>) -> Vec<(
 
 /// Which ECR actions the documents allow, with `reach` choosing "every
 /// repository" or "some repository" for Resource.
-fn allowed_actions(docs: &[(String, PolicyDocument)], account: &str, every: bool, zone: &Zone) -> BTreeSet<&'static str> {
+fn allowed_actions(
+    docs: &[(String, PolicyDocument)],
+    account: &str,
+    every: bool,
+    zone: &Zone,
+) -> BTreeSet<&'static str> {
     let universe: Vec<&'static str> = actions::all().iter().map(|a| a.name).collect();
     let mut allowed = BTreeSet::new();
     let mut denied: BTreeSet<&'static str> = BTreeSet::new();
@@ -239,17 +294,31 @@ fn allowed_actions(docs: &[(String, PolicyDocument)], account: &str, every: bool
                 let reach = if every { all } else { some };
                 let conditions = st.conditions.iter().all(|c| {
                     !(every && is_resource_key(&c.key.lower))
-                        && attacker::condition_truth(c, &Class::Owner, zone, st.variables_enabled).possible
+                        && attacker::condition_truth(c, &Class::Owner, zone, st.variables_enabled)
+                            .possible
                 });
-                st.effect == Effect::Allow && reach && conditions
+                // A statement the analysis cannot decide is ECR001's, not a
+                // certain grant.
+                st.effect == Effect::Allow
+                    && reach
+                    && conditions
+                    && !super::statement_is_uncertain(st)
             })
             .collect();
         allowed.extend(decider.allowed(&allow_flags));
         // A Deny removes an action only when it surely applies: Resource
         // `*`-like and no condition.
         for st in &doc.statements {
-            if st.effect == Effect::Deny && st.conditions.is_empty() && resource_reach(st, account).0 {
-                denied.extend(actions::all().iter().filter(|a| actions::element_matches(&st.action, a.name)).map(|a| a.name));
+            if st.effect == Effect::Deny
+                && st.conditions.is_empty()
+                && resource_reach(st, account).0
+            {
+                denied.extend(
+                    actions::all()
+                        .iter()
+                        .filter(|a| actions::element_matches(&st.action, a.name))
+                        .map(|a| a.name),
+                );
             }
         }
     }
@@ -275,16 +344,28 @@ pub fn analyze_identity(
     };
     let some = within_boundary(allowed_actions(&docs, account, false, zone), false);
     let every = within_boundary(allowed_actions(&docs, account, true, zone), true);
-    let class = |a: &&str| actions::lookup(a).map(|x| x.class());
-    out.ecr_read = some.iter().any(|a| class(a) == Some(ActionClass::Read) && *a != actions::GET_AUTHORIZATION_TOKEN);
+    // Importing through a pull-through cache writes only what the configured
+    // upstream holds: not a push of the principal's own content.
+    let class = |a: &&str| {
+        actions::lookup(a)
+            .filter(|x| x.name != IMPORT_UPSTREAM)
+            .map(|x| x.class())
+    };
+    out.ecr_read = some
+        .iter()
+        .any(|a| class(a) == Some(ActionClass::Read) && *a != actions::GET_AUTHORIZATION_TOKEN);
     out.ecr_write = some.iter().any(|a| class(a) == Some(ActionClass::Write));
-    out.ecr_permissions = some.iter().any(|a| class(a) == Some(ActionClass::Permissions));
+    out.ecr_permissions = some
+        .iter()
+        .any(|a| class(a) == Some(ActionClass::Permissions));
     out.auth_token = every.contains(actions::GET_AUTHORIZATION_TOKEN);
     out.write_all_repositories = every.iter().any(|a| {
-        actions::lookup(a).is_some_and(|x| {
-            x.scope == actions::ResourceScope::Repository
-                && matches!(x.class(), ActionClass::Write | ActionClass::Permissions)
-        })
+        actions::lookup(a)
+            .filter(|x| x.name != IMPORT_UPSTREAM)
+            .is_some_and(|x| {
+                x.scope == actions::ResourceScope::Repository
+                    && matches!(x.class(), ActionClass::Write | ActionClass::Permissions)
+            })
     });
     for (name, doc) in &docs {
         for st in &doc.statements {
@@ -294,10 +375,23 @@ pub fn analyze_identity(
             let (all, _) = resource_reach(st, account);
             let acts = actions::expand(&st.action);
             let grants_token = acts.iter().any(|a| a.is_auth_token());
-            let repo_actions = acts.iter().any(|a| a.scope == actions::ResourceScope::Repository);
-            let star = st.resource.as_ref().is_none_or(|r| r.negated || r.patterns.iter().any(|p| p == "*"));
-            if grants_token && repo_actions && star {
-                out.auth_token_unscoped_statements.insert(format!("{name} {}", st.reference()));
+            let repo_actions = acts
+                .iter()
+                .any(|a| a.scope == actions::ResourceScope::Repository);
+            let star = st
+                .resource
+                .as_ref()
+                .is_none_or(|r| r.negated || r.patterns.iter().any(|p| p == "*"));
+            // Effective only: a grant a Deny cancels, or a statement the
+            // analysis cannot decide, is not one.
+            let grants_token = grants_token && every.contains(actions::GET_AUTHORIZATION_TOKEN);
+            let repo_actions = repo_actions
+                && acts.iter().any(|a| {
+                    a.scope == actions::ResourceScope::Repository && some.contains(a.name)
+                });
+            if grants_token && repo_actions && star && !super::statement_is_uncertain(st) {
+                out.auth_token_unscoped_statements
+                    .insert(format!("{name} {}", st.reference()));
             }
             if grants_token && star && st.conditions.is_empty() {
                 out.auth_token_unrestricted = true;
@@ -305,12 +399,14 @@ pub fn analyze_identity(
             if out.write_all_repositories
                 && all
                 && acts.iter().any(|a| {
-                    a.scope == actions::ResourceScope::Repository
+                    a.name != IMPORT_UPSTREAM
+                        && a.scope == actions::ResourceScope::Repository
                         && matches!(a.class(), ActionClass::Write | ActionClass::Permissions)
                         && every.contains(a.name)
                 })
             {
-                out.write_all_statements.insert(format!("{name} {}", st.reference()));
+                out.write_all_statements
+                    .insert(format!("{name} {}", st.reference()));
             }
         }
     }
@@ -333,12 +429,24 @@ mod tests {
     #[test]
     fn github_trust_with_and_without_subject() {
         let base = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}COND}}]}"#;
-        let none = analyze_trust_policy(&base.replace("COND", ""), "arn:aws:iam::111122223333:role/r", &zone());
-        assert!(none.web_identity_without_subject.contains("token.actions.githubusercontent.com"));
-        let pinned = base.replace("COND", r#","StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:*"}"#);
+        let none = analyze_trust_policy(
+            &base.replace("COND", ""),
+            "arn:aws:iam::111122223333:role/r",
+            &zone(),
+        );
+        assert!(none
+            .web_identity_without_subject
+            .contains("token.actions.githubusercontent.com"));
+        let pinned = base.replace(
+            "COND",
+            r#","StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/app:*"}"#,
+        );
         let pinned = analyze_trust_policy(&pinned, "arn:aws:iam::111122223333:role/r", &zone());
         assert!(pinned.web_identity_without_subject.is_empty());
-        let loose = base.replace("COND", r#","StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}"#);
+        let loose = base.replace(
+            "COND",
+            r#","StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}"#,
+        );
         let loose = analyze_trust_policy(&loose, "arn:aws:iam::111122223333:role/r", &zone());
         assert!(!loose.web_identity_without_subject.is_empty());
     }
@@ -347,7 +455,10 @@ mod tests {
     fn trust_from_outside() {
         let t = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}}"#;
         let a = analyze_trust_policy(t, "arn:aws:iam::111122223333:role/r", &zone());
-        assert_eq!(a.assumable_from_outside, ["999988887777".to_string()].into());
+        assert_eq!(
+            a.assumable_from_outside,
+            ["999988887777".to_string()].into()
+        );
         let t = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-ours"}}}}"#;
         let a = analyze_trust_policy(t, "arn:aws:iam::111122223333:role/r", &zone());
         assert!(a.assumable_from_outside.is_empty(), "{a:?}");
@@ -356,17 +467,44 @@ mod tests {
     #[test]
     fn identity_scoping() {
         let power = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:PutImage","ecr:InitiateLayerUpload"],"Resource":"*"}]}"#;
-        let a = analyze_identity(&[NamedPolicy { name: "PowerUser".into(), text: power }], None, "111122223333", &zone());
+        let a = analyze_identity(
+            &[NamedPolicy {
+                name: "PowerUser".into(),
+                text: power,
+            }],
+            None,
+            "111122223333",
+            &zone(),
+        );
         assert!(a.write_all_repositories && a.ecr_write && a.auth_token);
         assert_eq!(a.auth_token_unscoped_statements.len(), 1);
         let scoped = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":["ecr:PutImage","ecr:BatchGetImage"],"Resource":"arn:aws:ecr:us-east-1:111122223333:repository/team-a/*"}]}"#;
-        let a = analyze_identity(&[NamedPolicy { name: "Scoped".into(), text: scoped }], None, "111122223333", &zone());
+        let a = analyze_identity(
+            &[NamedPolicy {
+                name: "Scoped".into(),
+                text: scoped,
+            }],
+            None,
+            "111122223333",
+            &zone(),
+        );
         assert!(a.ecr_write && !a.write_all_repositories && a.auth_token);
         assert!(a.auth_token_unscoped_statements.is_empty());
         // A boundary that allows only pulls removes the writes.
         let boundary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage"],"Resource":"*"}]}"#;
-        let b = NamedPolicy { name: "Boundary".into(), text: boundary };
-        let a = analyze_identity(&[NamedPolicy { name: "PowerUser".into(), text: power }], Some(&b), "111122223333", &zone());
+        let b = NamedPolicy {
+            name: "Boundary".into(),
+            text: boundary,
+        };
+        let a = analyze_identity(
+            &[NamedPolicy {
+                name: "PowerUser".into(),
+                text: power,
+            }],
+            Some(&b),
+            "111122223333",
+            &zone(),
+        );
         assert!(!a.ecr_write && !a.write_all_repositories && a.ecr_read);
     }
 }

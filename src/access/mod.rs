@@ -33,6 +33,9 @@ use crate::policy::{
 };
 pub use attacker::{Class, Truth, Zone};
 
+/// The class name of "some AWS service", which `Principal: "*"` admits.
+pub const ANY_SERVICE: &str = "*";
+
 /// What a resource policy is attached to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -89,8 +92,14 @@ impl Reach {
             Class::Account(_) | Class::Org(_) | Class::UserId(_) => Reach::External,
             Class::ZoneAccount(_) | Class::OrgMember => Reach::OrgOnly,
             Class::Owner => Reach::OwnerOnly,
-            // Services and web identities are judged by their own rules.
-            Class::Service(_) | Class::WebIdentity(_) => Reach::None,
+            // An unnamed service (admitted by Principal "*") for anyone is
+            // anyone; a named one reaches as far as the party it acts for,
+            // and for anyone that is the confused deputy (ECR105).
+            Class::Service(s, party) if s == ANY_SERVICE => Reach::of(party),
+            Class::Service(_, party) if **party == Class::Anyone => Reach::External,
+            Class::Service(_, party) => Reach::of(party),
+            // Web identities are judged by their own rules.
+            Class::WebIdentity(_) => Reach::None,
         }
     }
 }
@@ -121,10 +130,11 @@ fn principal_truth(element: Option<&PrincipalElement>, class: &Class, zone: &Zon
     };
     let entry_truth = |p: &Principal| -> Truth {
         match (p, class) {
-            (Principal::AnyAws, Class::Service(_) | Class::WebIdentity(_)) => Truth::CHOSEN,
+            (Principal::AnyAws, Class::Service(s, _)) if s == ANY_SERVICE => Truth::ALWAYS,
+            (Principal::AnyAws, Class::Service(..) | Class::WebIdentity(_)) => Truth::CHOSEN,
             (Principal::AnyAws, _) => Truth::ALWAYS,
             (Principal::Account(a), Class::OrgMember) => {
-                if zone.contains_account(a) {
+                if zone.contains_account(a) && *a != zone.owner {
                     Truth::CHOSEN
                 } else {
                     Truth::NEVER
@@ -134,21 +144,51 @@ fn principal_truth(element: Option<&PrincipalElement>, class: &Class, zone: &Zon
                 Some(acct) if acct == a => Truth::ALWAYS,
                 _ => Truth::NEVER,
             },
+            (Principal::Iam(arn), Class::OrgMember) => {
+                if zone.contains_account(&arn.account) && arn.account != zone.owner {
+                    Truth::CHOSEN
+                } else {
+                    Truth::NEVER
+                }
+            }
             (Principal::Iam(arn), c) => match c.account(zone) {
                 Some(acct) if acct == arn.account => Truth::CHOSEN,
                 _ => Truth::NEVER,
             },
-            (Principal::Service(s), Class::Service(t)) if s.eq_ignore_ascii_case(t) => Truth::ALWAYS,
+            (Principal::Service(s), Class::Service(t, _)) if s.eq_ignore_ascii_case(t) => {
+                Truth::ALWAYS
+            }
             (Principal::Federated(p), Class::WebIdentity(q)) if p == q => Truth::ALWAYS,
             (Principal::Service(_) | Principal::Federated(_), _) => Truth::NEVER,
-            // Not understood: it may name anyone.
-            (Principal::CanonicalUser(_) | Principal::UniqueId(_) | Principal::Unrecognized(_), _) => {
-                Truth::CHOSEN
-            }
+            // A unique id left behind by a deleted principal names nobody.
+            (Principal::UniqueId(_), _) => Truth::NEVER,
+            // Not understood: it may name any principal of the account its
+            // ARN shows, or anyone when none shows.
+            (Principal::Unrecognized(raw), c) => match raw
+                .split(':')
+                .nth(4)
+                .filter(|a| is_account(a))
+            {
+                Some(a) => match c.account(zone) {
+                    Some(acct) if acct == a => Truth::CHOSEN,
+                    _ if *c == Class::OrgMember && zone.contains_account(a) && a != zone.owner => {
+                        Truth::CHOSEN
+                    }
+                    _ => Truth::NEVER,
+                },
+                None => Truth::CHOSEN,
+            },
+            (Principal::CanonicalUser(_), _) => Truth::CHOSEN,
         }
     };
-    let any_possible = element.entries.iter().any(|e| entry_truth(&e.principal).possible);
-    let any_necessary = element.entries.iter().any(|e| entry_truth(&e.principal).necessary);
+    let any_possible = element
+        .entries
+        .iter()
+        .any(|e| entry_truth(&e.principal).possible);
+    let any_necessary = element
+        .entries
+        .iter()
+        .any(|e| entry_truth(&e.principal).necessary);
     if element.negated {
         // NotPrincipal applies to whoever is not listed: a class escapes it
         // only if every member is listed, and is caught by it only if no
@@ -165,6 +205,10 @@ fn principal_truth(element: Option<&PrincipalElement>, class: &Class, zone: &Zon
     }
 }
 
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn resource_truth(st: &Statement, arn: &str) -> Truth {
     match &st.resource {
         None => Truth::ALWAYS,
@@ -173,8 +217,14 @@ fn resource_truth(st: &Statement, arn: &str) -> Truth {
 }
 
 /// Every part but the action of a statement, for a class.
-pub(crate) fn statement_truth(st: &Statement, class: &Class, zone: &Zone, arn: &str) -> (Truth, Vec<String>) {
-    let mut truth = principal_truth(st.principal.as_ref(), class, zone).and(resource_truth(st, arn));
+pub(crate) fn statement_truth(
+    st: &Statement,
+    class: &Class,
+    zone: &Zone,
+    arn: &str,
+) -> StatementTruth {
+    let mut truth =
+        principal_truth(st.principal.as_ref(), class, zone).and(resource_truth(st, arn));
     let mut residual = Vec::new();
     for c in &st.conditions {
         let t = attacker::condition_truth(c, class, zone, st.variables_enabled);
@@ -183,7 +233,34 @@ pub(crate) fn statement_truth(st: &Statement, class: &Class, zone: &Zone, arn: &
         }
         truth = truth.and(t);
     }
-    (truth, residual)
+    StatementTruth {
+        truth,
+        residual,
+        uncertain: statement_is_uncertain(st),
+    }
+}
+
+pub(crate) struct StatementTruth {
+    pub truth: Truth,
+    /// Conditions the class can satisfy but need not.
+    pub residual: Vec<String>,
+    /// The statement holds a construct the analysis cannot decide: its grant
+    /// is an upper bound, reported as ECR001 rather than as certain access.
+    pub uncertain: bool,
+}
+
+pub(crate) fn statement_is_uncertain(st: &Statement) -> bool {
+    st.conditions
+        .iter()
+        .any(|c| c.operator.known().is_none() || !c.malformed_values().is_empty())
+        || st.principal.as_ref().is_some_and(|p| {
+            p.entries.iter().any(|e| {
+                matches!(
+                    e.principal,
+                    Principal::Unrecognized(_) | Principal::CanonicalUser(_)
+                )
+            })
+        })
 }
 
 pub fn describe_condition(c: &crate::policy::Condition) -> String {
@@ -193,34 +270,52 @@ pub fn describe_condition(c: &crate::policy::Condition) -> String {
 
 /// The classes worth asking about for a document.
 pub(crate) fn classes(doc: &PolicyDocument, zone: &Zone) -> BTreeSet<Class> {
-    let mut out: BTreeSet<Class> = [Class::Anyone, Class::Owner].into();
-    if zone.org_id.is_some() {
-        out.insert(Class::OrgMember);
+    let mut direct: BTreeSet<Class> = [Class::Anyone, Class::Owner].into();
+    if zone.org_id.is_some() || zone.accounts.iter().any(|a| *a != zone.owner) {
+        direct.insert(Class::OrgMember);
     }
+    let mut services = BTreeSet::new();
+    let mut out = BTreeSet::new();
     for st in &doc.statements {
         if let Some(p) = &st.principal {
             for e in &p.entries {
                 match &e.principal {
                     Principal::Account(a) => {
-                        out.insert(attacker::account_class(a, zone));
+                        direct.insert(attacker::account_class(a, zone));
                     }
                     Principal::Iam(arn) => {
-                        out.insert(attacker::account_class(&arn.account, zone));
+                        direct.insert(attacker::account_class(&arn.account, zone));
+                    }
+                    Principal::Unrecognized(raw) => {
+                        if let Some(a) = raw.split(':').nth(4).filter(|a| is_account(a)) {
+                            direct.insert(attacker::account_class(a, zone));
+                        }
                     }
                     Principal::Service(s) => {
-                        out.insert(Class::Service(s.to_ascii_lowercase()));
+                        services.insert(s.to_ascii_lowercase());
                     }
                     Principal::Federated(f) => {
                         out.insert(Class::WebIdentity(f.clone()));
+                    }
+                    Principal::AnyAws => {
+                        services.insert(ANY_SERVICE.to_string());
                     }
                     _ => {}
                 }
             }
         }
         for c in &st.conditions {
-            attacker::named_classes(c, zone, &mut out);
+            attacker::named_classes(c, zone, &mut direct);
         }
     }
+    // A service acts for whoever asks it, or for a party the conditions
+    // name: ask about each.
+    for s in services {
+        for party in &direct {
+            out.insert(Class::Service(s.clone(), Box::new(party.clone())));
+        }
+    }
+    out.extend(direct);
     out
 }
 
@@ -299,8 +394,14 @@ impl CedarDecider {
         for (rep, group) in &self.representatives {
             let action = EntityUid::from_str(&format!("Iam::Action::\"{}\"", cedar_string(rep)))
                 .expect("action uid");
-            let request = Request::new(principal.clone(), action, resource.clone(), context.clone(), None)
-                .expect("no schema: request builds");
+            let request = Request::new(
+                principal.clone(),
+                action,
+                resource.clone(),
+                context.clone(),
+                None,
+            )
+            .expect("no schema: request builds");
             if authorizer
                 .is_authorized(&request, &self.set, &Entities::empty())
                 .decision()
@@ -330,7 +431,12 @@ pub fn policy_problems(doc: &PolicyDocument) -> BTreeSet<String> {
 }
 
 /// Analyses one repository or registry policy as attached to `resource_arn`.
-pub fn analyze_resource_policy(text: &str, target: Target, resource_arn: &str, zone: &Zone) -> ResourceAnalysis {
+pub fn analyze_resource_policy(
+    text: &str,
+    target: Target,
+    resource_arn: &str,
+    zone: &Zone,
+) -> ResourceAnalysis {
     let doc = match parse(text, PolicyKind::Resource) {
         Ok(doc) => doc,
         Err(e) => {
@@ -348,29 +454,53 @@ pub fn analyze_resource_policy(text: &str, target: Target, resource_arn: &str, z
     analyze_resource_document(&doc, target, resource_arn, zone)
 }
 
-pub fn analyze_resource_document(doc: &PolicyDocument, target: Target, resource_arn: &str, zone: &Zone) -> ResourceAnalysis {
+pub fn analyze_resource_document(
+    doc: &PolicyDocument,
+    target: Target,
+    resource_arn: &str,
+    zone: &Zone,
+) -> ResourceAnalysis {
     let problems = policy_problems(doc);
     let universe = universe(target);
     let decider = CedarDecider::new(doc, &universe);
     let mut access = AccessFacts::default();
     let mut grants = Vec::new();
     for class in classes(doc, zone) {
-        let mut flags = Vec::with_capacity(doc.statements.len());
+        let mut bound = Vec::with_capacity(doc.statements.len());
+        let mut certain = Vec::with_capacity(doc.statements.len());
         let mut residual: BTreeSet<String> = BTreeSet::new();
         for st in &doc.statements {
-            let (truth, rest) = statement_truth(st, &class, zone, resource_arn);
-            flags.push(match st.effect {
-                Effect::Allow => truth.possible,
-                Effect::Deny => truth.necessary,
-            });
-            if st.effect == Effect::Allow && truth.possible {
-                residual.extend(rest);
+            let t = statement_truth(st, &class, zone, resource_arn);
+            let (b, c) = match st.effect {
+                Effect::Allow => (t.truth.possible, t.truth.possible && !t.uncertain),
+                Effect::Deny => (t.truth.necessary, t.truth.necessary),
+            };
+            bound.push(b);
+            certain.push(c);
+            if st.effect == Effect::Allow && t.truth.possible {
+                residual.extend(t.residual);
             }
         }
-        let allowed = decider.allowed(&flags);
+        // The upper bound describes the grant; only certain access raises
+        // the access rules (an uncertain one raises ECR001).
+        let allowed = decider.allowed(&bound);
         if allowed.is_empty() {
             continue;
         }
+        let sure = if certain == bound {
+            allowed.clone()
+        } else {
+            decider.allowed(&certain)
+        };
+        // On a registry, repository access and the registry's own actions
+        // (replication, create, pull-through import) are told apart.
+        let sure_has = |c: ActionClass| {
+            sure.iter().any(|a| {
+                class_of(a) == Some(c)
+                    && actions::lookup(a).is_some_and(|x| x.scope == ResourceScope::Repository)
+                    && !(target == Target::Registry && actions::REGISTRY_POLICY_ACTIONS.contains(a))
+            })
+        };
         let has = |c: ActionClass| allowed.iter().any(|a| class_of(a) == Some(c));
         let grant = Grant {
             class: class.label(),
@@ -382,17 +512,32 @@ pub fn analyze_resource_document(doc: &PolicyDocument, target: Target, resource_
             actions: allowed.clone(),
             conditions: residual,
         };
-        let writes = grant.write || grant.permissions;
+        let (read, writes) = (
+            sure_has(ActionClass::Read),
+            sure_has(ActionClass::Write) || sure_has(ActionClass::Permissions),
+        );
         match &class {
             Class::Anyone => {
-                access.public_read |= grant.read;
+                access.public_read |= read;
                 access.public_write |= writes;
             }
-            Class::Service(s) => {
+            Class::Service(s, party) if s == ANY_SERVICE && **party == Class::Anyone => {
+                access.public_read |= read;
+                access.public_write |= writes;
+            }
+            Class::Service(s, party) if **party == Class::Anyone && !sure.is_empty() => {
                 access.unscoped_services.insert(s.clone());
             }
+            Class::Service(..) if class.is_outside() => {
+                if read {
+                    access.external_read.insert(grant.class.clone());
+                }
+                if writes {
+                    access.external_write.insert(grant.class.clone());
+                }
+            }
             c if c.is_outside() => {
-                if grant.read {
+                if read {
                     access.external_read.insert(grant.class.clone());
                 }
                 if writes {
@@ -401,10 +546,14 @@ pub fn analyze_resource_document(doc: &PolicyDocument, target: Target, resource_
             }
             _ => {}
         }
-        if class.is_outside() {
+        if class.is_outside() && !sure.is_empty() {
             access.conditions.extend(grant.conditions.iter().cloned());
             if target == Target::Registry {
-                access.outside_registry_actions.extend(allowed.iter().map(|a| a.to_string()));
+                access.outside_registry_actions.extend(
+                    sure.iter()
+                        .filter(|a| actions::REGISTRY_POLICY_ACTIONS.contains(a))
+                        .map(|a| a.to_string()),
+                );
             }
         }
         grants.push(grant);
@@ -414,14 +563,18 @@ pub fn analyze_resource_document(doc: &PolicyDocument, target: Target, resource_
             continue;
         }
         if st.is_allow_not_principal() {
-            access.not_principal_statements.insert(st.reference().to_string());
+            access
+                .not_principal_statements
+                .insert(st.reference().to_string());
         }
         if target == Target::Repository
             && st.action.patterns.iter().any(|p| {
                 !st.action.negated && p.eq_ignore_ascii_case(actions::GET_AUTHORIZATION_TOKEN)
             })
         {
-            access.auth_token_statements.insert(st.reference().to_string());
+            access
+                .auth_token_statements
+                .insert(st.reference().to_string());
         }
         // ecr:*, * or NotAction granted to anyone but the owner.
         if st.action.negated || actions::covers_all_ecr(&st.action) {
@@ -429,8 +582,8 @@ pub fn analyze_resource_document(doc: &PolicyDocument, target: Target, resource_
                 if class == Class::Owner {
                     continue;
                 }
-                let (truth, _) = statement_truth(st, &class, zone, resource_arn);
-                if truth.possible {
+                let t = statement_truth(st, &class, zone, resource_arn);
+                if t.truth.possible && !t.uncertain {
                     access.wildcard_actions_to.insert(class.label());
                 }
             }

@@ -308,7 +308,12 @@ mod tests {
             for kind in rule.resource_kinds() {
                 let entity = model.entities.iter().find(|e| e.kind == kind).unwrap();
                 let finding = engine.finding(rule, entity);
-                assert!(!finding.message.contains("{?"), "{}: {}", rule.id, finding.message);
+                assert!(
+                    !finding.message.contains("{?"),
+                    "{}: {}",
+                    rule.id,
+                    finding.message
+                );
                 assert_eq!(
                     finding.details.as_object().unwrap().len(),
                     rule.details.len(),

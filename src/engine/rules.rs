@@ -17,6 +17,70 @@ pub const SCHEMA_TEXT: &str = include_str!("../../rules/schema.cedarschema");
 /// that every `.cedar` file in rules/ is listed here.
 pub const BUILTIN_RULES: &[(&str, &str)] = &[
     (
+        "rules/ECR001-unanalyzable-policy.cedar",
+        include_str!("../../rules/ECR001-unanalyzable-policy.cedar"),
+    ),
+    (
+        "rules/ECR101-public-read-access.cedar",
+        include_str!("../../rules/ECR101-public-read-access.cedar"),
+    ),
+    (
+        "rules/ECR102-public-write-access.cedar",
+        include_str!("../../rules/ECR102-public-write-access.cedar"),
+    ),
+    (
+        "rules/ECR103-external-account-read.cedar",
+        include_str!("../../rules/ECR103-external-account-read.cedar"),
+    ),
+    (
+        "rules/ECR104-external-account-write.cedar",
+        include_str!("../../rules/ECR104-external-account-write.cedar"),
+    ),
+    (
+        "rules/ECR105-service-principal-unscoped.cedar",
+        include_str!("../../rules/ECR105-service-principal-unscoped.cedar"),
+    ),
+    (
+        "rules/ECR106-wildcard-actions-granted.cedar",
+        include_str!("../../rules/ECR106-wildcard-actions-granted.cedar"),
+    ),
+    (
+        "rules/ECR107-allow-with-not-principal.cedar",
+        include_str!("../../rules/ECR107-allow-with-not-principal.cedar"),
+    ),
+    (
+        "rules/ECR108-auth-token-in-resource-policy.cedar",
+        include_str!("../../rules/ECR108-auth-token-in-resource-policy.cedar"),
+    ),
+    (
+        "rules/ECR111-registry-policy-outside-trust.cedar",
+        include_str!("../../rules/ECR111-registry-policy-outside-trust.cedar"),
+    ),
+    (
+        "rules/ECR112-replication-outside-trust.cedar",
+        include_str!("../../rules/ECR112-replication-outside-trust.cedar"),
+    ),
+    (
+        "rules/ECR201-auth-token-with-unscoped-repository-access.cedar",
+        include_str!("../../rules/ECR201-auth-token-with-unscoped-repository-access.cedar"),
+    ),
+    (
+        "rules/ECR202-repository-write-on-all-repositories.cedar",
+        include_str!("../../rules/ECR202-repository-write-on-all-repositories.cedar"),
+    ),
+    (
+        "rules/ECR203-ecr-role-assumable-from-outside.cedar",
+        include_str!("../../rules/ECR203-ecr-role-assumable-from-outside.cedar"),
+    ),
+    (
+        "rules/ECR204-ecr-role-web-identity-without-subject.cedar",
+        include_str!("../../rules/ECR204-ecr-role-web-identity-without-subject.cedar"),
+    ),
+    (
+        "rules/ECR205-auth-token-unrestricted-origin.cedar",
+        include_str!("../../rules/ECR205-auth-token-unrestricted-origin.cedar"),
+    ),
+    (
         "rules/ECR301-scanning-not-configured.cedar",
         include_str!("../../rules/ECR301-scanning-not-configured.cedar"),
     ),
@@ -270,7 +334,12 @@ fn check_permit(policy: &Policy) -> Result<(), String> {
 }
 
 /// A further policy of an already-defined rule: another resource type.
-fn continuation(source: &str, text: &str, policy: &Policy, rule: &Rule) -> Result<RulePolicy, RuleError> {
+fn continuation(
+    source: &str,
+    text: &str,
+    policy: &Policy,
+    rule: &Rule,
+) -> Result<RulePolicy, RuleError> {
     let line = policy_line(text, policy);
     let err = |message: String| RuleError {
         source: source.to_string(),
@@ -289,7 +358,10 @@ fn continuation(source: &str, text: &str, policy: &Policy, rule: &Rule) -> Resul
     }
     let kind = resource_kind_of(policy).map_err(err)?;
     if rule.policies.iter().any(|p| p.kind == kind) {
-        return Err(err(format!("rule {} already has a policy for this resource type", rule.id)));
+        return Err(err(format!(
+            "rule {} already has a policy for this resource type",
+            rule.id
+        )));
     }
     Ok(RulePolicy {
         kind,

@@ -446,7 +446,11 @@ fn identity_documents<'a>(
     docs: &mut Vec<identity::NamedPolicy<'a>>,
     problems: &mut BTreeSet<String>,
 ) {
-    let managed = account.iam.as_ref().map(|i| i.policies.as_slice()).unwrap_or(&[]);
+    let managed = account
+        .iam
+        .as_ref()
+        .map(|i| i.policies.as_slice())
+        .unwrap_or(&[]);
     for p in inline {
         docs.push(identity::NamedPolicy {
             name: format!("{prefix}inline policy {}", p.policy_name),
@@ -475,7 +479,11 @@ fn boundary_document<'a>(
     problems: &mut BTreeSet<String>,
 ) -> Option<identity::NamedPolicy<'a>> {
     let arn = arn?;
-    let managed = account.iam.as_ref().map(|i| i.policies.as_slice()).unwrap_or(&[]);
+    let managed = account
+        .iam
+        .as_ref()
+        .map(|i| i.policies.as_slice())
+        .unwrap_or(&[]);
     match managed.iter().find(|m| &m.arn == arn) {
         Some(m) => Some(identity::NamedPolicy {
             name: format!("permissions boundary {}", m.policy_name),
@@ -518,10 +526,21 @@ fn identity_facts(
     }
 }
 
-fn user_facts(account: &Account, user: &crate::inventory::IamUser, zone: &access::Zone) -> PrincipalFacts {
+fn user_facts(
+    account: &Account,
+    user: &crate::inventory::IamUser,
+    zone: &access::Zone,
+) -> PrincipalFacts {
     let mut docs = Vec::new();
     let mut problems = BTreeSet::new();
-    identity_documents(account, &user.inline_policies, &user.attached_policies, "", &mut docs, &mut problems);
+    identity_documents(
+        account,
+        &user.inline_policies,
+        &user.attached_policies,
+        "",
+        &mut docs,
+        &mut problems,
+    );
     if let Some(iam) = &account.iam {
         for name in &user.groups {
             match iam.groups.iter().find(|g| &g.group_name == name) {
@@ -543,16 +562,30 @@ fn user_facts(account: &Account, user: &crate::inventory::IamUser, zone: &access
     identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone)
 }
 
-fn role_facts(account: &Account, role: &crate::inventory::IamRole, zone: &access::Zone) -> PrincipalFacts {
+fn role_facts(
+    account: &Account,
+    role: &crate::inventory::IamRole,
+    zone: &access::Zone,
+) -> PrincipalFacts {
     let mut docs = Vec::new();
     let mut problems = BTreeSet::new();
-    identity_documents(account, &role.inline_policies, &role.attached_policies, "", &mut docs, &mut problems);
+    identity_documents(
+        account,
+        &role.inline_policies,
+        &role.attached_policies,
+        "",
+        &mut docs,
+        &mut problems,
+    );
     let boundary = boundary_document(account, role.permissions_boundary.as_ref(), &mut problems);
     let mut facts = identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone);
     let trust = identity::analyze_trust_policy(&role.assume_role_policy_document, &role.arn, zone);
     if let Some(p) = &trust.policy {
         for problem in &p.problems {
-            facts.policy.problems.insert(format!("trust policy: {problem}"));
+            facts
+                .policy
+                .problems
+                .insert(format!("trust policy: {problem}"));
         }
         facts.policy.analyzable &= p.analyzable;
         facts.policy.present = true;
