@@ -4,6 +4,7 @@
 //! (policy → cedar → access, plus image and configuration facts) → engine
 //! (Cedar rules) → findings → report.
 
+pub mod cedar;
 pub mod cli;
 pub mod collect;
 pub mod config;
