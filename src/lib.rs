@@ -5,6 +5,7 @@
 //! (Cedar rules) → findings → report.
 
 pub mod access;
+pub mod cedar;
 pub mod check;
 pub mod cli;
 pub mod collect;
