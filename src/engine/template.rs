@@ -43,6 +43,7 @@ pub fn human_bytes(n: i64) -> String {
 fn display(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "none".to_string(),
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }

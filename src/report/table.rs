@@ -64,7 +64,7 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         }
         table.set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
         // Let the finding text take the room; names wrap past these bounds.
-        for (index, bound) in [(1, 32), (2, 40)] {
+        for (index, bound) in [(1, 44), (2, 38)] {
             if let Some(column) = table.column_mut(index) {
                 column.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(bound)));
             }
