@@ -226,7 +226,7 @@ pub fn verdict(input: &CheckInput) -> Verdict {
             let analyzable = t.policy.as_ref().is_none_or(|p| p.analyzable);
             let v = if !analyzable {
                 "unanalyzable"
-            } else if t.assumable_from_outside.contains("*") || public_web_identity(&t) {
+            } else if t.assumable_from_outside.contains("anyone") || public_web_identity(&t) {
                 "public"
             } else if !t.assumable_from_outside.is_empty() {
                 "external"

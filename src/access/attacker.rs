@@ -54,13 +54,13 @@ impl Class {
     /// How a report names the class.
     pub fn label(&self) -> String {
         match self {
-            Class::Anyone => "*".to_string(),
+            Class::Anyone => "anyone".to_string(),
             Class::Account(a) | Class::ZoneAccount(a) => a.clone(),
             Class::Org(o) => format!("org {o}"),
             Class::UserId(u) => format!("userid {u}"),
             Class::OrgMember => "organization".to_string(),
             Class::Owner => "owner".to_string(),
-            Class::Service(s, party) if s == "*" && **party == Class::Anyone => "*".to_string(),
+            Class::Service(s, party) if s == "*" && **party == Class::Anyone => "anyone".to_string(),
             Class::Service(s, party) if s == "*" => format!("any service for {}", party.label()),
             Class::Service(s, party) if **party == Class::Anyone => format!("service {s}"),
             Class::Service(s, party) => format!("service {s} for {}", party.label()),

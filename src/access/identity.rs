@@ -24,7 +24,7 @@ const ASSUME_ACTIONS: &[&str] = &[
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TrustAnalysis {
     pub policy: Option<PolicyFacts>,
-    /// Outside classes ("*", account ids, "org o-...") that can assume it.
+    /// Outside classes ("anyone", account ids, "org o-...") that can assume it.
     pub assumable_from_outside: BTreeSet<String>,
     /// Zone accounts / the organization that can assume it.
     pub assumable_from_zone: BTreeSet<String>,

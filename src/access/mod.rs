@@ -549,11 +549,15 @@ pub fn analyze_resource_document(
         if class.is_outside() && !sure.is_empty() {
             access.conditions.extend(grant.conditions.iter().cloned());
             if target == Target::Registry {
-                access.outside_registry_actions.extend(
-                    sure.iter()
-                        .filter(|a| actions::REGISTRY_POLICY_ACTIONS.contains(a))
-                        .map(|a| a.to_string()),
-                );
+                let registry_actions: Vec<String> = sure
+                    .iter()
+                    .filter(|a| actions::REGISTRY_POLICY_ACTIONS.contains(a))
+                    .map(|a| a.to_string())
+                    .collect();
+                if !registry_actions.is_empty() {
+                    access.outside_registry_principals.insert(grant.class.clone());
+                }
+                access.outside_registry_actions.extend(registry_actions);
             }
         }
         grants.push(grant);

@@ -50,6 +50,7 @@ pub struct AccessFacts {
     pub not_principal_statements: BTreeSet<String>,
     pub auth_token_statements: BTreeSet<String>,
     pub outside_registry_actions: BTreeSet<String>,
+    pub outside_registry_principals: BTreeSet<String>,
 }
 
 /// What an IAM user or role can do with ECR and who can become it.
