@@ -4,4 +4,5 @@
 //! (policy → cedar → access, plus image and configuration facts) → engine
 //! (Cedar rules) → findings → report.
 
+pub mod collect;
 pub mod inventory;
