@@ -4,5 +4,12 @@
 //! (policy → cedar → access, plus image and configuration facts) → engine
 //! (Cedar rules) → findings → report.
 
-pub mod collect;
 pub mod inventory;
+pub mod engine;
+pub mod finding;
+pub mod model;
+pub mod config;
+pub mod report;
+pub mod cli;
+pub mod collect;
+pub mod scan;

@@ -1,3 +1,319 @@
-fn main() {
-    println!("ecr-audit");
+//! CLI entry: parse, run, map the outcome to an exit code.
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use time::OffsetDateTime;
+
+use ecr_audit::cli::{Cli, ColorChoice, Command, Format, RulesFormat, ScanArgs, TargetArgs};
+use ecr_audit::collect::{self, CollectOptions};
+use ecr_audit::config::{self, Config};
+use ecr_audit::engine::{self, Rule, RuleSelection};
+use ecr_audit::inventory::Inventory;
+use ecr_audit::model::ModelOptions;
+use ecr_audit::report::{self, Report};
+use ecr_audit::scan::{self, ScanOptions};
+
+/// The embedded demo organization.
+const DEMO_INVENTORY: &str = include_str!("../fixtures/demo-org.json");
+
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_INCOMPLETE: u8 = 3;
+
+/// A failure before anything was scanned: printed, exit 2.
+struct UsageError(String);
+
+impl<E: std::fmt::Display> From<E> for UsageError {
+    fn from(e: E) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Collect(args) => run_collect(args),
+        Command::Rules(args) => run_rules(args),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(UsageError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
+    engine::load_rules(dir).map_err(|errors| {
+        UsageError(
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\nerror: "),
+        )
+    })
+}
+
+fn parse_as_of(text: &str) -> Result<OffsetDateTime, UsageError> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(t);
+    }
+    let date = config::parse_date(text).map_err(|e| UsageError(format!("--as-of: {e} or RFC 3339")))?;
+    Ok(date.midnight().assume_utc())
+}
+
+fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOptions, UsageError> {
+    let accounts = if target.accounts.is_empty() {
+        config.scan.accounts.clone()
+    } else {
+        target.accounts.clone()
+    };
+    for id in &accounts {
+        config::check_account(id).map_err(|e| UsageError(format!("--accounts: {e}")))?;
+    }
+    Ok(CollectOptions {
+        profile: target.profile.clone(),
+        regions: if target.regions.is_empty() {
+            config.scan.regions.clone()
+        } else {
+            target.regions.clone()
+        },
+        all_regions: target.all_regions || config.scan.all_regions,
+        accounts,
+        org: target.org || config.scan.org,
+        role_name: target
+            .role_name
+            .clone()
+            .or_else(|| config.scan.role_name.clone())
+            .unwrap_or_else(|| "ecr-audit".to_string()),
+        external_id: target.external_id.clone().or_else(|| config.scan.external_id.clone()),
+        max_concurrency: usize::from(target.max_concurrency),
+        progress: !target.quiet && std::io::stderr().is_terminal(),
+    })
+}
+
+fn print_stats(inventory: &Inventory) {
+    eprintln!("AWS requests by operation:");
+    for (op, n) in &inventory.request_counts {
+        eprintln!("  {op:<55} {n:>7}");
+    }
+    let total: u64 = inventory.request_counts.values().sum();
+    eprintln!("  {:<55} {total:>7}", "total");
+}
+
+fn live_inventory(target: &TargetArgs, config: &Config) -> Result<Inventory, UsageError> {
+    let options = collect_options(target, config)?;
+    let inventory = collect::collect(&options)?;
+    if target.stats {
+        print_stats(&inventory);
+    }
+    Ok(inventory)
+}
+
+fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
+    let config = Config::discover(args.analysis.config.as_deref())?;
+    let rules_dir = args.analysis.rules_dir.clone().or_else(|| config.rules_dir.clone());
+    let rules = load_rules(rules_dir.as_deref())?;
+    config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
+    let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
+    for id in &args.analysis.trusted_accounts {
+        config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
+        trusted.insert(id.clone());
+    }
+    let as_of_flag = args.analysis.as_of.as_deref().map(parse_as_of).transpose()?;
+
+    let (inventory, sources) = if args.demo {
+        let inv = Inventory::from_json(DEMO_INVENTORY, "embedded demo")?;
+        (inv, vec!["embedded demo".to_string()])
+    } else if !args.inventories.is_empty() {
+        let mut parts = Vec::new();
+        for path in &args.inventories {
+            parts.push((path.display().to_string(), Inventory::load(path)?));
+        }
+        let sources = parts.iter().map(|(s, _)| s.clone()).collect();
+        (Inventory::merge(parts)?, sources)
+    } else {
+        (live_inventory(&args.target, &config)?, vec!["live".to_string()])
+    };
+
+    let as_of = as_of_flag
+        .or(inventory.collected_at)
+        .unwrap_or_else(OffsetDateTime::now_utc);
+    let mut selection = RuleSelection::default();
+    for (id, rule) in &config.rules {
+        match rule.enabled {
+            Some(false) => {
+                selection.disabled.insert(id.clone());
+            }
+            Some(true) => {
+                selection.enabled.insert(id.clone());
+            }
+            None => {}
+        }
+        if let Some(sev) = rule.severity {
+            selection.severity.insert(id.clone(), sev);
+        }
+    }
+    let options = ScanOptions {
+        model: ModelOptions {
+            as_of,
+            stale_days: config.thresholds.stale_days,
+            unpulled_days: config.thresholds.unpulled_days,
+            trusted_accounts: trusted,
+        },
+        selection,
+        min_severity: args.output.min_severity.severity(),
+        ignores: config.ignore.clone(),
+    };
+    let result = scan::run(&inventory, rules, &options);
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    let report = Report {
+        findings: &result.findings,
+        rules: &result.rules,
+        errors: &result.errors,
+        warnings: &result.warnings,
+        scanned: &result.scanned,
+        as_of,
+        collected_at: result.collected_at,
+        sources: &sources,
+        request_counts: &result.request_counts,
+        suppressed: result.suppressed,
+    };
+    let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
+    let text = match args.output.format {
+        Format::Json => report::json::render(&report),
+        Format::Sarif => {
+            let (text, warnings) = report::sarif::render(&report);
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            text
+        }
+        Format::Table => {
+            let color = match args.output.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
+            report::table::render(&report, &report::table::TableStyle { color, wrap: to_terminal })
+        }
+    };
+    write_output(args.output.output.as_deref(), &text)?;
+
+    let failing = args
+        .output
+        .fail_on
+        .threshold()
+        .is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
+    Ok(if failing {
+        EXIT_FINDINGS
+    } else if !result.errors.is_empty() {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", p.display()))),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a stack of text.
+            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+            Ok(())
+        }
+    }
+}
+
+fn run_collect(args: ecr_audit::cli::CollectArgs) -> Result<u8, UsageError> {
+    let config = Config::discover(args.config.as_deref())?;
+    let inventory = live_inventory(&args.target, &config)?;
+    let mut text = inventory.to_json_pretty();
+    text.push('\n');
+    std::fs::write(&args.output, text)
+        .map_err(|e| UsageError(format!("cannot write {}: {e}", args.output.display())))?;
+    if !args.target.quiet {
+        eprintln!(
+            "wrote {}: {} accounts, {} repositories, {} images, {} collection errors",
+            args.output.display(),
+            inventory.accounts.len(),
+            inventory.repository_count(),
+            inventory.image_count(),
+            inventory.errors.len()
+        );
+    }
+    Ok(if inventory.errors.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_INCOMPLETE
+    })
+}
+
+fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
+    let config = Config::discover(args.config.as_deref())?;
+    let dir = args.rules_dir.clone().or_else(|| config.rules_dir.clone());
+    let rules = load_rules(dir.as_deref())?;
+    config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
+    let disabled: HashSet<&str> = config
+        .rules
+        .iter()
+        .filter(|(_, r)| r.enabled == Some(false))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let text = match args.format {
+        RulesFormat::Json => {
+            let list: Vec<serde_json::Value> = rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "name": r.name,
+                        "severity": config.rules.get(&r.id).and_then(|c| c.severity).unwrap_or(r.severity),
+                        "resource": r.resource_kind,
+                        "title": r.title,
+                        "description": r.description,
+                        "remediation": r.remediation,
+                        "compliance": r.compliance,
+                        "help_uri": r.help_uri,
+                        "enabled": if r.enabled_by_default { !disabled.contains(r.id.as_str()) } else { config.rules.get(&r.id).and_then(|c| c.enabled) == Some(true) },
+                        "source": r.source,
+                    })
+                })
+                .collect();
+            let mut t = serde_json::to_string_pretty(&list).expect("serializes");
+            t.push('\n');
+            t
+        }
+        RulesFormat::Table => {
+            let mut t = String::new();
+            for r in &rules {
+                t.push_str(&format!(
+                    "{:<7} {:<9} {:<42} {}{}\n",
+                    r.id,
+                    r.severity.as_str(),
+                    r.name,
+                    r.title,
+                    r.compliance.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default()
+                ));
+            }
+            t
+        }
+    };
+    write_output(None, &text)?;
+    Ok(EXIT_CLEAN)
 }

@@ -1,0 +1,201 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecr-audit",
+    version,
+    about = "Audit Amazon ECR across an AWS organization: who can reach each repository, how registry tokens are granted, how images are kept.",
+    after_help = "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage, config or input error; 3 the scan finished but is incomplete."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect (or read saved inventories), analyse and report.
+    Scan(ScanArgs),
+    /// Collect from AWS and save the inventory, without analysing it.
+    Collect(CollectArgs),
+    /// List the rules (built-in and custom).
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl SeverityArg {
+    pub fn severity(self) -> crate::finding::Severity {
+        use crate::finding::Severity;
+        match self {
+            SeverityArg::Critical => Severity::Critical,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Info => Severity::Info,
+        }
+    }
+}
+
+impl FailOn {
+    pub fn threshold(self) -> Option<crate::finding::Severity> {
+        match self {
+            FailOn::Never => None,
+            FailOn::Critical => Some(SeverityArg::Critical.severity()),
+            FailOn::High => Some(SeverityArg::High.severity()),
+            FailOn::Medium => Some(SeverityArg::Medium.severity()),
+            FailOn::Low => Some(SeverityArg::Low.severity()),
+            FailOn::Info => Some(SeverityArg::Info.severity()),
+        }
+    }
+}
+
+/// Where to collect from, when not reading saved inventories.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// AWS profile for the caller's credentials.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Region to scan (repeatable). Default: the configured region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Scan every region where ECR is available and enabled.
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
+    /// Accounts to scan, comma-separated. Default: the caller's account.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+    /// Scan every active account of the organization.
+    #[arg(long, conflicts_with = "accounts")]
+    pub org: bool,
+    /// Role assumed in every target account other than the caller's [default: ecr-audit].
+    #[arg(long)]
+    pub role_name: Option<String>,
+    /// External id for the assumed role.
+    #[arg(long)]
+    pub external_id: Option<String>,
+    /// Bound on AWS requests in flight.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub max_concurrency: u16,
+    /// Print the number of AWS requests made, by operation, to stderr.
+    #[arg(long)]
+    pub stats: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Saved inventory to scan instead of collecting (repeatable: shards merge).
+    #[arg(long = "inventory", value_name = "FILE")]
+    pub inventories: Vec<PathBuf>,
+    /// Scan the embedded demo organization.
+    #[arg(long, conflicts_with = "inventories")]
+    pub demo: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Options that change the analysis.
+#[derive(Debug, Clone, Args)]
+pub struct AnalysisArgs {
+    /// Config file [default: $ECR_AUDIT_CONFIG, then ./ecr-audit.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of custom .cedar rules (added to the built-in ones).
+    #[arg(long, value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
+    /// Reference time of the scan (YYYY-MM-DD or RFC 3339) [default: the inventory's collection time, else now].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Account trusted in addition to the scanned ones and the organization (repeatable).
+    #[arg(long = "trusted-account", value_name = "ID")]
+    pub trusted_accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Report only findings at or above this severity.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Info)]
+    pub min_severity: SeverityArg,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Where to write the inventory (JSON).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Config file [default: $ECR_AUDIT_CONFIG, then ./ecr-audit.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+    /// Directory of custom .cedar rules to list too.
+    #[arg(long, value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
+    /// Config file [default: $ECR_AUDIT_CONFIG, then ./ecr-audit.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
+}

@@ -1,0 +1,228 @@
+//! The rule engine: evaluates every enabled rule against every audit entity,
+//! in parallel, with one Cedar authorizer call per entity.
+//!
+//! Rules are grouped by the resource type they apply to, so each entity is
+//! checked against just the rules of its type; the authorizer's "reason" set
+//! (the permit policies that were satisfied) is the list of rules that fire.
+
+pub mod rules;
+mod template;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request, RestrictedExpression,
+};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::finding::{fingerprint, Finding, ResourceKind, Severity};
+use crate::model::{AuditEntity, AuditModel};
+pub use rules::{load_rules, Rule, RuleError};
+
+/// Thresholds visible to rules as `context.*`.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditContext {
+    pub stale_days: i64,
+    pub unpulled_days: i64,
+}
+
+/// Which rules run and at what severity (from config and flags).
+#[derive(Debug, Clone, Default)]
+pub struct RuleSelection {
+    pub disabled: HashSet<String>,
+    pub enabled: HashSet<String>,
+    pub severity: HashMap<String, Severity>,
+}
+
+pub struct Engine {
+    rules: BTreeMap<String, Rule>,
+    sets: HashMap<ResourceKind, PolicySet>,
+    context: Context,
+    context_json: Value,
+}
+
+/// An error evaluating a rule on a resource: a bug in a (custom) rule, never
+/// silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvaluationError {
+    pub rule_id: String,
+    pub resource_arn: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for EvaluationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rule {} on {}: {}", self.rule_id, self.resource_arn, self.message)
+    }
+}
+
+fn entity_type(kind: ResourceKind) -> EntityTypeName {
+    let name = match kind {
+        ResourceKind::Registry => "EcrAudit::Registry",
+        ResourceKind::Repository => "EcrAudit::Repository",
+        ResourceKind::IamPrincipal => "EcrAudit::IamPrincipal",
+    };
+    EntityTypeName::from_str(name).expect("static type name")
+}
+
+fn uid(kind: ResourceKind, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(entity_type(kind), EntityId::new(id))
+}
+
+fn scanner() -> EntityUid {
+    EntityUid::from_str(r#"EcrAudit::Scanner::"ecr-audit""#).expect("static uid")
+}
+
+fn audit_action() -> EntityUid {
+    EntityUid::from_str(r#"EcrAudit::Action::"audit""#).expect("static uid")
+}
+
+/// JSON (as built by the model) → Cedar value. Numbers are whole; sets and
+/// records nest.
+fn to_restricted(value: &Value) -> RestrictedExpression {
+    match value {
+        Value::Bool(b) => RestrictedExpression::new_bool(*b),
+        Value::Number(n) => RestrictedExpression::new_long(n.as_i64().unwrap_or(i64::MAX)),
+        Value::String(s) => RestrictedExpression::new_string(s.clone()),
+        Value::Array(items) => RestrictedExpression::new_set(items.iter().map(to_restricted)),
+        Value::Object(map) => RestrictedExpression::new_record(
+            map.iter().map(|(k, v)| (k.clone(), to_restricted(v))),
+        )
+        .expect("JSON object keys are unique"),
+        Value::Null => RestrictedExpression::new_string(String::new()),
+    }
+}
+
+/// The Cedar entity for an audit entity.
+pub fn cedar_entity(entity: &AuditEntity) -> Entity {
+    let attrs: HashMap<String, RestrictedExpression> = match &entity.attrs {
+        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), to_restricted(v))).collect(),
+        _ => HashMap::new(),
+    };
+    Entity::new(uid(entity.kind, &entity.arn), attrs, HashSet::new())
+        .expect("attribute values are literals")
+}
+
+impl Engine {
+    pub fn new(all_rules: Vec<Rule>, selection: &RuleSelection, ctx: AuditContext) -> Engine {
+        let mut rules = BTreeMap::new();
+        let mut sets: HashMap<ResourceKind, PolicySet> = HashMap::new();
+        for mut rule in all_rules {
+            let on = if rule.enabled_by_default {
+                !selection.disabled.contains(&rule.id)
+            } else {
+                selection.enabled.contains(&rule.id)
+            };
+            if !on {
+                continue;
+            }
+            if let Some(sev) = selection.severity.get(&rule.id) {
+                rule.severity = *sev;
+            }
+            let policy = rule.policy.new_id(PolicyId::new(&rule.id));
+            sets.entry(rule.resource_kind)
+                .or_default()
+                .add(policy)
+                .expect("rule ids are unique");
+            rules.insert(rule.id.clone(), rule);
+        }
+        let context_json = serde_json::json!({
+            "stale_days": ctx.stale_days,
+            "unpulled_days": ctx.unpulled_days,
+        });
+        let context = Context::from_pairs([
+            ("stale_days".to_string(), RestrictedExpression::new_long(ctx.stale_days)),
+            ("unpulled_days".to_string(), RestrictedExpression::new_long(ctx.unpulled_days)),
+        ])
+        .expect("static context");
+        Engine {
+            rules,
+            sets,
+            context,
+            context_json,
+        }
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.values()
+    }
+
+    /// Evaluates every rule on every entity. Findings come back unsorted.
+    pub fn evaluate(&self, model: &AuditModel) -> (Vec<Finding>, Vec<EvaluationError>) {
+        let results: Vec<(Vec<Finding>, Vec<EvaluationError>)> = model
+            .entities
+            .par_iter()
+            .map(|entity| self.evaluate_entity(entity))
+            .collect();
+        let mut findings = Vec::new();
+        let mut errors = Vec::new();
+        for (f, e) in results {
+            findings.extend(f);
+            errors.extend(e);
+        }
+        (findings, errors)
+    }
+
+    fn evaluate_entity(&self, entity: &AuditEntity) -> (Vec<Finding>, Vec<EvaluationError>) {
+        let Some(set) = self.sets.get(&entity.kind) else {
+            return (vec![], vec![]);
+        };
+        let resource = uid(entity.kind, &entity.arn);
+        let entities = Entities::from_entities([cedar_entity(entity)], None)
+            .expect("a single entity has no duplicates");
+        let request = Request::new(scanner(), audit_action(), resource, self.context.clone(), None)
+            .expect("no schema: request always builds");
+        let response = Authorizer::new().is_authorized(&request, set, &entities);
+        let errors = response
+            .diagnostics()
+            .errors()
+            .map(|e| EvaluationError {
+                rule_id: match e {
+                    cedar_policy::AuthorizationError::PolicyEvaluationError(p) => {
+                        p.policy_id().to_string()
+                    }
+                },
+                resource_arn: entity.arn.clone(),
+                message: e.to_string(),
+            })
+            .collect();
+        let findings = response
+            .diagnostics()
+            .reason()
+            .filter_map(|id| self.rules.get(id.to_string().as_str()))
+            .map(|rule| self.finding(rule, entity))
+            .collect();
+        (findings, errors)
+    }
+
+    fn finding(&self, rule: &Rule, entity: &AuditEntity) -> Finding {
+        let scope = template::Scope {
+            resource: &entity.attrs,
+            context: &self.context_json,
+        };
+        let mut details = serde_json::Map::new();
+        for path in &rule.details {
+            if let Some(v) = template::lookup(&scope, path) {
+                let key = path.rsplit('.').next().unwrap_or(path).to_string();
+                details.insert(key, v.clone());
+            }
+        }
+        Finding {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            severity: rule.severity,
+            title: rule.title.clone(),
+            message: template::render(&rule.message, &scope),
+            resource_kind: entity.kind,
+            resource_arn: entity.arn.clone(),
+            account: entity.account.clone(),
+            region: entity.region.clone(),
+            location: entity.location.clone(),
+            fingerprint: fingerprint(&rule.id, &entity.arn, ""),
+            details: Value::Object(details),
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Rule loading: Cedar files with metadata annotations, validated against the
+//! audit schema. Every error names the file and line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::str::FromStr;
+
+use cedar_policy::{Policy, PolicySet, ResourceConstraint, Schema, ValidationMode, Validator};
+use miette::Diagnostic;
+
+use crate::finding::{ResourceKind, Severity};
+
+/// The audit schema the rules are written against.
+pub const SCHEMA_TEXT: &str = include_str!("../../rules/schema.cedarschema");
+
+/// Built-in rules, embedded so that the binary works anywhere. A test checks
+/// that every `.cedar` file in rules/ is listed here.
+pub const BUILTIN_RULES: &[(&str, &str)] = &[
+    ("rules/ECR301-scanning-not-configured.cedar", include_str!("../../rules/ECR301-scanning-not-configured.cedar")),
+    ("rules/ECR302-mutable-image-tags.cedar", include_str!("../../rules/ECR302-mutable-image-tags.cedar")),
+    ("rules/ECR303-no-lifecycle-policy.cedar", include_str!("../../rules/ECR303-no-lifecycle-policy.cedar")),
+    ("rules/ECR304-lifecycle-keeps-untagged-images.cedar", include_str!("../../rules/ECR304-lifecycle-keeps-untagged-images.cedar")),
+    ("rules/ECR305-not-encrypted-with-cmk.cedar", include_str!("../../rules/ECR305-not-encrypted-with-cmk.cedar")),
+    ("rules/ECR401-stale-untagged-images.cedar", include_str!("../../rules/ECR401-stale-untagged-images.cedar")),
+    ("rules/ECR402-unpulled-images.cedar", include_str!("../../rules/ECR402-unpulled-images.cedar")),
+    ("rules/ECR403-vulnerable-image.cedar", include_str!("../../rules/ECR403-vulnerable-image.cedar")),
+];
+
+/// A rule: one Cedar `permit` policy and its metadata.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub remediation: String,
+    pub compliance: Option<String>,
+    pub help_uri: Option<String>,
+    /// Message template: `{attr.path}` is replaced by the resource's attribute.
+    pub message: String,
+    /// Attribute paths copied into a finding's details.
+    pub details: Vec<String>,
+    /// Off unless enabled in config (`@default("off")`).
+    pub enabled_by_default: bool,
+    pub resource_kind: ResourceKind,
+    /// File the rule came from and the line of its policy.
+    pub source: String,
+    pub line: usize,
+    pub policy: Policy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub source: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.source, self.line, self.column, self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+pub fn schema() -> Schema {
+    let (schema, _warnings) =
+        Schema::from_cedarschema_str(SCHEMA_TEXT).expect("the embedded audit schema is valid");
+    schema
+}
+
+const REQUIRED: &[&str] = &["id", "name", "severity", "title", "description", "remediation", "message"];
+const KNOWN: &[&str] = &[
+    "id", "name", "severity", "title", "description", "remediation", "compliance", "help_uri",
+    "message", "details", "default",
+];
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map(|i| offset - i).unwrap_or(offset + 1);
+    (line, col)
+}
+
+/// Turns a Cedar diagnostic into errors located in `text`.
+fn diagnostic_errors(source: &str, text: &str, diag: &dyn Diagnostic) -> RuleError {
+    let offset = diag
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .map(|l| l.offset())
+        .unwrap_or(0);
+    let (line, column) = line_col(text, offset);
+    let mut message = diag.to_string();
+    if let Some(help) = diag.help() {
+        message.push_str(&format!(" (help: {help})"));
+    }
+    RuleError {
+        source: source.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Parses and validates the rules of one file.
+pub fn parse_rule_file(source: &str, text: &str, schema: &Schema) -> Result<Vec<Rule>, Vec<RuleError>> {
+    let set = PolicySet::from_str(text).map_err(|errs| {
+        errs.iter()
+            .map(|e| diagnostic_errors(source, text, e))
+            .collect::<Vec<_>>()
+    })?;
+    let validation = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+    let mut errors: Vec<RuleError> = validation
+        .validation_errors()
+        .map(|e| diagnostic_errors(source, text, e))
+        .collect();
+    if set.templates().next().is_some() {
+        errors.push(RuleError {
+            source: source.to_string(),
+            line: 1,
+            column: 1,
+            message: "rules cannot be templates (no ?principal / ?resource slots)".into(),
+        });
+    }
+    let mut rules = Vec::new();
+    for policy in set.policies() {
+        match rule_from_policy(source, text, policy) {
+            Ok(rule) => rules.push(rule),
+            Err(e) => errors.push(e),
+        }
+    }
+    if rules.is_empty() && errors.is_empty() {
+        errors.push(RuleError {
+            source: source.to_string(),
+            line: 1,
+            column: 1,
+            message: "no rule in this file".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        errors.sort_by_key(|e| (e.line, e.column));
+        Err(errors)
+    }
+}
+
+/// Where a policy starts: its first annotation or its effect keyword. Cedar
+/// keeps the policy's own text, which we find in the file.
+fn policy_line(text: &str, policy: &Policy) -> usize {
+    let own = policy.to_string();
+    let first_line = own.lines().next().unwrap_or("").trim();
+    if let Some(id) = policy.annotation("id") {
+        let needle = format!("@id(\"{id}\")");
+        if let Some(pos) = text.find(&needle) {
+            return line_col(text, pos).0;
+        }
+    }
+    text.find(first_line).map(|p| line_col(text, p).0).unwrap_or(1)
+}
+
+fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, RuleError> {
+    let line = policy_line(text, policy);
+    let err = |message: String| RuleError {
+        source: source.to_string(),
+        line,
+        column: 1,
+        message,
+    };
+    if policy.effect() != cedar_policy::Effect::Permit {
+        return Err(err("a rule must be a `permit` policy: the resources it permits are the findings".into()));
+    }
+    let annotations: BTreeMap<&str, &str> = policy.annotations().collect();
+    for key in annotations.keys() {
+        if !KNOWN.contains(key) {
+            return Err(err(format!(
+                "unknown annotation @{key} (known: {})",
+                KNOWN.join(", ")
+            )));
+        }
+    }
+    for key in REQUIRED {
+        if !annotations.contains_key(key) {
+            return Err(err(format!("missing annotation @{key}")));
+        }
+    }
+    let get = |k: &str| annotations.get(k).map(|s| s.to_string()).unwrap_or_default();
+    let severity = Severity::from_str(&get("severity")).map_err(|e| err(format!("@severity: {e}")))?;
+    let resource_kind = match policy.resource_constraint() {
+        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
+            "EcrAudit::Repository" => ResourceKind::Repository,
+            "EcrAudit::Registry" => ResourceKind::Registry,
+            "EcrAudit::IamPrincipal" => ResourceKind::IamPrincipal,
+            other => return Err(err(format!("unknown resource type {other}"))),
+        },
+        _ => {
+            return Err(err(
+                "the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into(),
+            ))
+        }
+    };
+    let enabled_by_default = match annotations.get("default") {
+        None | Some(&"on") => true,
+        Some(&"off") => false,
+        Some(other) => return Err(err(format!("@default must be \"on\" or \"off\", not \"{other}\""))),
+    };
+    let id = get("id");
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(err(format!("@id \"{id}\" must be letters, digits, '-' or '_'")));
+    }
+    Ok(Rule {
+        id,
+        name: get("name"),
+        severity,
+        title: get("title"),
+        description: get("description"),
+        remediation: get("remediation"),
+        compliance: annotations.get("compliance").map(|s| s.to_string()),
+        help_uri: annotations.get("help_uri").map(|s| s.to_string()),
+        message: get("message"),
+        details: get("details")
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        enabled_by_default,
+        resource_kind,
+        source: source.to_string(),
+        line,
+        policy: policy.clone(),
+    })
+}
+
+/// Loads the built-in rules and, optionally, every `.cedar` file of a
+/// directory. Duplicate ids are errors naming both places.
+pub fn load_rules(extra_dir: Option<&Path>) -> Result<Vec<Rule>, Vec<RuleError>> {
+    let schema = schema();
+    let mut files: Vec<(String, String)> = BUILTIN_RULES
+        .iter()
+        .map(|(name, text)| (name.to_string(), text.to_string()))
+        .collect();
+    if let Some(dir) = extra_dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            vec![RuleError {
+                source: dir.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read rules directory: {e}"),
+            }]
+        })?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                vec![RuleError {
+                    source: path.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read rule file: {e}"),
+                }]
+            })?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for (source, text) in &files {
+        match parse_rule_file(source, text, &schema) {
+            Ok(mut r) => rules.append(&mut r),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let mut seen: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for rule in &rules {
+        if let Some((src, line)) = seen.insert(rule.id.clone(), (rule.source.clone(), rule.line)) {
+            errors.push(RuleError {
+                source: rule.source.clone(),
+                line: rule.line,
+                column: 1,
+                message: format!("rule id {} is already defined at {src}:{line}", rule.id),
+            });
+        }
+    }
+    if errors.is_empty() {
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Ids of all rules, for config checks.
+pub fn rule_ids(rules: &[Rule]) -> BTreeSet<String> {
+    rules.iter().map(|r| r.id.clone()).collect()
+}

@@ -1,0 +1,90 @@
+//! Finding messages: `{path}` in a rule's @message is replaced by the value of
+//! that attribute of the resource (`{images.stale_untagged_count}`) or of the
+//! context (`{context.stale_days}`). A `:bytes` suffix prints a size for
+//! people. A path that does not resolve prints as `{?path}` so the mistake is
+//! visible rather than silent.
+
+use serde_json::Value;
+
+pub struct Scope<'a> {
+    pub resource: &'a Value,
+    pub context: &'a Value,
+}
+
+pub fn lookup<'a>(scope: &Scope<'a>, path: &str) -> Option<&'a Value> {
+    let (mut value, rest) = match path.strip_prefix("context.") {
+        Some(rest) => (scope.context, rest),
+        None => (scope.resource, path.strip_prefix("resource.").unwrap_or(path)),
+    };
+    for part in rest.split('.') {
+        value = value.get(part)?;
+    }
+    Some(value)
+}
+
+pub fn human_bytes(n: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+pub fn render(template: &str, scope: &Scope) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let spec = &after[..end];
+        let (path, filter) = match spec.split_once(':') {
+            Some((p, f)) => (p, Some(f)),
+            None => (spec, None),
+        };
+        match (lookup(scope, path), filter) {
+            (Some(v), Some("bytes")) => out.push_str(&human_bytes(v.as_i64().unwrap_or(0))),
+            (Some(v), _) => out.push_str(&display(v)),
+            (None, _) => out.push_str(&format!("{{?{spec}}}")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_paths_filters_and_unknowns() {
+        let resource = json!({"name": "web", "images": {"n": 3, "b": 3_221_225_472i64}, "s": ["a", "b"]});
+        let context = json!({"stale_days": 14});
+        let scope = Scope { resource: &resource, context: &context };
+        assert_eq!(
+            render("{name}: {images.n} images, {images.b:bytes}, >{context.stale_days}d, {s}, {nope}", &scope),
+            "web: 3 images, 3.0 GiB, >14d, a, b, {?nope}"
+        );
+        assert_eq!(render("unclosed {name", &scope), "unclosed {name");
+    }
+}

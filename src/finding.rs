@@ -1,0 +1,146 @@
+//! The finding model shared by the engine and every report.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How bad a finding is. Ordered from least to most severe so that
+/// `a >= b` reads as "a is at least as severe as b".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// GitHub code scanning's `security-severity` score for this level.
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Critical => "9.5",
+            Severity::High => "8.0",
+            Severity::Medium => "5.5",
+            Severity::Low => "2.0",
+            Severity::Info => "0.0",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity \"{other}\" (expected critical, high, medium, low or info)"
+            )),
+        }
+    }
+}
+
+/// What kind of thing a finding is about; decides its SARIF location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceKind {
+    Registry,
+    Repository,
+    IamPrincipal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub severity: Severity,
+    pub title: String,
+    pub message: String,
+    pub resource_kind: ResourceKind,
+    pub resource_arn: String,
+    pub account: String,
+    /// `None` for global resources (IAM).
+    pub region: Option<String>,
+    /// Relative, colon-free path used as the SARIF artifact location.
+    pub location: String,
+    pub fingerprint: String,
+    pub details: serde_json::Value,
+}
+
+/// A stable identity for a finding across scans: rule id + resource ARN +
+/// an optional sub-key (for rules that can fire more than once per resource).
+pub fn fingerprint(rule_id: &str, resource_arn: &str, sub_key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(resource_arn.as_bytes());
+    hasher.update([0]);
+    hasher.update(sub_key.as_bytes());
+    let digest = hasher.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sorts findings for presentation: most severe first, then rule, then resource.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.resource_arn.cmp(&b.resource_arn))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable_and_distinct() {
+        let a = fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", "");
+        assert_eq!(a, fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", ""));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, fingerprint("ECR102", "arn:aws:ecr:us-east-1:1:repository/a", ""));
+        assert_ne!(a, fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", "x"));
+        // The separator keeps ("ab","c") and ("a","bc") apart.
+        assert_ne!(fingerprint("ab", "c", ""), fingerprint("a", "bc", ""));
+    }
+
+    #[test]
+    fn severities_order_and_parse() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Low > Severity::Info);
+        assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
+        assert!("severe".parse::<Severity>().is_err());
+    }
+}

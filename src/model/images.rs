@@ -1,0 +1,224 @@
+//! Image facts of one repository: staleness, pulls, the latest image's scan.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::inventory::Image;
+
+/// Image media types whose `artifactMediaType` still means "a runnable image".
+const IMAGE_CONFIG_TYPES: &[&str] = &[
+    "application/vnd.docker.container.image.v1+json",
+    "application/vnd.oci.image.config.v1+json",
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImageFacts {
+    pub count: i64,
+    pub bytes: i64,
+    pub stale_untagged_count: i64,
+    pub stale_untagged_bytes: i64,
+    pub stale_untagged_oldest: String,
+    pub unpulled_count: i64,
+    pub unpulled_bytes: i64,
+    pub latest_digest: String,
+    pub latest_tags: Vec<String>,
+    pub latest_pushed_at: String,
+    pub latest_critical: i64,
+    pub latest_high: i64,
+}
+
+/// A signature, SBOM or attestation attached to another manifest.
+fn is_referrer(image: &Image) -> bool {
+    image.subject_manifest_digest.is_some()
+        || image
+            .artifact_media_type
+            .as_deref()
+            .is_some_and(|t| !IMAGE_CONFIG_TYPES.contains(&t))
+}
+
+fn older_than(t: OffsetDateTime, as_of: OffsetDateTime, days: i64) -> bool {
+    as_of - t > Duration::days(days)
+}
+
+pub fn image_facts(
+    images: &[Image],
+    as_of: OffsetDateTime,
+    stale_days: i64,
+    unpulled_days: i64,
+) -> ImageFacts {
+    // Manifests listed by an index are the index's platforms: they are
+    // untagged by design and live and die with the index.
+    let children: HashSet<&str> = images
+        .iter()
+        .flat_map(|i| i.index_manifest_digests.iter().map(String::as_str))
+        .collect();
+    let mut facts = ImageFacts::default();
+    let mut oldest_stale: Option<OffsetDateTime> = None;
+    for image in images {
+        let size = i64::try_from(image.image_size_in_bytes).unwrap_or(i64::MAX);
+        facts.count += 1;
+        facts.bytes = facts.bytes.saturating_add(size);
+        let counted = !children.contains(image.image_digest.as_str()) && !is_referrer(image);
+        if !counted {
+            continue;
+        }
+        if image.image_tags.is_empty() {
+            if older_than(image.image_pushed_at, as_of, stale_days) {
+                facts.stale_untagged_count += 1;
+                facts.stale_untagged_bytes = facts.stale_untagged_bytes.saturating_add(size);
+                oldest_stale = Some(match oldest_stale {
+                    Some(t) => t.min(image.image_pushed_at),
+                    None => image.image_pushed_at,
+                });
+            }
+        } else {
+            let last_used = match image.last_recorded_pull_time {
+                Some(pull) => pull.max(image.image_pushed_at),
+                None => image.image_pushed_at,
+            };
+            if older_than(last_used, as_of, unpulled_days) {
+                facts.unpulled_count += 1;
+                facts.unpulled_bytes = facts.unpulled_bytes.saturating_add(size);
+            }
+        }
+    }
+    facts.stale_untagged_oldest = oldest_stale.map(rfc3339).unwrap_or_default();
+
+    // The latest image: the most recently pushed one that is not a child or
+    // a referrer. An index carries no findings itself: sum its platforms'.
+    let latest = images
+        .iter()
+        .filter(|i| !children.contains(i.image_digest.as_str()) && !is_referrer(i))
+        .max_by(|a, b| {
+            a.image_pushed_at
+                .cmp(&b.image_pushed_at)
+                .then_with(|| a.image_digest.cmp(&b.image_digest))
+        });
+    if let Some(latest) = latest {
+        facts.latest_digest = latest.image_digest.clone();
+        facts.latest_tags = latest.image_tags.clone();
+        facts.latest_pushed_at = rfc3339(latest.image_pushed_at);
+        let scanned: Vec<&Image> = if latest.index_manifest_digests.is_empty() {
+            vec![latest]
+        } else {
+            images
+                .iter()
+                .filter(|i| latest.index_manifest_digests.contains(&i.image_digest))
+                .collect()
+        };
+        for image in scanned {
+            if let Some(summary) = &image.image_scan_findings_summary {
+                let count = |sev: &str| {
+                    summary
+                        .finding_severity_counts
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(sev))
+                        .map(|(_, v)| i64::try_from(*v).unwrap_or(i64::MAX))
+                        .sum::<i64>()
+                };
+                facts.latest_critical += count("CRITICAL");
+                facts.latest_high += count("HIGH");
+            }
+        }
+    }
+    facts
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn image(digest: &str, tags: &[&str], pushed: OffsetDateTime, size: u64) -> Image {
+        Image {
+            image_digest: digest.to_string(),
+            image_tags: tags.iter().map(|t| t.to_string()).collect(),
+            image_pushed_at: pushed,
+            image_size_in_bytes: size,
+            last_recorded_pull_time: None,
+            image_manifest_media_type: None,
+            artifact_media_type: None,
+            subject_manifest_digest: None,
+            index_manifest_digests: vec![],
+            image_scan_status: None,
+            image_scan_findings_summary: None,
+        }
+    }
+
+    const AS_OF: OffsetDateTime = datetime!(2026-11-20 06:00 UTC);
+
+    #[test]
+    fn stale_means_strictly_older_than_the_threshold() {
+        let images = vec![
+            image("sha256:a", &[], AS_OF - Duration::days(14), 10),
+            image("sha256:b", &[], AS_OF - Duration::days(15), 20),
+            image("sha256:c", &[], AS_OF - Duration::days(400), 30),
+        ];
+        let f = image_facts(&images, AS_OF, 14, 90);
+        assert_eq!(f.stale_untagged_count, 2);
+        assert_eq!(f.stale_untagged_bytes, 50);
+        assert_eq!(f.stale_untagged_oldest, "2025-10-16T06:00:00Z");
+    }
+
+    #[test]
+    fn index_children_and_referrers_are_not_stale() {
+        let old = AS_OF - Duration::days(100);
+        let mut index = image("sha256:idx", &["v1"], old, 1);
+        index.index_manifest_digests = vec!["sha256:amd64".into(), "sha256:arm64".into()];
+        let mut sig = image("sha256:sig", &[], old, 1);
+        sig.subject_manifest_digest = Some("sha256:idx".into());
+        let mut sbom = image("sha256:sbom", &[], old, 1);
+        sbom.artifact_media_type = Some("application/spdx+json".into());
+        let images = vec![
+            index,
+            image("sha256:amd64", &[], old, 5),
+            image("sha256:arm64", &[], old, 5),
+            sig,
+            sbom,
+        ];
+        let f = image_facts(&images, AS_OF, 14, 90);
+        assert_eq!(f.stale_untagged_count, 0);
+        assert_eq!(f.count, 5);
+        assert_eq!(f.latest_digest, "sha256:idx");
+    }
+
+    #[test]
+    fn unpulled_counts_tagged_images_by_last_use() {
+        let mut pulled = image("sha256:a", &["v1"], AS_OF - Duration::days(300), 7);
+        pulled.last_recorded_pull_time = Some(AS_OF - Duration::days(3));
+        let images = vec![
+            pulled,
+            image("sha256:b", &["v2"], AS_OF - Duration::days(91), 11),
+            image("sha256:c", &["v3"], AS_OF - Duration::days(90), 13),
+        ];
+        let f = image_facts(&images, AS_OF, 14, 90);
+        assert_eq!((f.unpulled_count, f.unpulled_bytes), (1, 11));
+    }
+
+    #[test]
+    fn latest_index_sums_its_platforms_findings() {
+        let mut index = image("sha256:idx", &["v2"], AS_OF - Duration::days(1), 1);
+        index.index_manifest_digests = vec!["sha256:p1".into(), "sha256:p2".into()];
+        let mut p1 = image("sha256:p1", &[], AS_OF - Duration::days(1), 1);
+        let mut p2 = image("sha256:p2", &[], AS_OF - Duration::days(1), 1);
+        let summary = |c: u64, h: u64| crate::inventory::ImageScanFindingsSummary {
+            finding_severity_counts: [("CRITICAL".to_string(), c), ("HIGH".to_string(), h)]
+                .into_iter()
+                .collect(),
+        };
+        p1.image_scan_findings_summary = Some(summary(1, 2));
+        p2.image_scan_findings_summary = Some(summary(0, 3));
+        let mut old = image("sha256:old", &["v1"], AS_OF - Duration::days(30), 1);
+        old.image_scan_findings_summary = Some(summary(9, 9));
+        let f = image_facts(&[old, index, p1, p2], AS_OF, 14, 90);
+        assert_eq!((f.latest_critical, f.latest_high), (1, 5));
+        assert_eq!(f.latest_tags, vec!["v2"]);
+    }
+}

@@ -1,0 +1,403 @@
+//! The audit model: the analysed facts about every registry, repository and
+//! IAM principal of an inventory, ready for the rule engine.
+//!
+//! Each entity is a plain record (JSON-shaped, matching `rules/schema.cedarschema`)
+//! so that it can be printed, saved and tested on its own; the engine turns it
+//! into a Cedar entity.
+
+pub mod images;
+pub mod lifecycle;
+pub mod scanning;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::finding::ResourceKind;
+use crate::inventory::{CollectionError, Inventory, Region, Repository};
+
+/// What the analysis could decide about a policy document or a set of them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyFacts {
+    pub present: bool,
+    pub analyzable: bool,
+    pub problems: BTreeSet<String>,
+}
+
+impl PolicyFacts {
+    pub fn absent() -> Self {
+        PolicyFacts {
+            present: false,
+            analyzable: true,
+            problems: BTreeSet::new(),
+        }
+    }
+}
+
+/// Effective access to a repository or registry (see the schema for meaning).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AccessFacts {
+    pub public_read: bool,
+    pub public_write: bool,
+    pub external_read: BTreeSet<String>,
+    pub external_write: BTreeSet<String>,
+    pub conditions: BTreeSet<String>,
+    pub unscoped_services: BTreeSet<String>,
+    pub wildcard_actions_to: BTreeSet<String>,
+    pub not_principal_statements: BTreeSet<String>,
+    pub auth_token_statements: BTreeSet<String>,
+    pub outside_registry_actions: BTreeSet<String>,
+}
+
+/// What an IAM user or role can do with ECR and who can become it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrincipalFacts {
+    pub policy: PolicyFacts,
+    pub ecr_read: bool,
+    pub ecr_write: bool,
+    pub ecr_permissions: bool,
+    pub write_all_repositories: bool,
+    pub write_all_statements: BTreeSet<String>,
+    pub auth_token: bool,
+    pub auth_token_unrestricted: bool,
+    pub auth_token_unscoped_statements: BTreeSet<String>,
+    pub assumable_from_outside: BTreeSet<String>,
+    pub web_identity_without_subject: BTreeSet<String>,
+}
+
+impl Default for PrincipalFacts {
+    fn default() -> Self {
+        PrincipalFacts {
+            policy: PolicyFacts::absent(),
+            ecr_read: false,
+            ecr_write: false,
+            ecr_permissions: false,
+            write_all_repositories: false,
+            write_all_statements: BTreeSet::new(),
+            auth_token: false,
+            auth_token_unrestricted: false,
+            auth_token_unscoped_statements: BTreeSet::new(),
+            assumable_from_outside: BTreeSet::new(),
+            web_identity_without_subject: BTreeSet::new(),
+        }
+    }
+}
+
+/// The options that change facts (not just presentation).
+#[derive(Debug, Clone)]
+pub struct ModelOptions {
+    /// The scan's reference time: ages are measured from here.
+    pub as_of: OffsetDateTime,
+    pub stale_days: i64,
+    pub unpulled_days: i64,
+    /// Accounts trusted in addition to the scanned ones and the organization.
+    pub trusted_accounts: BTreeSet<String>,
+}
+
+/// One registry, repository or IAM principal with its facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntity {
+    pub kind: ResourceKind,
+    pub arn: String,
+    pub account: String,
+    pub region: Option<String>,
+    /// Relative, colon-free path naming the resource in SARIF.
+    pub location: String,
+    /// Attributes as declared in the audit schema.
+    pub attrs: Value,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditModel {
+    pub entities: Vec<AuditEntity>,
+    pub scanned: ScanScope,
+}
+
+/// What a report says was looked at.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanScope {
+    pub accounts: usize,
+    pub regions: BTreeSet<String>,
+    pub repositories: usize,
+    pub images: usize,
+    pub iam_principals: usize,
+}
+
+/// The zone of trust: accounts whose principals are "us".
+#[derive(Debug, Clone, Default)]
+pub struct TrustZone {
+    pub accounts: BTreeSet<String>,
+    pub org_id: Option<String>,
+}
+
+impl TrustZone {
+    pub fn from_inventory(inventory: &Inventory, trusted: &BTreeSet<String>) -> TrustZone {
+        let mut accounts: BTreeSet<String> = inventory.accounts.iter().map(|a| a.id.clone()).collect();
+        if let Some(org) = &inventory.organization {
+            accounts.extend(org.accounts.iter().map(|a| a.id.clone()));
+            accounts.insert(org.management_account_id.clone());
+        }
+        accounts.extend(trusted.iter().cloned());
+        TrustZone {
+            accounts,
+            org_id: inventory.organization.as_ref().map(|o| o.id.clone()),
+        }
+    }
+
+    pub fn contains_account(&self, account: &str) -> bool {
+        self.accounts.contains(account)
+    }
+}
+
+pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
+    let zone = TrustZone::from_inventory(inventory, &options.trusted_accounts);
+    let mut model = AuditModel::default();
+    model.scanned.accounts = inventory.accounts.len();
+    let errors_by_resource = index_errors(&inventory.errors);
+    for account in &inventory.accounts {
+        for region in &account.regions {
+            model.scanned.regions.insert(region.region.clone());
+            model.entities.push(registry_entity(&account.id, region, &zone, &inventory.errors));
+            for repo in &region.repositories {
+                model.scanned.repositories += 1;
+                model.scanned.images += repo.images.len();
+                let errors = errors_by_resource
+                    .get(repo.repository_arn.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                model
+                    .entities
+                    .push(repository_entity(&account.id, region, repo, errors, options));
+            }
+        }
+        if let Some(iam) = &account.iam {
+            for user in &iam.users {
+                model.scanned.iam_principals += 1;
+                model.entities.push(principal_entity(
+                    &account.id,
+                    &user.arn,
+                    &user.user_name,
+                    "user",
+                    &user.path,
+                    &PrincipalFacts::default(),
+                ));
+            }
+            for role in &iam.roles {
+                model.scanned.iam_principals += 1;
+                model.entities.push(principal_entity(
+                    &account.id,
+                    &role.arn,
+                    &role.role_name,
+                    "role",
+                    &role.path,
+                    &PrincipalFacts::default(),
+                ));
+            }
+        }
+    }
+    model
+}
+
+fn index_errors(errors: &[CollectionError]) -> BTreeMap<&str, Vec<&CollectionError>> {
+    let mut map: BTreeMap<&str, Vec<&CollectionError>> = BTreeMap::new();
+    for e in errors {
+        if let Some(resource) = &e.resource {
+            map.entry(resource.as_str()).or_default().push(e);
+        }
+    }
+    map
+}
+
+/// The partition of an ARN ("aws", "aws-cn", "aws-us-gov").
+fn partition_of(arn: &str) -> &str {
+    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+}
+
+/// There is no registry ARN in AWS; this synthetic one names the registry of
+/// an account and region in reports.
+pub fn registry_arn(partition: &str, region: &str, account: &str) -> String {
+    format!("arn:{partition}:ecr:{region}:{account}:registry")
+}
+
+/// Keeps a location segment to characters that are safe in a relative URI
+/// and never a colon.
+fn location_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/') {
+            out.push(c);
+        } else {
+            for b in c.to_string().bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out.trim_matches('/').replace("//", "/")
+}
+
+fn registry_entity(account: &str, region: &Region, _zone: &TrustZone, errors: &[CollectionError]) -> AuditEntity {
+    let partition = region
+        .repositories
+        .first()
+        .map(|r| partition_of(&r.repository_arn))
+        .unwrap_or("aws");
+    let arn = registry_arn(partition, &region.region, account);
+    let registry_errors: Vec<&CollectionError> = errors
+        .iter()
+        .filter(|e| {
+            e.account == account
+                && e.region.as_deref() == Some(region.region.as_str())
+                && (e.resource.is_none() || e.resource.as_deref() == Some(arn.as_str()))
+        })
+        .collect();
+    let registry = region.registry.as_ref();
+    let complete = registry.is_some() && registry_errors.is_empty();
+    let mut policy = match registry {
+        Some(r) => PolicyFacts {
+            present: r.policy.is_some(),
+            ..PolicyFacts::absent()
+        },
+        None => PolicyFacts::absent(),
+    };
+    for e in registry_errors.iter().filter(|e| e.operation.contains("RegistryPolicy")) {
+        policy.present = true;
+        policy.analyzable = false;
+        policy
+            .problems
+            .insert(format!("{} failed: {}", e.operation, e.message));
+    }
+    let scan_type = registry
+        .and_then(|r| r.scanning_configuration.as_ref())
+        .map(|c| c.scan_type.clone())
+        .unwrap_or_default();
+    let attrs = json!({
+        "arn": arn,
+        "account": account,
+        "region": region.region,
+        "complete": complete,
+        "scan_type": scan_type,
+        "policy": policy,
+        "access": AccessFacts::default(),
+        "replication_outside_trust": Vec::<String>::new(),
+    });
+    AuditEntity {
+        kind: ResourceKind::Registry,
+        location: format!(
+            "aws/ecr/{}/{}/_registry",
+            location_segment(account),
+            location_segment(&region.region)
+        ),
+        arn,
+        account: account.to_string(),
+        region: Some(region.region.clone()),
+        attrs,
+    }
+}
+
+fn repository_entity(
+    account: &str,
+    region: &Region,
+    repo: &Repository,
+    errors: &[&CollectionError],
+    options: &ModelOptions,
+) -> AuditEntity {
+    let images = images::image_facts(&repo.images, options.as_of, options.stale_days, options.unpulled_days);
+    let lifecycle = lifecycle::lifecycle_facts(repo.lifecycle_policy.as_deref());
+    let covered = scanning::scanning_covered(repo, region.registry.as_ref());
+    let enc = &repo.encryption_configuration;
+    let kms_key = enc.kms_key.clone().unwrap_or_default();
+    let customer_managed_key = enc.encryption_type.to_ascii_uppercase().starts_with("KMS")
+        && !kms_key.is_empty()
+        && !kms_key.contains("alias/aws/");
+    let mut policy = PolicyFacts {
+        present: repo.policy.is_some(),
+        ..PolicyFacts::absent()
+    };
+    for e in errors.iter().filter(|e| e.operation.contains("RepositoryPolicy")) {
+        policy.present = true;
+        policy.analyzable = false;
+        policy
+            .problems
+            .insert(format!("{} failed: {}", e.operation, e.message));
+    }
+    let tags: BTreeSet<String> = repo.tags.iter().map(|t| format!("{}={}", t.key, t.value)).collect();
+    let attrs = json!({
+        "arn": repo.repository_arn,
+        "name": repo.repository_name,
+        "account": account,
+        "region": region.region,
+        "uri": repo.repository_uri,
+        "complete": errors.is_empty(),
+        "tag_mutability": repo.image_tag_mutability,
+        "scan_on_push": repo.image_scanning_configuration.scan_on_push,
+        "scanning_covered": covered,
+        "scan_frequency": repo.scan_frequency.clone().unwrap_or_default(),
+        "encryption_type": enc.encryption_type,
+        "kms_key": kms_key,
+        "customer_managed_key": customer_managed_key,
+        "tags": tags,
+        "lifecycle": lifecycle,
+        "images": images,
+        "policy": policy,
+        "access": AccessFacts::default(),
+    });
+    AuditEntity {
+        kind: ResourceKind::Repository,
+        arn: repo.repository_arn.clone(),
+        account: account.to_string(),
+        region: Some(region.region.clone()),
+        location: format!(
+            "aws/ecr/{}/{}/{}",
+            location_segment(account),
+            location_segment(&region.region),
+            location_segment(&repo.repository_name)
+        ),
+        attrs,
+    }
+}
+
+fn principal_entity(
+    account: &str,
+    arn: &str,
+    name: &str,
+    kind: &str,
+    path: &str,
+    facts: &PrincipalFacts,
+) -> AuditEntity {
+    let mut attrs = json!({
+        "arn": arn,
+        "name": name,
+        "account": account,
+        "kind": kind,
+    });
+    if let (Value::Object(map), Ok(Value::Object(extra))) = (&mut attrs, serde_json::to_value(facts)) {
+        map.extend(extra);
+    }
+    AuditEntity {
+        kind: ResourceKind::IamPrincipal,
+        arn: arn.to_string(),
+        account: account.to_string(),
+        region: None,
+        location: format!(
+            "aws/iam/{}/{}/{}",
+            location_segment(account),
+            kind,
+            location_segment(&format!("{path}{name}"))
+        ),
+        attrs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_relative_and_colon_free() {
+        assert_eq!(location_segment("team/app"), "team/app");
+        assert_eq!(location_segment("a:b c"), "a%3Ab%20c");
+        assert_eq!(location_segment("/svc/"), "svc");
+    }
+}

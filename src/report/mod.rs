@@ -1,0 +1,45 @@
+//! Reports: findings → bytes. Each format reads the same `Report`.
+
+pub mod json;
+pub mod sarif;
+pub mod table;
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use crate::engine::Rule;
+use crate::finding::{Finding, Severity};
+use crate::inventory::CollectionError;
+use crate::model::ScanScope;
+
+pub struct Report<'a> {
+    /// Sorted, filtered, suppressions applied.
+    pub findings: &'a [Finding],
+    /// The rules that ran (for SARIF's rule catalogue).
+    pub rules: &'a [Rule],
+    /// What could not be read or evaluated: the scan is incomplete.
+    pub errors: &'a [CollectionError],
+    pub warnings: &'a [String],
+    pub scanned: &'a ScanScope,
+    pub as_of: OffsetDateTime,
+    pub collected_at: Option<OffsetDateTime>,
+    /// Inventory files read, or "live" / "embedded demo".
+    pub sources: &'a [String],
+    pub request_counts: &'a BTreeMap<String, u64>,
+    pub suppressed: usize,
+}
+
+impl Report<'_> {
+    pub fn counts(&self) -> BTreeMap<Severity, usize> {
+        let mut counts: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        for f in self.findings {
+            *counts.entry(f.severity).or_default() += 1;
+        }
+        counts
+    }
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    crate::model::images::rfc3339(t)
+}

@@ -1,0 +1,121 @@
+//! The table report, for people.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use super::Report;
+use crate::finding::{Finding, Severity};
+
+pub struct TableStyle {
+    pub color: bool,
+    /// Wrap to the terminal's width (only when writing to a terminal).
+    pub wrap: bool,
+}
+
+fn severity_color(s: Severity) -> Color {
+    match s {
+        Severity::Critical => Color::Magenta,
+        Severity::High => Color::Red,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Cyan,
+        Severity::Info => Color::Grey,
+    }
+}
+
+/// Where a finding is, as a person reads it: account, region, name.
+fn resource_label(f: &Finding) -> String {
+    let name = match f.resource_kind {
+        crate::finding::ResourceKind::Repository => f
+            .resource_arn
+            .split_once(":repository/")
+            .map(|(_, n)| n.to_string())
+            .unwrap_or_else(|| f.resource_arn.clone()),
+        crate::finding::ResourceKind::Registry => "(registry)".to_string(),
+        crate::finding::ResourceKind::IamPrincipal => f
+            .resource_arn
+            .rsplit_once(":")
+            .map(|(_, n)| n.to_string())
+            .unwrap_or_else(|| f.resource_arn.clone()),
+    };
+    format!("{}\n{} {}", name, f.account, f.region.as_deref().unwrap_or("global"))
+}
+
+pub fn render(report: &Report, style: &TableStyle) -> String {
+    let mut out = String::new();
+    if report.findings.is_empty() {
+        out.push_str("No findings.\n");
+    } else {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        if !style.color {
+            table.force_no_tty();
+        } else {
+            table.enforce_styling();
+        }
+        table.set_content_arrangement(if style.wrap {
+            ContentArrangement::Dynamic
+        } else {
+            ContentArrangement::Disabled
+        });
+        table.set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
+        for f in report.findings {
+            let mut sev = Cell::new(f.severity.as_str().to_uppercase());
+            if style.color {
+                sev = sev.fg(severity_color(f.severity));
+            }
+            table.add_row(vec![
+                sev,
+                Cell::new(format!("{}\n{}", f.rule_id, f.rule_name)),
+                Cell::new(resource_label(f)),
+                Cell::new(&f.message),
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    if !report.errors.is_empty() {
+        out.push_str(&format!(
+            "\nThe scan is incomplete: {} resources or operations could not be read:\n",
+            report.errors.len()
+        ));
+        for e in report.errors {
+            out.push_str(&format!(
+                "  - account {}{}: {} ({:?}){}: {}\n",
+                e.account,
+                e.region.as_ref().map(|r| format!(" {r}")).unwrap_or_default(),
+                e.operation,
+                e.kind,
+                e.resource.as_ref().map(|r| format!(" on {r}")).unwrap_or_default(),
+                e.message
+            ));
+        }
+    }
+    out
+}
+
+pub fn summary(report: &Report) -> String {
+    let counts = report.counts();
+    let by_sev: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| format!("{} {}", counts.get(s).copied().unwrap_or(0), s))
+        .collect();
+    let s = report.scanned;
+    format!(
+        "{} findings ({}){} · scanned {} accounts, {} regions, {} repositories, {} images, {} IAM principals · {} collection errors",
+        report.findings.len(),
+        by_sev.join(", "),
+        if report.suppressed > 0 {
+            format!(", {} suppressed", report.suppressed)
+        } else {
+            String::new()
+        },
+        s.accounts,
+        s.regions.len(),
+        s.repositories,
+        s.images,
+        s.iam_principals,
+        report.errors.len()
+    )
+}

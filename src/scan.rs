@@ -1,0 +1,69 @@
+//! One scan: inventory → audit model → findings, with config applied.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use crate::config::{apply_ignores, Ignore};
+use crate::engine::{AuditContext, Engine, Rule, RuleSelection};
+use crate::finding::{sort_findings, Finding, Severity};
+use crate::inventory::{CollectionError, ErrorKind, Inventory};
+use crate::model::{self, ModelOptions, ScanScope};
+
+pub struct ScanOptions {
+    pub model: ModelOptions,
+    pub selection: RuleSelection,
+    pub min_severity: Severity,
+    pub ignores: Vec<Ignore>,
+}
+
+pub struct ScanResult {
+    pub findings: Vec<Finding>,
+    pub suppressed: usize,
+    pub warnings: Vec<String>,
+    /// Collection errors and rule evaluation errors: the scan is incomplete.
+    pub errors: Vec<CollectionError>,
+    pub scanned: ScanScope,
+    pub rules: Vec<Rule>,
+    pub request_counts: BTreeMap<String, u64>,
+    pub collected_at: Option<OffsetDateTime>,
+}
+
+pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> ScanResult {
+    let model = model::build(inventory, &options.model);
+    let engine = Engine::new(
+        rules,
+        &options.selection,
+        AuditContext {
+            stale_days: options.model.stale_days,
+            unpulled_days: options.model.unpulled_days,
+        },
+    );
+    let (findings, eval_errors) = engine.evaluate(&model);
+    let findings: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| f.severity >= options.min_severity)
+        .collect();
+    let today = options.model.as_of.date();
+    let mut outcome = apply_ignores(findings, &options.ignores, today);
+    sort_findings(&mut outcome.kept);
+    let mut errors = inventory.errors.clone();
+    errors.extend(eval_errors.into_iter().map(|e| CollectionError {
+        account: String::new(),
+        region: None,
+        operation: format!("rule {}", e.rule_id),
+        resource: Some(e.resource_arn),
+        kind: ErrorKind::Other,
+        message: e.message,
+    }));
+    ScanResult {
+        findings: outcome.kept,
+        suppressed: outcome.suppressed,
+        warnings: outcome.warnings,
+        errors,
+        scanned: model.scanned,
+        rules: engine.rules().cloned().collect(),
+        request_counts: inventory.request_counts.clone(),
+        collected_at: inventory.collected_at,
+    }
+}
