@@ -22,6 +22,10 @@ def seed(endpoint, command):
     world = command.get("world")
     if world == "org":
         return OrgWorld(endpoint).build()
+    if world == "small":
+        return seed_small(endpoint)
+    if world == "auditor":
+        return seed_auditor(endpoint, command["policy"], command.get("deny", []))
     if world == "bulk":
         return seed_bulk(int(command.get("repositories", 50)), int(command.get("images", 200)))
     raise ValueError(f"unknown world {world!r}")
@@ -456,3 +460,42 @@ def seed_bulk(repositories, images):
             tag = f"v{i}" if i % 2 == 0 else None
             backend.put_image(name, manifest, tag, None, digest)
     return {"repositories": repositories, "images": repositories * images}
+
+
+def seed_small(endpoint):
+    """The caller's account in us-east-1 and eu-west-1: two repositories with
+    one image each, one with a policy and a lifecycle policy."""
+    facts = {}
+    for region in REGIONS:
+        ecr = client(endpoint, "ecr", region)
+        for name in ("team/app", "team/lib"):
+            ecr.create_repository(repositoryName=name)
+            manifest, digest = image_manifest(f"{region}/{name}", 1234)
+            ecr.put_image(repositoryName=name, imageManifest=manifest, imageDigest=digest, imageTag="v1")
+        ecr.set_repository_policy(
+            repositoryName="team/app",
+            policyText=policy([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": PULL_ACTIONS}]),
+        )
+        ecr.put_lifecycle_policy(repositoryName="team/app", lifecyclePolicyText=LIFECYCLE)
+        facts[region] = ["team/app", "team/lib"]
+    return {"account": MANAGEMENT, "regions": facts}
+
+
+def seed_auditor(endpoint, scanner_policy, deny):
+    """seed_small, plus an IAM user `auditor` holding `scanner_policy`
+    (docs/iam-policy.json) and an explicit deny of the actions in `deny`.
+    Answers with the user's access key, for a run under IAM enforcement."""
+    facts = seed_small(endpoint)
+    iam = client(endpoint, "iam", "us-east-1")
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="ecr-audit", PolicyDocument=scanner_policy)
+    if deny:
+        iam.put_user_policy(
+            UserName="auditor",
+            PolicyName="deny-some",
+            PolicyDocument=policy([{"Effect": "Deny", "Action": deny, "Resource": "*"}]),
+        )
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    facts["accessKeyId"] = key["AccessKeyId"]
+    facts["secretAccessKey"] = key["SecretAccessKey"]
+    return facts
