@@ -46,7 +46,14 @@ fn the_shipped_policy_suffices_and_a_denied_operation_is_recorded_per_repository
     let path = dir.join("inventory.json");
     let run = ecr_audit(
         &moto,
-        &["collect", "-o", path.to_str().unwrap(), "--region", "us-east-1", "--quiet"],
+        &[
+            "collect",
+            "-o",
+            path.to_str().unwrap(),
+            "--region",
+            "us-east-1",
+            "--quiet",
+        ],
         Some((key, secret)),
     );
     assert_eq!(run.status, 3, "{}", run.describe());
@@ -63,7 +70,10 @@ fn the_shipped_policy_suffices_and_a_denied_operation_is_recorded_per_repository
     let us = region(&inventory, "us-east-1").expect("us-east-1 read");
     assert_eq!(repo_names(us), ["team/app", "team/lib"]);
     // What could be read was: the policy of team/app is there.
-    assert!(us["repositories"][0]["policy"].as_str().unwrap().contains("210987654321"));
+    assert!(us["repositories"][0]["policy"]
+        .as_str()
+        .unwrap()
+        .contains("210987654321"));
     assert!(inventory["accounts"][0]["iam"]["users"].is_array());
     for text in [&run.stderr, &std::fs::read_to_string(&path).unwrap()] {
         assert!(!text.contains(secret), "secret key in output");
@@ -86,7 +96,16 @@ fn server_errors_and_disabled_regions_are_classified_and_reported() {
     let path = dir.join("inventory.json");
     let run = ecr_audit(
         &moto,
-        &["collect", "-o", path.to_str().unwrap(), "--region", "us-east-1", "--region", "eu-west-1", "--quiet"],
+        &[
+            "collect",
+            "-o",
+            path.to_str().unwrap(),
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--quiet",
+        ],
         None,
     );
     assert_eq!(run.status, 3, "{}", run.describe());
@@ -100,13 +119,25 @@ fn server_errors_and_disabled_regions_are_classified_and_reported() {
     };
     assert_eq!(errors.len(), 3, "{errors:#?}");
     let e = find("ecr:DescribeImages");
-    assert_eq!((e["kind"].as_str(), e["resource"].as_str()), (Some("server-error"), Some(ARN_LIB)));
+    assert_eq!(
+        (e["kind"].as_str(), e["resource"].as_str()),
+        (Some("server-error"), Some(ARN_LIB))
+    );
     assert!(e["message"].as_str().unwrap().contains("HTTP 500"), "{e}");
     let e = find("ecr:GetRepositoryPolicy");
-    assert_eq!((e["kind"].as_str(), e["resource"].as_str()), (Some("access-denied"), Some(ARN_APP)));
+    assert_eq!(
+        (e["kind"].as_str(), e["resource"].as_str()),
+        (Some("access-denied"), Some(ARN_APP))
+    );
     let e = find("ecr:DescribeRegistry");
-    assert_eq!((e["kind"].as_str(), e["region"].as_str()), (Some("region-disabled"), Some("eu-west-1")));
-    assert!(e["message"].as_str().unwrap().contains("not enabled"), "{e}");
+    assert_eq!(
+        (e["kind"].as_str(), e["region"].as_str()),
+        (Some("region-disabled"), Some("eu-west-1"))
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("not enabled"),
+        "{e}"
+    );
 
     // The region that could be read is complete; the disabled one is absent.
     let us = region(&inventory, "us-east-1").expect("us-east-1 read");
@@ -117,7 +148,17 @@ fn server_errors_and_disabled_regions_are_classified_and_reported() {
     let report = dir.join("report.json");
     let scan = ecr_audit(
         &moto,
-        &["scan", "--inventory", path.to_str().unwrap(), "--format", "json", "--fail-on", "never", "-o", report.to_str().unwrap()],
+        &[
+            "scan",
+            "--inventory",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "-o",
+            report.to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!(scan.status, 3, "{}", scan.describe());
@@ -132,7 +173,17 @@ fn all_regions_reads_every_ecr_region_and_skips_opt_in_regions_not_enabled() {
                       "code": "UnrecognizedClientException", "message": "The security token included in the request is invalid."}));
     let dir = scratch("live-all-regions");
     let path = dir.join("inventory.json");
-    let run = ecr_audit(&moto, &["collect", "-o", path.to_str().unwrap(), "--all-regions", "--quiet"], None);
+    let run = ecr_audit(
+        &moto,
+        &[
+            "collect",
+            "-o",
+            path.to_str().unwrap(),
+            "--all-regions",
+            "--quiet",
+        ],
+        None,
+    );
     assert_eq!(run.status, 0, "{}", run.describe());
     let inventory = read_json(&path);
     assert_eq!(errors(&inventory), Vec::<Value>::new());
@@ -152,6 +203,9 @@ fn all_regions_reads_every_ecr_region_and_skips_opt_in_regions_not_enabled() {
     expected.sort();
     assert_eq!(sorted, expected);
     for name in ["us-east-1", "eu-west-1"] {
-        assert_eq!(repo_names(region(&inventory, name).unwrap()), ["team/app", "team/lib"]);
+        assert_eq!(
+            repo_names(region(&inventory, name).unwrap()),
+            ["team/app", "team/lib"]
+        );
     }
 }

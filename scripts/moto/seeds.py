@@ -158,6 +158,8 @@ class OrgWorld:
         self.seed_management()
         self.seed_dev()
         self.seed_prod()
+        for account_id in (dev, prod):
+            self.record_existing_role(account_id, "OrganizationAccountAccessRole")
 
         accounts = org.list_accounts()["Accounts"]
         self.expected["organization"] = {
@@ -316,6 +318,23 @@ class OrgWorld:
                 "inline": {k: json.loads(v) for k, v in r.get("inline", {}).items()},
                 "attached": sorted(r.get("attach", [])),
             }
+
+    def record_existing_role(self, account_id, name):
+        """A role the organization made (as AWS does when it creates an
+        account): part of what a collection must find."""
+        iam = self.iam(account_id)
+        role = iam.get_role(RoleName=name)["Role"]
+        trust = role["AssumeRolePolicyDocument"]
+        inline = {
+            n: iam.get_role_policy(RoleName=name, PolicyName=n)["PolicyDocument"]
+            for n in iam.list_role_policies(RoleName=name)["PolicyNames"]
+        }
+        attached = [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+        self.account(account_id)["iam"].setdefault("roles", {})[name] = {
+            "trust": trust if isinstance(trust, dict) else json.loads(trust),
+            "inline": {k: v if isinstance(v, dict) else json.loads(v) for k, v in inline.items()},
+            "attached": sorted(attached),
+        }
 
     def scanner_role(self, account_id):
         """The ecr-audit role of docs/trust-policy.json, as a member account

@@ -137,7 +137,8 @@ where
     let limit = limit.max(1);
     let mut set = JoinSet::new();
     let mut results: Vec<Option<T>> = Vec::new();
-    let collect = |joined: Result<(usize, T), tokio::task::JoinError>, results: &mut Vec<Option<T>>| {
+    let collect = |joined: Result<(usize, T), tokio::task::JoinError>,
+                   results: &mut Vec<Option<T>>| {
         match joined {
             Ok((i, value)) => results[i] = Some(value),
             // A panic in a collection task is a bug: surface it.

@@ -22,9 +22,9 @@ use super::context::{bounded, to_time, SharedCtx, PER_SCOPE};
 use super::errors::{classify, Failure};
 use crate::inventory::{
     EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
-    ImageScanningConfiguration, PullThroughCacheRule, Region, Registry, RegistryScanningConfiguration,
-    RegistryScanningRule, ReplicationConfiguration, ReplicationDestination, ReplicationRule,
-    Repository, RepositoryFilter, Tag,
+    ImageScanningConfiguration, PullThroughCacheRule, Region, Registry,
+    RegistryScanningConfiguration, RegistryScanningRule, ReplicationConfiguration,
+    ReplicationDestination, ReplicationRule, Repository, RepositoryFilter, Tag,
 };
 
 /// Manifest media types of an image index (a multi-platform image).
@@ -189,27 +189,29 @@ async fn registry_scanning(
         )
         .await
     {
-        Ok(out) => Some(out.scanning_configuration.map(|c| RegistryScanningConfiguration {
-            scan_type: c
-                .scan_type
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_else(|| "BASIC".to_string()),
-            rules: c
-                .rules
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| RegistryScanningRule {
-                    scan_frequency: r.scan_frequency.as_str().to_string(),
-                    repository_filters: r
-                        .repository_filters
-                        .into_iter()
-                        .map(|f| RepositoryFilter {
-                            filter: f.filter,
-                            filter_type: f.filter_type.as_str().to_string(),
-                        })
-                        .collect(),
-                })
-                .collect(),
+        Ok(out) => Some(out.scanning_configuration.map(|c| {
+            RegistryScanningConfiguration {
+                scan_type: c
+                    .scan_type
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_else(|| "BASIC".to_string()),
+                rules: c
+                    .rules
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| RegistryScanningRule {
+                        scan_frequency: r.scan_frequency.as_str().to_string(),
+                        repository_filters: r
+                            .repository_filters
+                            .into_iter()
+                            .map(|f| RepositoryFilter {
+                                filter: f.filter,
+                                filter_type: f.filter_type.as_str().to_string(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }
         })),
         Err(e) => {
             s.fail("ecr:GetRegistryScanningConfiguration", None, &classify(&e));
@@ -232,14 +234,17 @@ async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<Pull
             .await
         {
             Ok(out) => {
-                rules.extend(out.pull_through_cache_rules.unwrap_or_default().into_iter().map(
-                    |r| PullThroughCacheRule {
-                        ecr_repository_prefix: r.ecr_repository_prefix.unwrap_or_default(),
-                        upstream_registry_url: r.upstream_registry_url.unwrap_or_default(),
-                        upstream_registry: r.upstream_registry.map(|u| u.as_str().to_string()),
-                        credential_arn: r.credential_arn,
-                    },
-                ));
+                rules.extend(
+                    out.pull_through_cache_rules
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|r| PullThroughCacheRule {
+                            ecr_repository_prefix: r.ecr_repository_prefix.unwrap_or_default(),
+                            upstream_registry_url: r.upstream_registry_url.unwrap_or_default(),
+                            upstream_registry: r.upstream_registry.map(|u| u.as_str().to_string()),
+                            credential_arn: r.credential_arn,
+                        }),
+                );
                 match out.next_token {
                     Some(t) if !t.is_empty() => token = Some(t),
                     _ => return Some(rules),
@@ -384,7 +389,10 @@ async fn collect_repository(
 ) -> Option<Repository> {
     let name = repo.repository_name.clone().unwrap_or_default();
     let arn = repo.repository_arn.clone().unwrap_or_default();
-    let registry_id = repo.registry_id.clone().unwrap_or_else(|| s.account.clone());
+    let registry_id = repo
+        .registry_id
+        .clone()
+        .unwrap_or_else(|| s.account.clone());
 
     let mut out = Repository {
         repository_name: name.clone(),

@@ -38,12 +38,24 @@ pub(crate) async fn collect_iam(ctx: SharedCtx, config: SdkConfig, account: Stri
             .set_marker(marker.take());
         match ctx.request(OPERATION, request.send()).await {
             Ok(out) => {
-                iam.users
-                    .extend(out.user_detail_list.unwrap_or_default().into_iter().map(user));
-                iam.groups
-                    .extend(out.group_detail_list.unwrap_or_default().into_iter().map(group));
-                iam.roles
-                    .extend(out.role_detail_list.unwrap_or_default().into_iter().map(role));
+                iam.users.extend(
+                    out.user_detail_list
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(user),
+                );
+                iam.groups.extend(
+                    out.group_detail_list
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(group),
+                );
+                iam.roles.extend(
+                    out.role_detail_list
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(role),
+                );
                 policies.extend(out.policies.unwrap_or_default());
                 match (out.is_truncated, out.marker) {
                     (true, Some(m)) if !m.is_empty() => marker = Some(m),
@@ -123,7 +135,9 @@ fn user(u: types::UserDetail) -> IamUser {
         inline_policies: inline(u.user_policy_list),
         attached_policies: attached(u.attached_managed_policies),
         groups,
-        permissions_boundary: u.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
+        permissions_boundary: u
+            .permissions_boundary
+            .and_then(|b| b.permissions_boundary_arn),
         tags: tags(u.tags),
     }
 }
@@ -150,7 +164,9 @@ fn role(r: types::RoleDetail) -> IamRole {
         ),
         inline_policies: inline(r.role_policy_list),
         attached_policies: attached(r.attached_managed_policies),
-        permissions_boundary: r.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
+        permissions_boundary: r
+            .permissions_boundary
+            .and_then(|b| b.permissions_boundary_arn),
         tags: tags(r.tags),
     }
 }
@@ -189,13 +205,21 @@ fn managed_policies(list: Vec<types::ManagedPolicyDetail>, iam: &Iam) -> Vec<Man
                         .find(|v| v.version_id.is_some() && v.version_id == p.default_version_id)
                 })
                 .or(versions.first());
+            // Some implementations (moto) leave the name out: it is the
+            // ARN's last segment.
+            let policy_name = p
+                .policy_name
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_string());
             Some(ManagedPolicy {
-                policy_name: p.policy_name.unwrap_or_default(),
+                policy_name,
                 arn,
                 path: p.path.unwrap_or_else(|| "/".to_string()),
                 default_version_id: p.default_version_id,
                 document: decode_document(
-                    default.and_then(|v| v.document.as_deref()).unwrap_or_default(),
+                    default
+                        .and_then(|v| v.document.as_deref())
+                        .unwrap_or_default(),
                 ),
             })
         })
@@ -212,7 +236,10 @@ mod tests {
     fn documents_are_percent_decoded_not_form_decoded() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22ecr%3A*%22%2C%22Resource%22%3A%22arn%3Aaws%3Aecr%3A*%3A1%3Arepository%2Fa+b%22%7D%5D%7D";
         let decoded = decode_document(encoded);
-        assert!(decoded.starts_with("{\"Version\":\"2012-10-17\""), "{decoded}");
+        assert!(
+            decoded.starts_with("{\"Version\":\"2012-10-17\""),
+            "{decoded}"
+        );
         // A plus sign stays a plus sign.
         assert!(decoded.contains("repository/a+b"), "{decoded}");
         // Plain JSON passes through.

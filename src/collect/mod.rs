@@ -138,7 +138,8 @@ async fn load_config(opts: &CollectOptions) -> (SdkConfig, Option<String>) {
     if !env_says("AWS_MAX_ATTEMPTS") && !env_says("AWS_RETRY_MODE") {
         // Throttling is expected across an organization: adaptive mode
         // slows the client down instead of failing.
-        loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
+        loader =
+            loader.retry_config(RetryConfig::adaptive().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
     }
     let mut config = loader.load().await;
     let default_region = config.region().map(|r| r.to_string());
@@ -150,10 +151,7 @@ async fn load_config(opts: &CollectOptions) -> (SdkConfig, Option<String>) {
             .first()
             .cloned()
             .unwrap_or_else(|| "us-east-1".to_string());
-        config = config
-            .to_builder()
-            .region(SdkRegion::new(fallback))
-            .build();
+        config = config.to_builder().region(SdkRegion::new(fallback)).build();
     }
     (config, default_region)
 }
@@ -244,7 +242,10 @@ fn target_regions(
                 "--all-regions: the region list of partition \"{partition}\" is not known; name the regions with --region"
             ))
         })?;
-        return Ok(list.iter().map(|r| (r.name.to_string(), r.opt_in)).collect());
+        return Ok(list
+            .iter()
+            .map(|r| (r.name.to_string(), r.opt_in))
+            .collect());
     }
     let mut names: Vec<String> = Vec::new();
     for r in &opts.regions {

@@ -88,7 +88,10 @@ pub fn ecr_regions(partition: &str) -> Option<&'static [EcrRegion]> {
 
 /// The partition of an ARN (`aws` when it cannot be read).
 pub fn partition_of(arn: &str) -> &str {
-    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+    arn.split(':')
+        .nth(1)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
 }
 
 /// The partition a region belongs to.
