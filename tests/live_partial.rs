@@ -78,6 +78,34 @@ fn the_shipped_policy_suffices_and_a_denied_operation_is_recorded_per_repository
     for text in [&run.stderr, &std::fs::read_to_string(&path).unwrap()] {
         assert!(!text.contains(secret), "secret key in output");
     }
+
+    // Credentials the server does not know: nothing can be collected, the
+    // command says why (exit 2) and shows no credential.
+    let bogus_secret = "bogus-secret-that-must-not-be-printed";
+    let run = ecr_audit(
+        &moto,
+        &[
+            "collect",
+            "-o",
+            dir.join("none.json").to_str().unwrap(),
+            "--region",
+            "us-east-1",
+            "--quiet",
+        ],
+        Some(("AKIAUNKNOWNKEY000001", bogus_secret)),
+    );
+    assert_eq!(run.status, 2, "{}", run.describe());
+    assert!(
+        run.stderr.contains("sts:GetCallerIdentity"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        !run.stderr.contains(bogus_secret) && !run.stderr.contains("AKIAUNKNOWNKEY000001"),
+        "{}",
+        run.describe()
+    );
+    assert!(!dir.join("none.json").exists());
 }
 
 #[test]
