@@ -347,7 +347,9 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
 
     let mut args = vec!["collect", "-o", inv_arg, "--org", "--stats"];
     args.extend(region_args());
+    moto.requests(true);
     let run = ecr_audit(&moto, &args, None);
+    let (served, peak) = moto.requests(true);
     assert_eq!(run.status, 0, "{}", run.describe());
     eprintln!("collect of the test organization: {:.2}s", run.seconds);
 
@@ -424,13 +426,17 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         "{}",
         run.describe()
     );
+    // ... and honest: the server answered exactly those, never more than
+    // --max-concurrency (default 16) at once.
+    assert_eq!(served, counts);
+    assert!((1..=16).contains(&peak), "peak in flight {peak}");
     assert!(
         run.stderr.contains("ecr:DescribeImages"),
         "--stats: {}",
         run.stderr
     );
     let total: u64 = counts.values().sum();
-    eprintln!("requests: {total} {counts:?}");
+    eprintln!("requests: {total} (peak {peak} in flight) {counts:?}");
 
     // collect → scan round trip: a live scan and a scan of the saved
     // inventory report the same findings.

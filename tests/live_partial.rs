@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{ecr_audit, read_json, root, scratch, Moto};
+use support::{ecr_audit, ecr_audit_with, read_json, root, scratch, Moto};
 
 fn errors(inventory: &Value) -> Vec<Value> {
     inventory["errors"].as_array().unwrap().clone()
@@ -236,4 +236,68 @@ fn all_regions_reads_every_ecr_region_and_skips_opt_in_regions_not_enabled() {
             ["team/app", "team/lib"]
         );
     }
+}
+
+#[test]
+fn max_concurrency_bounds_requests_in_flight_and_throttling_is_retried() {
+    let moto = Moto::start();
+    moto.seed(json!({"cmd": "seed", "world": "small"}));
+    let dir = scratch("live-concurrency");
+    let path = dir.join("inventory.json");
+    let out = path.to_str().unwrap();
+    let regions = ["--region", "us-east-1", "--region", "eu-west-1"];
+
+    for limit in ["1", "3"] {
+        let mut args = vec!["collect", "-o", out, "--quiet", "--max-concurrency", limit];
+        args.extend(regions);
+        moto.requests(true);
+        let run = ecr_audit(&moto, &args, None);
+        assert_eq!(run.status, 0, "{}", run.describe());
+        let (served, peak) = moto.requests(true);
+        let limit: u64 = limit.parse().unwrap();
+        assert!(
+            peak <= limit,
+            "{peak} requests in flight with --max-concurrency {limit}"
+        );
+        let counts: std::collections::BTreeMap<String, u64> =
+            serde_json::from_value(read_json(&path)["requestCounts"].clone()).unwrap();
+        assert_eq!(served, counts);
+    }
+
+    // With the SDK's retries on (no AWS_MAX_ATTEMPTS), throttling is
+    // retried and the scan completes; the inventory counts the requests the
+    // collector made, the server saw the retries too.
+    moto.fault(
+        json!({"operation": "ecr:DescribeRepositories", "status": 400, "body": "json",
+                      "code": "ThrottlingException", "message": "Rate exceeded", "times": 2}),
+    );
+    let mut args = vec!["collect", "-o", out, "--quiet"];
+    args.extend(regions);
+    moto.requests(true);
+    let run = ecr_audit_with(&moto, &args, None, &[("AWS_MAX_ATTEMPTS", None)]);
+    assert_eq!(run.status, 0, "{}", run.describe());
+    let (served, _) = moto.requests(true);
+    let inventory = read_json(&path);
+    assert_eq!(inventory["requestCounts"]["ecr:DescribeRepositories"], 2);
+    assert_eq!(served["ecr:DescribeRepositories"], 4);
+    for name in ["us-east-1", "eu-west-1"] {
+        assert_eq!(
+            repo_names(region(&inventory, name).unwrap()),
+            ["team/app", "team/lib"]
+        );
+    }
+
+    // With retries off, throttling that persists is an error of its kind.
+    moto.fault(json!({"operation": "ecr:ListTagsForResource", "match": "team/lib", "status": 400, "body": "json",
+                      "code": "ThrottlingException", "message": "Rate exceeded"}));
+    let run = ecr_audit(
+        &moto,
+        &["collect", "-o", out, "--quiet", "--region", "us-east-1"],
+        None,
+    );
+    assert_eq!(run.status, 3, "{}", run.describe());
+    let errors = errors(&read_json(&path));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["kind"], "throttled");
+    assert_eq!(errors[0]["resource"], ARN_LIB);
 }

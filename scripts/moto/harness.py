@@ -18,16 +18,22 @@ Commands:
                                           one account, R repositories × I images
   {"cmd": "fault", "operation": "ecr:GetLifecyclePolicy", "status": 500,
    "body": "html" | "json" | "xml", "code": "...", "message": "...",
-   "region": optional, "match": optional substring of the request body}
-                                          answer matching requests with an error
+   "region": optional, "match": optional substring of the request body,
+   "times": optional count}              answer matching requests with an error
+                                          (the first `times` of them, if given)
   {"cmd": "clear_faults"}
+  {"cmd": "requests", "reset": bool}     requests served by operation
+                                          ("ecr:DescribeImages") and the peak
+                                          number in flight, since the last reset
   {"cmd": "enforce_iam"}                 POST /moto-api/reset-auth: from now on
                                           moto enforces IAM (403 on denials)
   {"cmd": "stop"}
 
 What it adds to moto, in-process:
-  - faults: a WSGI layer in front of moto that answers chosen operations with
-    an error, the way AWS (or moto itself) would, to test partial failure;
+  - a WSGI layer in front of moto that counts the requests it serves (by
+    operation, and the most in flight at once) and answers chosen operations
+    with an error, the way AWS (or moto itself) would, to test partial
+    failure;
   - ecr:DescribePullThroughCacheRules, which moto does not implement (it
     answers 500), backed by rules the seed defines;
   - image attributes moto never returns (last pull time, scan findings) and
@@ -86,34 +92,63 @@ class Faults:
         self.app = app
         self.rules = []
         self.lock = threading.Lock()
+        self.seen = {}
+        self.in_flight = 0
+        self.peak = 0
 
     def add(self, rule):
         with self.lock:
-            self.rules.append(rule)
+            self.rules.append(dict(rule))
 
     def clear(self):
         with self.lock:
             self.rules.clear()
 
     def __call__(self, environ, start_response):
-        with self.lock:
-            rules = list(self.rules)
-        if not rules:
-            return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         operation, region = describe_request(environ, body)
+        with self.lock:
+            self.seen[operation] = self.seen.get(operation, 0) + 1
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            rule = self.match(operation, region, body)
+        try:
+            if rule is not None:
+                return self.answer(rule, start_response)
+            return self.app(environ, start_response)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def match(self, operation, region, body):
+        """The first rule for this request (called with the lock held). A
+        rule with "times": N answers N requests, then lets them through."""
+        if not self.rules:
+            return None
         text = body.decode("utf-8", "replace")
-        for rule in rules:
+        for rule in self.rules:
             if rule["operation"] != operation:
                 continue
             if rule.get("region") and rule["region"] != region:
                 continue
             if rule.get("match") and rule["match"] not in text and rule["match"] not in urllib.parse.unquote_plus(text):
                 continue
-            return self.answer(rule, start_response)
-        return self.app(environ, start_response)
+            if "times" in rule:
+                if rule["times"] <= 0:
+                    continue
+                rule["times"] -= 1
+            return rule
+        return None
+
+    def requests(self, reset):
+        with self.lock:
+            answer = {"operations": dict(self.seen), "peak": self.peak}
+            if reset:
+                self.seen.clear()
+                self.peak = self.in_flight
+        return answer
 
     @staticmethod
     def answer(rule, start_response):
@@ -173,6 +208,8 @@ def main():
             elif name == "fault":
                 app.add(command)
                 reply({"ok": True})
+            elif name == "requests":
+                reply({"ok": True, **app.requests(bool(command.get("reset")))})
             elif name == "clear_faults":
                 app.clear()
                 reply({"ok": True})

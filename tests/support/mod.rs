@@ -126,6 +126,19 @@ impl Moto {
         self.command(command);
     }
 
+    /// Requests the server answered since the last reset, by operation, and
+    /// the most it had in flight at once; `reset` starts counting anew.
+    pub fn requests(&self, reset: bool) -> (std::collections::BTreeMap<String, u64>, u64) {
+        let answer = self.command(json!({"cmd": "requests", "reset": reset}));
+        let operations = answer["operations"]
+            .as_object()
+            .expect("operations")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_u64().expect("a count")))
+            .collect();
+        (operations, answer["peak"].as_u64().expect("peak"))
+    }
+
     pub fn clear_faults(&self) {
         self.command(json!({"cmd": "clear_faults"}));
     }
@@ -188,6 +201,17 @@ pub fn binary() -> &'static str {
 /// static test credentials (or `credentials`), the endpoint, no retries, no
 /// profile files of the machine.
 pub fn ecr_audit(moto: &Moto, args: &[&str], credentials: Option<(&str, &str)>) -> Run {
+    ecr_audit_with(moto, args, credentials, &[])
+}
+
+/// [`ecr_audit`] with environment changes: `(name, Some(value))` sets,
+/// `(name, None)` removes.
+pub fn ecr_audit_with(
+    moto: &Moto,
+    args: &[&str],
+    credentials: Option<(&str, &str)>,
+    env: &[(&str, Option<&str>)],
+) -> Run {
     let (key, secret) = credentials.unwrap_or((ACCESS_KEY, SECRET_KEY));
     // An empty home and working directory: no profile, config file or
     // ecr-audit.toml of the machine takes part.
@@ -211,6 +235,12 @@ pub fn ecr_audit(moto: &Moto, args: &[&str], credentials: Option<(&str, &str)>) 
         .env("NO_COLOR", "1");
     if credentials.is_none() {
         command.env("AWS_SESSION_TOKEN", SESSION_TOKEN);
+    }
+    for (name, value) in env {
+        match value {
+            Some(v) => command.env(name, v),
+            None => command.env_remove(name),
+        };
     }
     run(command)
 }
