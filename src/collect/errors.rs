@@ -10,7 +10,7 @@
 //! access key id or a token before they are stored.
 
 use aws_sdk_ecr::config::http::HttpResponse;
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 
 use crate::inventory::ErrorKind;
 
@@ -83,22 +83,42 @@ where
             status: None,
             message: "the request timed out".to_string(),
         },
-        SdkError::DispatchFailure(_) => Failure {
-            kind: ErrorKind::Network,
-            code: None,
-            status: None,
-            message: scrub(&format!(
-                "the request could not be sent: {}",
-                DisplayErrorContext(err)
-            )),
-        },
+        SdkError::DispatchFailure(f) => {
+            // Credentials that cannot be loaded surface here too.
+            let no_credentials = f.is_other() && chain(err).contains("credential");
+            Failure {
+                kind: if no_credentials {
+                    ErrorKind::Other
+                } else {
+                    ErrorKind::Network
+                },
+                code: None,
+                status: None,
+                message: scrub(&format!("the request could not be sent: {}", chain(err))),
+            }
+        }
         _ => Failure {
             kind: ErrorKind::Other,
             code: None,
             status: None,
-            message: scrub(&DisplayErrorContext(err).to_string()),
+            message: scrub(&chain(err)),
         },
     }
+}
+
+/// An error and its sources, each once, on one line.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string().replace('\n', " ");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Classifies an HTTP error answer from its status, code and message.

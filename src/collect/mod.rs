@@ -161,8 +161,13 @@ async fn collect_async(opts: &CollectOptions) -> Result<Inventory, CollectError>
     let ctx: SharedCtx = Arc::new(Ctx::new(opts.max_concurrency, opts.progress));
 
     let caller = accounts::caller(&ctx, &base).await.map_err(|f| {
+        let hint = if f.kind == ErrorKind::Network {
+            "check the network and any AWS_ENDPOINT_URL"
+        } else {
+            "check the AWS credentials (--profile, AWS_PROFILE, environment, SSO login)"
+        };
         CollectError::new(format!(
-            "cannot tell who is scanning (sts:GetCallerIdentity failed: {}); check the AWS credentials (--profile, AWS_PROFILE, environment, SSO login)",
+            "cannot tell who is scanning (sts:GetCallerIdentity failed: {}); {hint}",
             f.message
         ))
     })?;
