@@ -508,10 +508,47 @@ fn an_account_that_cannot_be_read_is_an_error_and_the_others_complete() {
     }));
     let dir = scratch("live-org-unreadable");
     let inventory_path = dir.join("inventory.json");
-    let mut args = vec!["collect", "-o", inventory_path.to_str().unwrap(), "--org"];
+    let mut args = vec![
+        "collect",
+        "-o",
+        inventory_path.to_str().unwrap(),
+        "--org",
+        "--external-id",
+        "ext-4711",
+    ];
     args.extend(region_args());
+    moto.requests(true);
     let run = ecr_audit(&moto, &args, None);
     assert_eq!(run.status, 3, "{}", run.describe());
+    // Both member accounts were tried, with the external id and a session
+    // name that names the tool.
+    let calls = moto.command(json!({"cmd": "requests", "reset": true}))["assumeRole"].clone();
+    let mut roles: Vec<&str> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["RoleArn"].as_str().unwrap())
+        .collect();
+    roles.sort();
+    let mut expected_roles = vec![
+        format!(
+            "arn:aws:iam::{}:role/ecr-audit",
+            world["ids"]["dev"].as_str().unwrap()
+        ),
+        format!("arn:aws:iam::{prod}:role/ecr-audit"),
+    ];
+    expected_roles.sort();
+    assert_eq!(roles, expected_roles);
+    for call in calls.as_array().unwrap() {
+        assert_eq!(call["ExternalId"], "ext-4711", "{call}");
+        assert!(
+            call["RoleSessionName"]
+                .as_str()
+                .unwrap()
+                .starts_with("ecr-audit-"),
+            "{call}"
+        );
+    }
     let inventory = read_json(&inventory_path);
 
     let errors = inventory["errors"].as_array().unwrap();

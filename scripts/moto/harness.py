@@ -24,7 +24,8 @@ Commands:
   {"cmd": "clear_faults"}
   {"cmd": "requests", "reset": bool}     requests served by operation
                                           ("ecr:DescribeImages") and the peak
-                                          number in flight, since the last reset
+                                          number in flight, since the last reset,
+                                          and the parameters of sts:AssumeRole calls
   {"cmd": "enforce_iam"}                 POST /moto-api/reset-auth: from now on
                                           moto enforces IAM (403 on denials)
   {"cmd": "stop"}
@@ -93,6 +94,7 @@ class Faults:
         self.rules = []
         self.lock = threading.Lock()
         self.seen = {}
+        self.assume_role_calls = []
         self.in_flight = 0
         self.peak = 0
 
@@ -109,7 +111,14 @@ class Faults:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         operation, region = describe_request(environ, body)
+        if operation == "sts:AssumeRole":
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            call = {k: v[0] for k, v in form.items() if k in ("RoleArn", "RoleSessionName", "ExternalId", "DurationSeconds")}
+        else:
+            call = None
         with self.lock:
+            if call is not None:
+                self.assume_role_calls.append(call)
             self.seen[operation] = self.seen.get(operation, 0) + 1
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
@@ -144,9 +153,14 @@ class Faults:
 
     def requests(self, reset):
         with self.lock:
-            answer = {"operations": dict(self.seen), "peak": self.peak}
+            answer = {
+                "operations": dict(self.seen),
+                "peak": self.peak,
+                "assumeRole": list(self.assume_role_calls),
+            }
             if reset:
                 self.seen.clear()
+                self.assume_role_calls.clear()
                 self.peak = self.in_flight
         return answer
 
