@@ -100,7 +100,8 @@ impl CollectError {
     }
 }
 
-/// Collects the inventory. Blocking: builds its own tokio runtime. `Err`
+/// Collects the inventory. Blocking: builds its own tokio runtime (so it
+/// must not be called from inside one). `Err`
 /// only when nothing at all can be collected (no credentials, caller
 /// identity unknown, no region, organization not listable with `--org`);
 /// everything partial goes into `Inventory::errors`.
