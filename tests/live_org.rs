@@ -101,9 +101,7 @@ fn normalize(inventory: &Value, now: i64) -> Value {
                     let mut tags: Vec<Value> =
                         image["imageTags"].as_array().cloned().unwrap_or_default();
                     tags.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-                    images.insert(
-                        image["imageDigest"].as_str().unwrap().to_string(),
-                        json!({
+                    let mut facts = json!({
                             "tags": tags,
                             "size": if size == 0 { Value::Null } else { json!(size) },
                             "pushedAt": pushed,
@@ -111,8 +109,13 @@ fn normalize(inventory: &Value, now: i64) -> Value {
                             "findings": if findings.is_object() { findings.clone() } else { Value::Null },
                             "mediaType": image["imageManifestMediaType"],
                             "children": children,
-                        }),
-                    );
+                    });
+                    // Present only on artifacts (signatures, SBOMs).
+                    if let Some(subject) = image["subjectManifestDigest"].as_str() {
+                        facts["subject"] = json!(subject);
+                        facts["artifactMediaType"] = image["artifactMediaType"].clone();
+                    }
+                    images.insert(image["imageDigest"].as_str().unwrap().to_string(), facts);
                 }
                 let tags: BTreeMap<String, Value> = repo["tags"]
                     .as_array()

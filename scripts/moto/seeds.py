@@ -224,6 +224,19 @@ class OrgWorld:
         }
         return digest
 
+    def signature(self, account_id, region, repo, subject, pushed_days_ago=None):
+        """An untagged artifact (a cosign-style signature) referring to
+        `subject`; moto cannot store one, so the attributes are set on it."""
+        digest = self.image(account_id, region, repo, f"sig-{subject}", size=300,
+                            pushed_days_ago=pushed_days_ago)
+        media_type = "application/vnd.dev.cosign.artifact.sig.v1+json"
+        extensions.set_image_attributes(account_id, region, repo, digest,
+                                        artifact_media_type=media_type, subject=subject)
+        facts = self.repo_facts(account_id, region, repo)["images"][digest]
+        facts["artifactMediaType"] = media_type
+        facts["subject"] = subject
+        return digest
+
     def index(self, account_id, region, repo, tag, children, pushed_days_ago=None):
         manifest, digest = index_manifest(children)
         self.ecr(account_id, region).put_image(
@@ -364,7 +377,8 @@ class OrgWorld:
         kms = f"arn:aws:kms:{r1}:{m}:key/0b6c1d4e-1111-2222-3333-444455556666"
         self.repository(m, r1, "base/shared", mutability="IMMUTABLE", scan_on_push=True, kms_key=kms,
                         repo_policy=cross, lifecycle=LIFECYCLE)
-        self.image(m, r1, "base/shared", "1.0", tag="1.0", size=4096)
+        released = self.image(m, r1, "base/shared", "1.0", tag="1.0", size=4096)
+        self.signature(m, r1, "base/shared", released)
         amd = self.image(m, r1, "base/shared", "multi-amd64", size=1111, pushed_days_ago=30)
         arm = self.image(m, r1, "base/shared", "multi-arm64", size=2222, pushed_days_ago=30)
         self.index(m, r1, "base/shared", "multi", [("amd64", amd), ("arm64", arm)], pushed_days_ago=30)
