@@ -572,9 +572,11 @@ async fn describe_images(
 }
 
 fn image(d: types::ImageDetail) -> Image {
+    let mut image_tags = d.image_tags.unwrap_or_default();
+    image_tags.sort();
     Image {
         image_digest: d.image_digest.unwrap_or_default(),
-        image_tags: d.image_tags.unwrap_or_default(),
+        image_tags,
         // ECR always sets it; were it missing, the epoch makes the image
         // look old (reported), never fresh.
         image_pushed_at: d
