@@ -24,6 +24,68 @@ pub enum Command {
     Collect(CollectArgs),
     /// List the rules (built-in and custom).
     Rules(RulesArgs),
+    /// Analyse one policy document offline, as if attached in an account.
+    CheckPolicy(CheckPolicyArgs),
+    /// Print the Cedar a policy document normalizes to.
+    ExplainPolicy(ExplainPolicyArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyKindArg {
+    Repository,
+    Registry,
+    Identity,
+    Trust,
+}
+
+impl PolicyKindArg {
+    pub fn kind(self) -> crate::check::Kind {
+        use crate::check::Kind;
+        match self {
+            PolicyKindArg::Repository => Kind::Repository,
+            PolicyKindArg::Registry => Kind::Registry,
+            PolicyKindArg::Identity => Kind::Identity,
+            PolicyKindArg::Trust => Kind::Trust,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckPolicyArgs {
+    /// The policy document (JSON).
+    pub file: PathBuf,
+    /// What the policy is attached to.
+    #[arg(long, value_enum)]
+    pub kind: PolicyKindArg,
+    /// Account the policy lives in [default: 123456789012].
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Your organization's id.
+    #[arg(long, value_name = "ID")]
+    pub org_id: Option<String>,
+    /// An account of your organization (repeatable).
+    #[arg(long = "org-account", value_name = "ID")]
+    pub org_accounts: Vec<String>,
+    /// An account trusted besides the organization (repeatable).
+    #[arg(long = "trusted-account", value_name = "ID")]
+    pub trusted_accounts: Vec<String>,
+    /// Config file [default: $ECR_AUDIT_CONFIG, then ./ecr-audit.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of custom .cedar rules.
+    #[arg(long, value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainPolicyArgs {
+    /// The policy document (JSON).
+    pub file: PathBuf,
+    /// What the policy is attached to.
+    #[arg(long, value_enum, default_value_t = PolicyKindArg::Repository)]
+    pub kind: PolicyKindArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -284,7 +284,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_the_line() {
-        let err = Config::parse("[thresholds]\nstale_days = 3\nstale_dayz = 4\n", "c.toml").unwrap_err();
+        let err =
+            Config::parse("[thresholds]\nstale_days = 3\nstale_dayz = 4\n", "c.toml").unwrap_err();
         assert!(err.message.starts_with("line 3, column 1:"), "{err}");
         assert!(err.message.contains("stale_dayz"), "{err}");
     }
@@ -319,7 +320,11 @@ expires = "2027-01-31"
     #[test]
     fn rejects_bad_values() {
         assert!(Config::parse("[scan]\naccounts = [\"12\"]\n", "c").is_err());
-        let e = Config::parse("[[ignore]]\nrule=\"X\"\nresource=\"*\"\nreason=\"r\"\nexpires=\"soon\"\n", "c").unwrap_err();
+        let e = Config::parse(
+            "[[ignore]]\nrule=\"X\"\nresource=\"*\"\nreason=\"r\"\nexpires=\"soon\"\n",
+            "c",
+        )
+        .unwrap_err();
         assert!(e.message.contains("YYYY-MM-DD"), "{e}");
         assert!(Config::parse("[rules.ECR302]\nseverity = \"severe\"\n", "c").is_err());
     }

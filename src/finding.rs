@@ -128,10 +128,19 @@ mod tests {
     #[test]
     fn fingerprints_are_stable_and_distinct() {
         let a = fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", "");
-        assert_eq!(a, fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", ""));
+        assert_eq!(
+            a,
+            fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", "")
+        );
         assert_eq!(a.len(), 32);
-        assert_ne!(a, fingerprint("ECR102", "arn:aws:ecr:us-east-1:1:repository/a", ""));
-        assert_ne!(a, fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", "x"));
+        assert_ne!(
+            a,
+            fingerprint("ECR102", "arn:aws:ecr:us-east-1:1:repository/a", "")
+        );
+        assert_ne!(
+            a,
+            fingerprint("ECR101", "arn:aws:ecr:us-east-1:1:repository/a", "x")
+        );
         // The separator keeps ("ab","c") and ("a","bc") apart.
         assert_ne!(fingerprint("ab", "c", ""), fingerprint("a", "bc", ""));
     }

@@ -437,7 +437,11 @@ impl Inventory {
         // "not an inventory" rather than a confusing missing-field error.
         let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| InventoryError {
             source: source.to_string(),
-            message: format!("line {}, column {}: not valid JSON: {e}", e.line(), e.column()),
+            message: format!(
+                "line {}, column {}: not valid JSON: {e}",
+                e.line(),
+                e.column()
+            ),
         })?;
         match probe.get("format").and_then(|f| f.as_str()) {
             Some(FORMAT) => {}
@@ -461,7 +465,12 @@ impl Inventory {
         drop(probe);
         serde_json::from_str(text).map_err(|e| InventoryError {
             source: source.to_string(),
-            message: format!("line {}, column {}: {}", e.line(), e.column(), strip_position(&e)),
+            message: format!(
+                "line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                strip_position(&e)
+            ),
         })
     }
 

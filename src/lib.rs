@@ -4,12 +4,16 @@
 //! (policy → cedar → access, plus image and configuration facts) → engine
 //! (Cedar rules) → findings → report.
 
-pub mod inventory;
-pub mod engine;
-pub mod finding;
-pub mod model;
-pub mod config;
-pub mod report;
+pub mod access;
+pub mod cedar;
+pub mod check;
 pub mod cli;
 pub mod collect;
+pub mod config;
+pub mod engine;
+pub mod finding;
+pub mod inventory;
+pub mod model;
+pub mod policy;
+pub mod report;
 pub mod scan;

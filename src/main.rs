@@ -8,7 +8,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use time::OffsetDateTime;
 
-use ecr_audit::cli::{Cli, ColorChoice, Command, Format, RulesFormat, ScanArgs, TargetArgs};
+use ecr_audit::check;
+use ecr_audit::cli::{
+    CheckPolicyArgs, Cli, ColorChoice, Command, ExplainPolicyArgs, Format, OutputArgs, RulesFormat,
+    ScanArgs, TargetArgs,
+};
+use ecr_audit::policy::{self, PolicyKind};
+use ecr_audit::scan::ScanResult;
 use ecr_audit::collect::{self, CollectOptions};
 use ecr_audit::config::{self, Config};
 use ecr_audit::engine::{self, Rule, RuleSelection};
@@ -19,6 +25,9 @@ use ecr_audit::scan::{self, ScanOptions};
 
 /// The embedded demo organization.
 const DEMO_INVENTORY: &str = include_str!("../fixtures/demo-org.json");
+
+/// Width of the table when not writing to a terminal.
+const TABLE_WIDTH: u16 = 150;
 
 const EXIT_CLEAN: u8 = 0;
 const EXIT_FINDINGS: u8 = 1;
@@ -40,6 +49,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(args),
         Command::Collect(args) => run_collect(args),
         Command::Rules(args) => run_rules(args),
+        Command::CheckPolicy(args) => run_check_policy(args),
+        Command::ExplainPolicy(args) => run_explain_policy(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -67,7 +78,8 @@ fn parse_as_of(text: &str) -> Result<OffsetDateTime, UsageError> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(t);
     }
-    let date = config::parse_date(text).map_err(|e| UsageError(format!("--as-of: {e} or RFC 3339")))?;
+    let date =
+        config::parse_date(text).map_err(|e| UsageError(format!("--as-of: {e} or RFC 3339")))?;
     Ok(date.midnight().assume_utc())
 }
 
@@ -95,7 +107,10 @@ fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOption
             .clone()
             .or_else(|| config.scan.role_name.clone())
             .unwrap_or_else(|| "ecr-audit".to_string()),
-        external_id: target.external_id.clone().or_else(|| config.scan.external_id.clone()),
+        external_id: target
+            .external_id
+            .clone()
+            .or_else(|| config.scan.external_id.clone()),
         max_concurrency: usize::from(target.max_concurrency),
         progress: !target.quiet && std::io::stderr().is_terminal(),
     })
@@ -121,7 +136,11 @@ fn live_inventory(target: &TargetArgs, config: &Config) -> Result<Inventory, Usa
 
 fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     let config = Config::discover(args.analysis.config.as_deref())?;
-    let rules_dir = args.analysis.rules_dir.clone().or_else(|| config.rules_dir.clone());
+    let rules_dir = args
+        .analysis
+        .rules_dir
+        .clone()
+        .or_else(|| config.rules_dir.clone());
     let rules = load_rules(rules_dir.as_deref())?;
     config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
     let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
@@ -129,7 +148,12 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
         trusted.insert(id.clone());
     }
-    let as_of_flag = args.analysis.as_of.as_deref().map(parse_as_of).transpose()?;
+    let as_of_flag = args
+        .analysis
+        .as_of
+        .as_deref()
+        .map(parse_as_of)
+        .transpose()?;
 
     let (inventory, sources) = if args.demo {
         let inv = Inventory::from_json(DEMO_INVENTORY, "embedded demo")?;
@@ -142,7 +166,10 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         let sources = parts.iter().map(|(s, _)| s.clone()).collect();
         (Inventory::merge(parts)?, sources)
     } else {
-        (live_inventory(&args.target, &config)?, vec!["live".to_string()])
+        (
+            live_inventory(&args.target, &config)?,
+            vec!["live".to_string()],
+        )
     };
 
     let as_of = as_of_flag
@@ -175,6 +202,16 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         ignores: config.ignore.clone(),
     };
     let result = scan::run(&inventory, rules, &options);
+    emit(&result, &sources, as_of, &args.output)
+}
+
+/// Writes the report of a finished scan and says which exit code it earns.
+fn emit(
+    result: &ScanResult,
+    sources: &[String],
+    as_of: OffsetDateTime,
+    output: &OutputArgs,
+) -> Result<u8, UsageError> {
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
@@ -186,12 +223,12 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         scanned: &result.scanned,
         as_of,
         collected_at: result.collected_at,
-        sources: &sources,
+        sources,
         request_counts: &result.request_counts,
         suppressed: result.suppressed,
     };
-    let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
-    let text = match args.output.format {
+    let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
+    let text = match output.format {
         Format::Json => report::json::render(&report),
         Format::Sarif => {
             let (text, warnings) = report::sarif::render(&report);
@@ -201,20 +238,20 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
             text
         }
         Format::Table => {
-            let color = match args.output.color {
+            let color = match output.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => {
                     to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
-            report::table::render(&report, &report::table::TableStyle { color, wrap: to_terminal })
+            // Files and pipes get a fixed width so reports diff well.
+            let width = (!to_terminal).then_some(TABLE_WIDTH);
+            report::table::render(&report, &report::table::TableStyle { color, width })
         }
     };
-    write_output(args.output.output.as_deref(), &text)?;
-
-    let failing = args
-        .output
+    write_output(output.output.as_deref(), &text)?;
+    let failing = output
         .fail_on
         .threshold()
         .is_some_and(|t| result.findings.iter().any(|f| f.severity >= t));
@@ -225,6 +262,75 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     } else {
         EXIT_CLEAN
     })
+}
+
+fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.file.display())))?;
+    let config = Config::discover(args.config.as_deref())?;
+    let rules = load_rules(args.rules_dir.as_deref().or(config.rules_dir.as_deref()))?;
+    let account = args.account.clone().unwrap_or_else(|| check::DEFAULT_ACCOUNT.to_string());
+    for id in std::iter::once(&account).chain(&args.org_accounts).chain(&args.trusted_accounts) {
+        config::check_account(id).map_err(|e| UsageError(format!("account: {e}")))?;
+    }
+    let mut trusted = args.trusted_accounts.clone();
+    trusted.extend(config.scan.trusted_accounts.iter().cloned());
+    let input = check::CheckInput {
+        text,
+        kind: args.kind.kind(),
+        account: account.clone(),
+        org_id: args.org_id.clone(),
+        org_accounts: args.org_accounts.clone(),
+        trusted_accounts: trusted,
+    };
+    let verdict = check::verdict(&input);
+    eprintln!(
+        "{}: analysed as a {} policy in account {}{}{}; verdict {} (read {}, write {})",
+        args.file.display(),
+        input.kind.as_str(),
+        account,
+        if args.account.is_none() { " (default: pass --account)" } else { "" },
+        if input.kind == check::Kind::Trust {
+            " of a role assumed to have ECR write access"
+        } else {
+            ""
+        },
+        verdict.verdict,
+        verdict.read,
+        verdict.write,
+    );
+    let mut selection = RuleSelection::default();
+    for (id, rule) in &config.rules {
+        match rule.enabled {
+            Some(false) => {
+                selection.disabled.insert(id.clone());
+            }
+            Some(true) => {
+                selection.enabled.insert(id.clone());
+            }
+            None => {}
+        }
+    }
+    let mut result = check::check(&input, rules, selection, OffsetDateTime::now_utc());
+    // Only what the policy decides: the synthetic resources carry no images
+    // and compliant settings, so configuration rules stay silent anyway.
+    result.findings.retain(|f| f.rule_id.as_str() < "ECR3");
+    emit(&result, &[args.file.display().to_string()], OffsetDateTime::now_utc(), &args.output)
+}
+
+fn run_explain_policy(args: ExplainPolicyArgs) -> Result<u8, UsageError> {
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.file.display())))?;
+    let kind = match args.kind.kind() {
+        check::Kind::Identity => PolicyKind::Identity,
+        check::Kind::Trust => PolicyKind::Trust,
+        _ => PolicyKind::Resource,
+    };
+    let doc = policy::parse(&text, kind)
+        .map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
+    let explained = ecr_audit::cedar::explain(&doc);
+    write_output(None, &explained)?;
+    Ok(EXIT_CLEAN)
 }
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
@@ -284,7 +390,7 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
                         "id": r.id,
                         "name": r.name,
                         "severity": config.rules.get(&r.id).and_then(|c| c.severity).unwrap_or(r.severity),
-                        "resource": r.resource_kind,
+                        "resources": r.resource_kinds(),
                         "title": r.title,
                         "description": r.description,
                         "remediation": r.remediation,
@@ -308,7 +414,10 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
                     r.severity.as_str(),
                     r.name,
                     r.title,
-                    r.compliance.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default()
+                    r.compliance
+                        .as_ref()
+                        .map(|c| format!(" [{c}]"))
+                        .unwrap_or_default()
                 ));
             }
             t

@@ -55,7 +55,11 @@ pub struct EvaluationError {
 
 impl std::fmt::Display for EvaluationError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "rule {} on {}: {}", self.rule_id, self.resource_arn, self.message)
+        write!(
+            f,
+            "rule {} on {}: {}",
+            self.rule_id, self.resource_arn, self.message
+        )
     }
 }
 
@@ -88,10 +92,10 @@ fn to_restricted(value: &Value) -> RestrictedExpression {
         Value::Number(n) => RestrictedExpression::new_long(n.as_i64().unwrap_or(i64::MAX)),
         Value::String(s) => RestrictedExpression::new_string(s.clone()),
         Value::Array(items) => RestrictedExpression::new_set(items.iter().map(to_restricted)),
-        Value::Object(map) => RestrictedExpression::new_record(
-            map.iter().map(|(k, v)| (k.clone(), to_restricted(v))),
-        )
-        .expect("JSON object keys are unique"),
+        Value::Object(map) => {
+            RestrictedExpression::new_record(map.iter().map(|(k, v)| (k.clone(), to_restricted(v))))
+                .expect("JSON object keys are unique")
+        }
         Value::Null => RestrictedExpression::new_string(String::new()),
     }
 }
@@ -99,7 +103,10 @@ fn to_restricted(value: &Value) -> RestrictedExpression {
 /// The Cedar entity for an audit entity.
 pub fn cedar_entity(entity: &AuditEntity) -> Entity {
     let attrs: HashMap<String, RestrictedExpression> = match &entity.attrs {
-        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), to_restricted(v))).collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), to_restricted(v)))
+            .collect(),
         _ => HashMap::new(),
     };
     Entity::new(uid(entity.kind, &entity.arn), attrs, HashSet::new())
@@ -122,11 +129,13 @@ impl Engine {
             if let Some(sev) = selection.severity.get(&rule.id) {
                 rule.severity = *sev;
             }
-            let policy = rule.policy.new_id(PolicyId::new(&rule.id));
-            sets.entry(rule.resource_kind)
-                .or_default()
-                .add(policy)
-                .expect("rule ids are unique");
+            for part in &rule.policies {
+                let policy = part.policy.new_id(PolicyId::new(&rule.id));
+                sets.entry(part.kind)
+                    .or_default()
+                    .add(policy)
+                    .expect("rule ids are unique");
+            }
             rules.insert(rule.id.clone(), rule);
         }
         let context_json = serde_json::json!({
@@ -134,8 +143,14 @@ impl Engine {
             "unpulled_days": ctx.unpulled_days,
         });
         let context = Context::from_pairs([
-            ("stale_days".to_string(), RestrictedExpression::new_long(ctx.stale_days)),
-            ("unpulled_days".to_string(), RestrictedExpression::new_long(ctx.unpulled_days)),
+            (
+                "stale_days".to_string(),
+                RestrictedExpression::new_long(ctx.stale_days),
+            ),
+            (
+                "unpulled_days".to_string(),
+                RestrictedExpression::new_long(ctx.unpulled_days),
+            ),
         ])
         .expect("static context");
         Engine {
@@ -173,8 +188,14 @@ impl Engine {
         let resource = uid(entity.kind, &entity.arn);
         let entities = Entities::from_entities([cedar_entity(entity)], None)
             .expect("a single entity has no duplicates");
-        let request = Request::new(scanner(), audit_action(), resource, self.context.clone(), None)
-            .expect("no schema: request always builds");
+        let request = Request::new(
+            scanner(),
+            audit_action(),
+            resource,
+            self.context.clone(),
+            None,
+        )
+        .expect("no schema: request always builds");
         let response = Authorizer::new().is_authorized(&request, set, &entities);
         let errors = response
             .diagnostics()
@@ -215,7 +236,7 @@ impl Engine {
             rule_name: rule.name.clone(),
             severity: rule.severity,
             title: rule.title.clone(),
-            message: template::render(&rule.message, &scope),
+            message: template::render(rule.message_for(entity.kind), &scope),
             resource_kind: entity.kind,
             resource_arn: entity.arn.clone(),
             account: entity.account.clone(),
@@ -224,5 +245,114 @@ impl Engine {
             fingerprint: fingerprint(&rule.id, &entity.arn, ""),
             details: Value::Object(details),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Inventory;
+    use crate::model::{build, ModelOptions};
+
+    fn demo_model() -> AuditModel {
+        let text = include_str!("../../fixtures/demo-org.json");
+        let inv = Inventory::from_json(text, "demo").unwrap();
+        build(
+            &inv,
+            &ModelOptions {
+                as_of: inv.collected_at.unwrap(),
+                stale_days: 14,
+                unpulled_days: 90,
+                trusted_accounts: Default::default(),
+            },
+        )
+    }
+
+    #[test]
+    fn every_rule_file_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".cedar") {
+                let listed = format!("rules/{name}");
+                assert!(
+                    rules::BUILTIN_RULES.iter().any(|(n, _)| *n == listed),
+                    "{name} is not embedded"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn model_entities_conform_to_the_schema() {
+        let schema = rules::schema();
+        let model = demo_model();
+        assert!(model.entities.len() > 30);
+        let entities: Vec<Entity> = model.entities.iter().map(cedar_entity).collect();
+        Entities::from_entities(entities, Some(&schema)).expect("entities match the schema");
+    }
+
+    #[test]
+    fn builtin_messages_resolve_every_path() {
+        let rules = load_rules(None).unwrap();
+        let model = demo_model();
+        let engine = Engine::new(
+            rules,
+            &RuleSelection::default(),
+            AuditContext {
+                stale_days: 14,
+                unpulled_days: 90,
+            },
+        );
+        for rule in engine.rules() {
+            for kind in rule.resource_kinds() {
+                let entity = model.entities.iter().find(|e| e.kind == kind).unwrap();
+                let finding = engine.finding(rule, entity);
+                assert!(
+                    !finding.message.contains("{?"),
+                    "{}: {}",
+                    rule.id,
+                    finding.message
+                );
+                assert_eq!(
+                    finding.details.as_object().unwrap().len(),
+                    rule.details.len(),
+                    "{}: a @details path does not resolve",
+                    rule.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rules_evaluate_without_errors_on_the_demo() {
+        let engine = Engine::new(
+            load_rules(None).unwrap(),
+            &RuleSelection::default(),
+            AuditContext {
+                stale_days: 14,
+                unpulled_days: 90,
+            },
+        );
+        let (findings, errors) = engine.evaluate(&demo_model());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!findings.is_empty());
+    }
+
+    #[test]
+    fn disabled_and_off_by_default_rules_do_not_run() {
+        let mut selection = RuleSelection::default();
+        selection.disabled.insert("ECR302".into());
+        let engine = Engine::new(
+            load_rules(None).unwrap(),
+            &selection,
+            AuditContext {
+                stale_days: 14,
+                unpulled_days: 90,
+            },
+        );
+        let (findings, _) = engine.evaluate(&demo_model());
+        assert!(!findings.iter().any(|f| f.rule_id == "ECR302"));
+        assert!(findings.iter().any(|f| f.rule_id == "ECR303"));
     }
 }

@@ -16,14 +16,102 @@ pub const SCHEMA_TEXT: &str = include_str!("../../rules/schema.cedarschema");
 /// Built-in rules, embedded so that the binary works anywhere. A test checks
 /// that every `.cedar` file in rules/ is listed here.
 pub const BUILTIN_RULES: &[(&str, &str)] = &[
-    ("rules/ECR301-scanning-not-configured.cedar", include_str!("../../rules/ECR301-scanning-not-configured.cedar")),
-    ("rules/ECR302-mutable-image-tags.cedar", include_str!("../../rules/ECR302-mutable-image-tags.cedar")),
-    ("rules/ECR303-no-lifecycle-policy.cedar", include_str!("../../rules/ECR303-no-lifecycle-policy.cedar")),
-    ("rules/ECR304-lifecycle-keeps-untagged-images.cedar", include_str!("../../rules/ECR304-lifecycle-keeps-untagged-images.cedar")),
-    ("rules/ECR305-not-encrypted-with-cmk.cedar", include_str!("../../rules/ECR305-not-encrypted-with-cmk.cedar")),
-    ("rules/ECR401-stale-untagged-images.cedar", include_str!("../../rules/ECR401-stale-untagged-images.cedar")),
-    ("rules/ECR402-unpulled-images.cedar", include_str!("../../rules/ECR402-unpulled-images.cedar")),
-    ("rules/ECR403-vulnerable-image.cedar", include_str!("../../rules/ECR403-vulnerable-image.cedar")),
+    (
+        "rules/ECR001-unanalyzable-policy.cedar",
+        include_str!("../../rules/ECR001-unanalyzable-policy.cedar"),
+    ),
+    (
+        "rules/ECR101-public-read-access.cedar",
+        include_str!("../../rules/ECR101-public-read-access.cedar"),
+    ),
+    (
+        "rules/ECR102-public-write-access.cedar",
+        include_str!("../../rules/ECR102-public-write-access.cedar"),
+    ),
+    (
+        "rules/ECR103-external-account-read.cedar",
+        include_str!("../../rules/ECR103-external-account-read.cedar"),
+    ),
+    (
+        "rules/ECR104-external-account-write.cedar",
+        include_str!("../../rules/ECR104-external-account-write.cedar"),
+    ),
+    (
+        "rules/ECR105-service-principal-unscoped.cedar",
+        include_str!("../../rules/ECR105-service-principal-unscoped.cedar"),
+    ),
+    (
+        "rules/ECR106-wildcard-actions-granted.cedar",
+        include_str!("../../rules/ECR106-wildcard-actions-granted.cedar"),
+    ),
+    (
+        "rules/ECR107-allow-with-not-principal.cedar",
+        include_str!("../../rules/ECR107-allow-with-not-principal.cedar"),
+    ),
+    (
+        "rules/ECR108-auth-token-in-resource-policy.cedar",
+        include_str!("../../rules/ECR108-auth-token-in-resource-policy.cedar"),
+    ),
+    (
+        "rules/ECR111-registry-policy-outside-trust.cedar",
+        include_str!("../../rules/ECR111-registry-policy-outside-trust.cedar"),
+    ),
+    (
+        "rules/ECR112-replication-outside-trust.cedar",
+        include_str!("../../rules/ECR112-replication-outside-trust.cedar"),
+    ),
+    (
+        "rules/ECR201-auth-token-with-unscoped-repository-access.cedar",
+        include_str!("../../rules/ECR201-auth-token-with-unscoped-repository-access.cedar"),
+    ),
+    (
+        "rules/ECR202-repository-write-on-all-repositories.cedar",
+        include_str!("../../rules/ECR202-repository-write-on-all-repositories.cedar"),
+    ),
+    (
+        "rules/ECR203-ecr-role-assumable-from-outside.cedar",
+        include_str!("../../rules/ECR203-ecr-role-assumable-from-outside.cedar"),
+    ),
+    (
+        "rules/ECR204-ecr-role-web-identity-without-subject.cedar",
+        include_str!("../../rules/ECR204-ecr-role-web-identity-without-subject.cedar"),
+    ),
+    (
+        "rules/ECR205-auth-token-unrestricted-origin.cedar",
+        include_str!("../../rules/ECR205-auth-token-unrestricted-origin.cedar"),
+    ),
+    (
+        "rules/ECR301-scanning-not-configured.cedar",
+        include_str!("../../rules/ECR301-scanning-not-configured.cedar"),
+    ),
+    (
+        "rules/ECR302-mutable-image-tags.cedar",
+        include_str!("../../rules/ECR302-mutable-image-tags.cedar"),
+    ),
+    (
+        "rules/ECR303-no-lifecycle-policy.cedar",
+        include_str!("../../rules/ECR303-no-lifecycle-policy.cedar"),
+    ),
+    (
+        "rules/ECR304-lifecycle-keeps-untagged-images.cedar",
+        include_str!("../../rules/ECR304-lifecycle-keeps-untagged-images.cedar"),
+    ),
+    (
+        "rules/ECR305-not-encrypted-with-cmk.cedar",
+        include_str!("../../rules/ECR305-not-encrypted-with-cmk.cedar"),
+    ),
+    (
+        "rules/ECR401-stale-untagged-images.cedar",
+        include_str!("../../rules/ECR401-stale-untagged-images.cedar"),
+    ),
+    (
+        "rules/ECR402-unpulled-images.cedar",
+        include_str!("../../rules/ECR402-unpulled-images.cedar"),
+    ),
+    (
+        "rules/ECR403-vulnerable-image.cedar",
+        include_str!("../../rules/ECR403-vulnerable-image.cedar"),
+    ),
 ];
 
 /// A rule: one Cedar `permit` policy and its metadata.
@@ -43,11 +131,36 @@ pub struct Rule {
     pub details: Vec<String>,
     /// Off unless enabled in config (`@default("off")`).
     pub enabled_by_default: bool,
-    pub resource_kind: ResourceKind,
-    /// File the rule came from and the line of its policy.
+    /// File the rule came from and the line of its (first) policy.
     pub source: String,
     pub line: usize,
+    /// One Cedar policy per resource type the rule applies to. Later
+    /// policies with the same @id in the same file add resource types and
+    /// may override @message.
+    pub policies: Vec<RulePolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RulePolicy {
+    pub kind: ResourceKind,
     pub policy: Policy,
+    pub message: Option<String>,
+}
+
+impl Rule {
+    /// The resource types the rule applies to.
+    pub fn resource_kinds(&self) -> Vec<ResourceKind> {
+        self.policies.iter().map(|p| p.kind).collect()
+    }
+
+    /// The message template for findings on this kind of resource.
+    pub fn message_for(&self, kind: ResourceKind) -> &str {
+        self.policies
+            .iter()
+            .find(|p| p.kind == kind)
+            .and_then(|p| p.message.as_deref())
+            .unwrap_or(&self.message)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +173,11 @@ pub struct RuleError {
 
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.source, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.source, self.line, self.column, self.message
+        )
     }
 }
 
@@ -72,10 +189,27 @@ pub fn schema() -> Schema {
     schema
 }
 
-const REQUIRED: &[&str] = &["id", "name", "severity", "title", "description", "remediation", "message"];
+const REQUIRED: &[&str] = &[
+    "id",
+    "name",
+    "severity",
+    "title",
+    "description",
+    "remediation",
+    "message",
+];
 const KNOWN: &[&str] = &[
-    "id", "name", "severity", "title", "description", "remediation", "compliance", "help_uri",
-    "message", "details", "default",
+    "id",
+    "name",
+    "severity",
+    "title",
+    "description",
+    "remediation",
+    "compliance",
+    "help_uri",
+    "message",
+    "details",
+    "default",
 ];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -107,7 +241,11 @@ fn diagnostic_errors(source: &str, text: &str, diag: &dyn Diagnostic) -> RuleErr
 }
 
 /// Parses and validates the rules of one file.
-pub fn parse_rule_file(source: &str, text: &str, schema: &Schema) -> Result<Vec<Rule>, Vec<RuleError>> {
+pub fn parse_rule_file(
+    source: &str,
+    text: &str,
+    schema: &Schema,
+) -> Result<Vec<Rule>, Vec<RuleError>> {
     let set = PolicySet::from_str(text).map_err(|errs| {
         errs.iter()
             .map(|e| diagnostic_errors(source, text, e))
@@ -126,8 +264,18 @@ pub fn parse_rule_file(source: &str, text: &str, schema: &Schema) -> Result<Vec<
             message: "rules cannot be templates (no ?principal / ?resource slots)".into(),
         });
     }
-    let mut rules = Vec::new();
-    for policy in set.policies() {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut policies: Vec<&Policy> = set.policies().collect();
+    policies.sort_by_key(|p| policy_line(text, p));
+    for policy in policies {
+        let id = policy.annotation("id").unwrap_or_default();
+        if let Some(rule) = rules.iter_mut().find(|r| r.id == id) {
+            match continuation(source, text, policy, rule) {
+                Ok(extra) => rule.policies.push(extra),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
         match rule_from_policy(source, text, policy) {
             Ok(rule) => rules.push(rule),
             Err(e) => errors.push(e),
@@ -160,7 +308,66 @@ fn policy_line(text: &str, policy: &Policy) -> usize {
             return line_col(text, pos).0;
         }
     }
-    text.find(first_line).map(|p| line_col(text, p).0).unwrap_or(1)
+    text.find(first_line)
+        .map(|p| line_col(text, p).0)
+        .unwrap_or(1)
+}
+
+fn resource_kind_of(policy: &Policy) -> Result<ResourceKind, String> {
+    match policy.resource_constraint() {
+        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
+            "EcrAudit::Repository" => Ok(ResourceKind::Repository),
+            "EcrAudit::Registry" => Ok(ResourceKind::Registry),
+            "EcrAudit::IamPrincipal" => Ok(ResourceKind::IamPrincipal),
+            other => Err(format!("unknown resource type {other}")),
+        },
+        _ => Err("the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into()),
+    }
+}
+
+fn check_permit(policy: &Policy) -> Result<(), String> {
+    if policy.effect() == cedar_policy::Effect::Permit {
+        Ok(())
+    } else {
+        Err("a rule must be a `permit` policy: the resources it permits are the findings".into())
+    }
+}
+
+/// A further policy of an already-defined rule: another resource type.
+fn continuation(
+    source: &str,
+    text: &str,
+    policy: &Policy,
+    rule: &Rule,
+) -> Result<RulePolicy, RuleError> {
+    let line = policy_line(text, policy);
+    let err = |message: String| RuleError {
+        source: source.to_string(),
+        line,
+        column: 1,
+        message,
+    };
+    check_permit(policy).map_err(err)?;
+    for (key, _) in policy.annotations() {
+        if key != "id" && key != "message" {
+            return Err(err(format!(
+                "@{key}: a further policy of rule {} may only carry @id and @message",
+                rule.id
+            )));
+        }
+    }
+    let kind = resource_kind_of(policy).map_err(err)?;
+    if rule.policies.iter().any(|p| p.kind == kind) {
+        return Err(err(format!(
+            "rule {} already has a policy for this resource type",
+            rule.id
+        )));
+    }
+    Ok(RulePolicy {
+        kind,
+        policy: policy.clone(),
+        message: policy.annotation("message").map(str::to_string),
+    })
 }
 
 fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, RuleError> {
@@ -171,9 +378,7 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
         column: 1,
         message,
     };
-    if policy.effect() != cedar_policy::Effect::Permit {
-        return Err(err("a rule must be a `permit` policy: the resources it permits are the findings".into()));
-    }
+    check_permit(policy).map_err(err)?;
     let annotations: BTreeMap<&str, &str> = policy.annotations().collect();
     for key in annotations.keys() {
         if !KNOWN.contains(key) {
@@ -188,29 +393,33 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
             return Err(err(format!("missing annotation @{key}")));
         }
     }
-    let get = |k: &str| annotations.get(k).map(|s| s.to_string()).unwrap_or_default();
-    let severity = Severity::from_str(&get("severity")).map_err(|e| err(format!("@severity: {e}")))?;
-    let resource_kind = match policy.resource_constraint() {
-        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
-            "EcrAudit::Repository" => ResourceKind::Repository,
-            "EcrAudit::Registry" => ResourceKind::Registry,
-            "EcrAudit::IamPrincipal" => ResourceKind::IamPrincipal,
-            other => return Err(err(format!("unknown resource type {other}"))),
-        },
-        _ => {
-            return Err(err(
-                "the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into(),
-            ))
-        }
+    let get = |k: &str| {
+        annotations
+            .get(k)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
     };
+    let severity =
+        Severity::from_str(&get("severity")).map_err(|e| err(format!("@severity: {e}")))?;
+    let resource_kind = resource_kind_of(policy).map_err(err)?;
     let enabled_by_default = match annotations.get("default") {
         None | Some(&"on") => true,
         Some(&"off") => false,
-        Some(other) => return Err(err(format!("@default must be \"on\" or \"off\", not \"{other}\""))),
+        Some(other) => {
+            return Err(err(format!(
+                "@default must be \"on\" or \"off\", not \"{other}\""
+            )))
+        }
     };
     let id = get("id");
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(err(format!("@id \"{id}\" must be letters, digits, '-' or '_'")));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(err(format!(
+            "@id \"{id}\" must be letters, digits, '-' or '_'"
+        )));
     }
     Ok(Rule {
         id,
@@ -228,10 +437,13 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
             .filter(|s| !s.is_empty())
             .collect(),
         enabled_by_default,
-        resource_kind,
         source: source.to_string(),
         line,
-        policy: policy.clone(),
+        policies: vec![RulePolicy {
+            kind: resource_kind,
+            policy: policy.clone(),
+            message: None,
+        }],
     })
 }
 

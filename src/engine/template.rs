@@ -14,7 +14,10 @@ pub struct Scope<'a> {
 pub fn lookup<'a>(scope: &Scope<'a>, path: &str) -> Option<&'a Value> {
     let (mut value, rest) = match path.strip_prefix("context.") {
         Some(rest) => (scope.context, rest),
-        None => (scope.resource, path.strip_prefix("resource.").unwrap_or(path)),
+        None => (
+            scope.resource,
+            path.strip_prefix("resource.").unwrap_or(path),
+        ),
     };
     for part in rest.split('.') {
         value = value.get(part)?;
@@ -40,6 +43,7 @@ pub fn human_bytes(n: i64) -> String {
 fn display(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "none".to_string(),
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
@@ -78,11 +82,18 @@ mod tests {
 
     #[test]
     fn renders_paths_filters_and_unknowns() {
-        let resource = json!({"name": "web", "images": {"n": 3, "b": 3_221_225_472i64}, "s": ["a", "b"]});
+        let resource =
+            json!({"name": "web", "images": {"n": 3, "b": 3_221_225_472i64}, "s": ["a", "b"]});
         let context = json!({"stale_days": 14});
-        let scope = Scope { resource: &resource, context: &context };
+        let scope = Scope {
+            resource: &resource,
+            context: &context,
+        };
         assert_eq!(
-            render("{name}: {images.n} images, {images.b:bytes}, >{context.stale_days}d, {s}, {nope}", &scope),
+            render(
+                "{name}: {images.n} images, {images.b:bytes}, >{context.stale_days}d, {s}, {nope}",
+                &scope
+            ),
             "web: 3 images, 3.0 GiB, >14d, a, b, {?nope}"
         );
         assert_eq!(render("unclosed {name", &scope), "unclosed {name");

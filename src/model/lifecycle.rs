@@ -95,10 +95,7 @@ pub fn lifecycle_facts(policy: Option<&str>) -> LifecycleFacts {
         && s.count_unit
             .as_deref()
             .is_none_or(|u| u.eq_ignore_ascii_case("days"));
-    let prefix = format!(
-        "rule {} (tagStatus {})",
-        rule.rule_priority, s.tag_status
-    );
+    let prefix = format!("rule {} (tagStatus {})", rule.rule_priority, s.tag_status);
     if expires && by_age {
         LifecycleFacts::new(
             true,
@@ -159,7 +156,12 @@ mod tests {
 
     #[test]
     fn count_rule_gives_no_age_bound() {
-        let f = lifecycle_facts(Some(&policy(&[rule(1, "untagged", "imageCountMoreThan", 5)])));
+        let f = lifecycle_facts(Some(&policy(&[rule(
+            1,
+            "untagged",
+            "imageCountMoreThan",
+            5,
+        )])));
         assert_eq!(f.untagged_rule, "count");
     }
 
@@ -175,7 +177,10 @@ mod tests {
     #[test]
     fn tagged_only_rules_leave_untagged_alone() {
         let p = policy(&[rule(1, "tagged", "sinceImagePushed", 1)]);
-        let p = p.replace(r#""tagStatus":"tagged","#, r#""tagStatus":"tagged","tagPrefixList":["v"],"#);
+        let p = p.replace(
+            r#""tagStatus":"tagged","#,
+            r#""tagStatus":"tagged","tagPrefixList":["v"],"#,
+        );
         assert_eq!(lifecycle_facts(Some(&p)).untagged_rule, "none");
     }
 

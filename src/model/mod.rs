@@ -15,8 +15,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+use crate::access::{self, identity, Target};
 use crate::finding::ResourceKind;
-use crate::inventory::{CollectionError, Inventory, Region, Repository};
+use crate::inventory::{Account, CollectionError, Inventory, Region, Repository};
 
 /// What the analysis could decide about a policy document or a set of them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -134,7 +135,8 @@ pub struct TrustZone {
 
 impl TrustZone {
     pub fn from_inventory(inventory: &Inventory, trusted: &BTreeSet<String>) -> TrustZone {
-        let mut accounts: BTreeSet<String> = inventory.accounts.iter().map(|a| a.id.clone()).collect();
+        let mut accounts: BTreeSet<String> =
+            inventory.accounts.iter().map(|a| a.id.clone()).collect();
         if let Some(org) = &inventory.organization {
             accounts.extend(org.accounts.iter().map(|a| a.id.clone()));
             accounts.insert(org.management_account_id.clone());
@@ -149,6 +151,15 @@ impl TrustZone {
     pub fn contains_account(&self, account: &str) -> bool {
         self.accounts.contains(account)
     }
+
+    /// The zone as seen by one owner account.
+    pub fn for_owner(&self, owner: &str) -> access::Zone {
+        access::Zone {
+            owner: owner.to_string(),
+            accounts: self.accounts.clone(),
+            org_id: self.org_id.clone(),
+        }
+    }
 }
 
 pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
@@ -159,7 +170,12 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
     for account in &inventory.accounts {
         for region in &account.regions {
             model.scanned.regions.insert(region.region.clone());
-            model.entities.push(registry_entity(&account.id, region, &zone, &inventory.errors));
+            model.entities.push(registry_entity(
+                &account.id,
+                region,
+                &zone,
+                &inventory.errors,
+            ));
             for repo in &region.repositories {
                 model.scanned.repositories += 1;
                 model.scanned.images += repo.images.len();
@@ -167,32 +183,39 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                     .get(repo.repository_arn.as_str())
                     .map(Vec::as_slice)
                     .unwrap_or(&[]);
-                model
-                    .entities
-                    .push(repository_entity(&account.id, region, repo, errors, options));
+                model.entities.push(repository_entity(
+                    &account.id,
+                    region,
+                    repo,
+                    errors,
+                    options,
+                    &zone,
+                ));
             }
         }
         if let Some(iam) = &account.iam {
             for user in &iam.users {
                 model.scanned.iam_principals += 1;
+                let facts = user_facts(account, user, &zone.for_owner(&account.id));
                 model.entities.push(principal_entity(
                     &account.id,
                     &user.arn,
                     &user.user_name,
                     "user",
                     &user.path,
-                    &PrincipalFacts::default(),
+                    &facts,
                 ));
             }
             for role in &iam.roles {
                 model.scanned.iam_principals += 1;
+                let facts = role_facts(account, role, &zone.for_owner(&account.id));
                 model.entities.push(principal_entity(
                     &account.id,
                     &role.arn,
                     &role.role_name,
                     "role",
                     &role.path,
-                    &PrincipalFacts::default(),
+                    &facts,
                 ));
             }
         }
@@ -212,7 +235,10 @@ fn index_errors(errors: &[CollectionError]) -> BTreeMap<&str, Vec<&CollectionErr
 
 /// The partition of an ARN ("aws", "aws-cn", "aws-us-gov").
 fn partition_of(arn: &str) -> &str {
-    arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+    arn.split(':')
+        .nth(1)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
 }
 
 /// There is no registry ARN in AWS; this synthetic one names the registry of
@@ -237,7 +263,12 @@ fn location_segment(s: &str) -> String {
     out.trim_matches('/').replace("//", "/")
 }
 
-fn registry_entity(account: &str, region: &Region, _zone: &TrustZone, errors: &[CollectionError]) -> AuditEntity {
+fn registry_entity(
+    account: &str,
+    region: &Region,
+    zone: &TrustZone,
+    errors: &[CollectionError],
+) -> AuditEntity {
     let partition = region
         .repositories
         .first()
@@ -254,14 +285,39 @@ fn registry_entity(account: &str, region: &Region, _zone: &TrustZone, errors: &[
         .collect();
     let registry = region.registry.as_ref();
     let complete = registry.is_some() && registry_errors.is_empty();
-    let mut policy = match registry {
-        Some(r) => PolicyFacts {
-            present: r.policy.is_some(),
-            ..PolicyFacts::absent()
-        },
-        None => PolicyFacts::absent(),
+    // Registry policies grant on the registry's repositories: ask about one
+    // that no pattern names.
+    let any_repository = format!(
+        "arn:{partition}:ecr:{}:{account}:repository/zz-any-repository-9",
+        region.region
+    );
+    let (mut policy, access_facts) = match registry.and_then(|r| r.policy.as_deref()) {
+        Some(text) => {
+            let a = access::analyze_resource_policy(
+                text,
+                Target::Registry,
+                &any_repository,
+                &zone.for_owner(account),
+            );
+            (a.policy, a.access)
+        }
+        None => (PolicyFacts::absent(), AccessFacts::default()),
     };
-    for e in registry_errors.iter().filter(|e| e.operation.contains("RegistryPolicy")) {
+    let replication_outside_trust: BTreeSet<String> = registry
+        .and_then(|r| r.replication_configuration.as_ref())
+        .map(|c| {
+            c.rules
+                .iter()
+                .flat_map(|rule| &rule.destinations)
+                .filter(|d| d.registry_id != account && !zone.contains_account(&d.registry_id))
+                .map(|d| format!("{} {}", d.registry_id, d.region))
+                .collect()
+        })
+        .unwrap_or_default();
+    for e in registry_errors
+        .iter()
+        .filter(|e| e.operation.contains("RegistryPolicy"))
+    {
         policy.present = true;
         policy.analyzable = false;
         policy
@@ -279,8 +335,8 @@ fn registry_entity(account: &str, region: &Region, _zone: &TrustZone, errors: &[
         "complete": complete,
         "scan_type": scan_type,
         "policy": policy,
-        "access": AccessFacts::default(),
-        "replication_outside_trust": Vec::<String>::new(),
+        "access": access_facts,
+        "replication_outside_trust": replication_outside_trust,
     });
     AuditEntity {
         kind: ResourceKind::Registry,
@@ -302,8 +358,14 @@ fn repository_entity(
     repo: &Repository,
     errors: &[&CollectionError],
     options: &ModelOptions,
+    zone: &TrustZone,
 ) -> AuditEntity {
-    let images = images::image_facts(&repo.images, options.as_of, options.stale_days, options.unpulled_days);
+    let images = images::image_facts(
+        &repo.images,
+        options.as_of,
+        options.stale_days,
+        options.unpulled_days,
+    );
     let lifecycle = lifecycle::lifecycle_facts(repo.lifecycle_policy.as_deref());
     let covered = scanning::scanning_covered(repo, region.registry.as_ref());
     let enc = &repo.encryption_configuration;
@@ -311,18 +373,33 @@ fn repository_entity(
     let customer_managed_key = enc.encryption_type.to_ascii_uppercase().starts_with("KMS")
         && !kms_key.is_empty()
         && !kms_key.contains("alias/aws/");
-    let mut policy = PolicyFacts {
-        present: repo.policy.is_some(),
-        ..PolicyFacts::absent()
+    let (mut policy, access_facts) = match repo.policy.as_deref() {
+        Some(text) => {
+            let a = access::analyze_resource_policy(
+                text,
+                Target::Repository,
+                &repo.repository_arn,
+                &zone.for_owner(account),
+            );
+            (a.policy, a.access)
+        }
+        None => (PolicyFacts::absent(), AccessFacts::default()),
     };
-    for e in errors.iter().filter(|e| e.operation.contains("RepositoryPolicy")) {
+    for e in errors
+        .iter()
+        .filter(|e| e.operation.contains("RepositoryPolicy"))
+    {
         policy.present = true;
         policy.analyzable = false;
         policy
             .problems
             .insert(format!("{} failed: {}", e.operation, e.message));
     }
-    let tags: BTreeSet<String> = repo.tags.iter().map(|t| format!("{}={}", t.key, t.value)).collect();
+    let tags: BTreeSet<String> = repo
+        .tags
+        .iter()
+        .map(|t| format!("{}={}", t.key, t.value))
+        .collect();
     let attrs = json!({
         "arn": repo.repository_arn,
         "name": repo.repository_name,
@@ -341,7 +418,7 @@ fn repository_entity(
         "lifecycle": lifecycle,
         "images": images,
         "policy": policy,
-        "access": AccessFacts::default(),
+        "access": access_facts,
     });
     AuditEntity {
         kind: ResourceKind::Repository,
@@ -358,6 +435,166 @@ fn repository_entity(
     }
 }
 
+/// The identity policies of a principal: inline, attached managed, and (for
+/// users) those of its groups. A managed policy missing from the inventory
+/// is a problem, never silently skipped.
+fn identity_documents<'a>(
+    account: &'a Account,
+    inline: &'a [crate::inventory::InlinePolicy],
+    attached: &'a [crate::inventory::AttachedPolicy],
+    prefix: &str,
+    docs: &mut Vec<identity::NamedPolicy<'a>>,
+    problems: &mut BTreeSet<String>,
+) {
+    let managed = account
+        .iam
+        .as_ref()
+        .map(|i| i.policies.as_slice())
+        .unwrap_or(&[]);
+    for p in inline {
+        docs.push(identity::NamedPolicy {
+            name: format!("{prefix}inline policy {}", p.policy_name),
+            text: &p.policy_document,
+        });
+    }
+    for a in attached {
+        match managed.iter().find(|m| m.arn == a.policy_arn) {
+            Some(m) => docs.push(identity::NamedPolicy {
+                name: format!("{prefix}managed policy {}", m.policy_name),
+                text: &m.document,
+            }),
+            None => {
+                problems.insert(format!(
+                    "{prefix}managed policy {} is attached but its document was not collected",
+                    a.policy_arn
+                ));
+            }
+        }
+    }
+}
+
+fn boundary_document<'a>(
+    account: &'a Account,
+    arn: Option<&String>,
+    problems: &mut BTreeSet<String>,
+) -> Option<identity::NamedPolicy<'a>> {
+    let arn = arn?;
+    let managed = account
+        .iam
+        .as_ref()
+        .map(|i| i.policies.as_slice())
+        .unwrap_or(&[]);
+    match managed.iter().find(|m| &m.arn == arn) {
+        Some(m) => Some(identity::NamedPolicy {
+            name: format!("permissions boundary {}", m.policy_name),
+            text: &m.document,
+        }),
+        None => {
+            problems.insert(format!(
+                "permissions boundary {arn} was not collected; analysed without it (wider)"
+            ));
+            None
+        }
+    }
+}
+
+fn identity_facts(
+    docs: &[identity::NamedPolicy],
+    boundary: Option<&identity::NamedPolicy>,
+    mut problems: BTreeSet<String>,
+    account: &str,
+    zone: &access::Zone,
+) -> PrincipalFacts {
+    let a = identity::analyze_identity(docs, boundary, account, zone);
+    problems.extend(a.problems.iter().cloned());
+    PrincipalFacts {
+        policy: PolicyFacts {
+            present: !docs.is_empty(),
+            analyzable: problems.is_empty(),
+            problems,
+        },
+        ecr_read: a.ecr_read,
+        ecr_write: a.ecr_write,
+        ecr_permissions: a.ecr_permissions,
+        write_all_repositories: a.write_all_repositories,
+        write_all_statements: a.write_all_statements,
+        auth_token: a.auth_token,
+        auth_token_unrestricted: a.auth_token_unrestricted,
+        auth_token_unscoped_statements: a.auth_token_unscoped_statements,
+        assumable_from_outside: BTreeSet::new(),
+        web_identity_without_subject: BTreeSet::new(),
+    }
+}
+
+fn user_facts(
+    account: &Account,
+    user: &crate::inventory::IamUser,
+    zone: &access::Zone,
+) -> PrincipalFacts {
+    let mut docs = Vec::new();
+    let mut problems = BTreeSet::new();
+    identity_documents(
+        account,
+        &user.inline_policies,
+        &user.attached_policies,
+        "",
+        &mut docs,
+        &mut problems,
+    );
+    if let Some(iam) = &account.iam {
+        for name in &user.groups {
+            match iam.groups.iter().find(|g| &g.group_name == name) {
+                Some(g) => identity_documents(
+                    account,
+                    &g.inline_policies,
+                    &g.attached_policies,
+                    &format!("group {name} "),
+                    &mut docs,
+                    &mut problems,
+                ),
+                None => {
+                    problems.insert(format!("group {name} was not collected"));
+                }
+            }
+        }
+    }
+    let boundary = boundary_document(account, user.permissions_boundary.as_ref(), &mut problems);
+    identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone)
+}
+
+fn role_facts(
+    account: &Account,
+    role: &crate::inventory::IamRole,
+    zone: &access::Zone,
+) -> PrincipalFacts {
+    let mut docs = Vec::new();
+    let mut problems = BTreeSet::new();
+    identity_documents(
+        account,
+        &role.inline_policies,
+        &role.attached_policies,
+        "",
+        &mut docs,
+        &mut problems,
+    );
+    let boundary = boundary_document(account, role.permissions_boundary.as_ref(), &mut problems);
+    let mut facts = identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone);
+    let trust = identity::analyze_trust_policy(&role.assume_role_policy_document, &role.arn, zone);
+    if let Some(p) = &trust.policy {
+        for problem in &p.problems {
+            facts
+                .policy
+                .problems
+                .insert(format!("trust policy: {problem}"));
+        }
+        facts.policy.analyzable &= p.analyzable;
+        facts.policy.present = true;
+    }
+    facts.assumable_from_outside = trust.assumable_from_outside;
+    facts.web_identity_without_subject = trust.web_identity_without_subject;
+    facts
+}
+
 fn principal_entity(
     account: &str,
     arn: &str,
@@ -372,7 +609,9 @@ fn principal_entity(
         "account": account,
         "kind": kind,
     });
-    if let (Value::Object(map), Ok(Value::Object(extra))) = (&mut attrs, serde_json::to_value(facts)) {
+    if let (Value::Object(map), Ok(Value::Object(extra))) =
+        (&mut attrs, serde_json::to_value(facts))
+    {
         map.extend(extra);
     }
     AuditEntity {

@@ -159,19 +159,35 @@ struct Entry<'a> {
 /// (rule, account, region) groups first. Returns the entries and warnings.
 fn fit<'a>(findings: &'a [Finding], limit: usize) -> (Vec<Entry<'a>>, Vec<String>) {
     if findings.len() <= limit {
-        return (findings.iter().map(|f| Entry { finding: f, folded: 1 }).collect(), vec![]);
+        return (
+            findings
+                .iter()
+                .map(|f| Entry {
+                    finding: f,
+                    folded: 1,
+                })
+                .collect(),
+            vec![],
+        );
     }
     let mut groups: BTreeMap<(String, String, String), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         groups
-            .entry((f.rule_id.clone(), f.account.clone(), f.region.clone().unwrap_or_default()))
+            .entry((
+                f.rule_id.clone(),
+                f.account.clone(),
+                f.region.clone().unwrap_or_default(),
+            ))
             .or_default()
             .push(f);
     }
     let mut order: Vec<_> = groups.keys().cloned().collect();
     order.sort_by(|a, b| {
         let (ga, gb) = (&groups[a], &groups[b]);
-        ga[0].severity.cmp(&gb[0].severity).then(gb.len().cmp(&ga.len()))
+        ga[0]
+            .severity
+            .cmp(&gb[0].severity)
+            .then(gb.len().cmp(&ga.len()))
     });
     let mut total = findings.len();
     let mut folded = std::collections::BTreeSet::new();
@@ -188,9 +204,15 @@ fn fit<'a>(findings: &'a [Finding], limit: usize) -> (Vec<Entry<'a>>, Vec<String
     let mut entries = Vec::new();
     for (key, members) in &groups {
         if folded.contains(key) {
-            entries.push(Entry { finding: members[0], folded: members.len() });
+            entries.push(Entry {
+                finding: members[0],
+                folded: members.len(),
+            });
         } else {
-            entries.extend(members.iter().map(|f| Entry { finding: f, folded: 1 }));
+            entries.extend(members.iter().map(|f| Entry {
+                finding: f,
+                folded: 1,
+            }));
         }
     }
     entries.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity));
@@ -244,14 +266,20 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
             ReportingDescriptor {
                 id: r.id.clone(),
                 name: r.name.clone(),
-                short_description: Text { text: r.title.clone() },
-                full_description: Text { text: r.description.clone() },
+                short_description: Text {
+                    text: r.title.clone(),
+                },
+                full_description: Text {
+                    text: r.description.clone(),
+                },
                 help: Help {
                     text: format!("{}\n\nRemediation: {}", r.description, r.remediation),
                     markdown,
                 },
                 help_uri: r.help_uri.clone(),
-                default_configuration: DefaultConfiguration { level: level(r.severity) },
+                default_configuration: DefaultConfiguration {
+                    level: level(r.severity),
+                },
                 properties: json!({
                     "tags": tags,
                     "security-severity": r.severity.security_severity(),
@@ -317,18 +345,30 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
                 text: format!(
                     "account {}{}: {} failed ({:?}){}: {}",
                     e.account,
-                    e.region.as_ref().map(|r| format!(" region {r}")).unwrap_or_default(),
+                    e.region
+                        .as_ref()
+                        .map(|r| format!(" region {r}"))
+                        .unwrap_or_default(),
                     e.operation,
                     e.kind,
-                    e.resource.as_ref().map(|r| format!(" on {r}")).unwrap_or_default(),
+                    e.resource
+                        .as_ref()
+                        .map(|r| format!(" on {r}"))
+                        .unwrap_or_default(),
                     e.message
                 ),
             },
         })
-        .chain(report.warnings.iter().chain(warnings.iter()).map(|w| Notification {
-            level: "warning",
-            message: Text { text: w.clone() },
-        }))
+        .chain(
+            report
+                .warnings
+                .iter()
+                .chain(warnings.iter())
+                .map(|w| Notification {
+                    level: "warning",
+                    message: Text { text: w.clone() },
+                }),
+        )
         .collect();
     let log = Log {
         schema: SCHEMA_URI,
@@ -342,7 +382,9 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
                     rules,
                 },
             },
-            automation_details: AutomationDetails { id: "ecr-audit/".to_string() },
+            automation_details: AutomationDetails {
+                id: "ecr-audit/".to_string(),
+            },
             results,
             invocations: vec![Invocation {
                 execution_successful: report.errors.is_empty(),

@@ -1,15 +1,16 @@
 //! The table report, for people.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::Report;
 use crate::finding::{Finding, Severity};
 
 pub struct TableStyle {
     pub color: bool,
-    /// Wrap to the terminal's width (only when writing to a terminal).
-    pub wrap: bool,
+    /// Wrap to this width; `None`: the terminal's width (comfy-table asks
+    /// the terminal).
+    pub width: Option<u16>,
 }
 
 fn severity_color(s: Severity) -> Color {
@@ -37,7 +38,12 @@ fn resource_label(f: &Finding) -> String {
             .map(|(_, n)| n.to_string())
             .unwrap_or_else(|| f.resource_arn.clone()),
     };
-    format!("{}\n{} {}", name, f.account, f.region.as_deref().unwrap_or("global"))
+    format!(
+        "{}\n{} {}",
+        name,
+        f.account,
+        f.region.as_deref().unwrap_or("global")
+    )
 }
 
 pub fn render(report: &Report, style: &TableStyle) -> String {
@@ -52,12 +58,17 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         } else {
             table.enforce_styling();
         }
-        table.set_content_arrangement(if style.wrap {
-            ContentArrangement::Dynamic
-        } else {
-            ContentArrangement::Disabled
-        });
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+        if let Some(width) = style.width {
+            table.set_width(width);
+        }
         table.set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
+        // Let the finding text take the room; names wrap past these bounds.
+        for (index, bound) in [(1, 44), (2, 38)] {
+            if let Some(column) = table.column_mut(index) {
+                column.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(bound)));
+            }
+        }
         for f in report.findings {
             let mut sev = Cell::new(f.severity.as_str().to_uppercase());
             if style.color {
@@ -84,10 +95,16 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
             out.push_str(&format!(
                 "  - account {}{}: {} ({:?}){}: {}\n",
                 e.account,
-                e.region.as_ref().map(|r| format!(" {r}")).unwrap_or_default(),
+                e.region
+                    .as_ref()
+                    .map(|r| format!(" {r}"))
+                    .unwrap_or_default(),
                 e.operation,
                 e.kind,
-                e.resource.as_ref().map(|r| format!(" on {r}")).unwrap_or_default(),
+                e.resource
+                    .as_ref()
+                    .map(|r| format!(" on {r}"))
+                    .unwrap_or_default(),
                 e.message
             ));
         }

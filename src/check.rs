@@ -1,0 +1,296 @@
+//! `check-policy`: one policy document analysed offline, as if attached in an
+//! account, through the same model, rules and reports as a scan. The
+//! document is placed in a small synthetic inventory (a compliant
+//! repository, the registry, or a role), so the findings are exactly those a
+//! scan would raise for it.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::access::{self, identity, Reach, Target, Zone};
+use crate::engine::{Rule, RuleSelection};
+use crate::inventory::{
+    Account, EncryptionConfiguration, IamRole, ImageScanningConfiguration, InlinePolicy, Inventory,
+    Organization, OrganizationAccount, Region, Registry, Repository,
+};
+use crate::model::ModelOptions;
+use crate::scan::{self, ScanOptions, ScanResult};
+
+/// The account used when none is given (said in the output).
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const NAME: &str = "checked-policy";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Repository,
+    Registry,
+    Identity,
+    Trust,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Repository => "repository",
+            Kind::Registry => "registry",
+            Kind::Identity => "identity",
+            Kind::Trust => "trust",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "repository" => Some(Kind::Repository),
+            "registry" => Some(Kind::Registry),
+            "identity" => Some(Kind::Identity),
+            "trust" => Some(Kind::Trust),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckInput {
+    pub text: String,
+    pub kind: Kind,
+    pub account: String,
+    pub org_id: Option<String>,
+    pub org_accounts: Vec<String>,
+    pub trusted_accounts: Vec<String>,
+}
+
+/// Who the policy lets in, as the corpus and the summary line state it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub verdict: String,
+    pub read: String,
+    pub write: String,
+}
+
+pub fn repository_arn(account: &str) -> String {
+    format!("arn:aws:ecr:{REGION}:{account}:repository/{NAME}")
+}
+
+pub fn role_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{NAME}")
+}
+
+/// A role trust policy that only the owner account can use.
+fn owner_trust(account: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    )
+}
+
+/// For a trust policy: the role is assumed to be able to push (said in the
+/// output), so that ECR203/ECR204 show what the trust would expose.
+const ECR_WRITE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":"*"},{"Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability","ecr:PutImage","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload"],"Resource":"arn:aws:ecr:*:*:repository/app/*"}]}"#;
+
+const LIFECYCLE: &str = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}"#;
+
+pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
+    let a = &input.account;
+    let mut region = Region {
+        region: REGION.to_string(),
+        registry: Some(Registry::default()),
+        repositories: vec![],
+    };
+    let mut account = Account {
+        id: a.clone(),
+        name: Some("checked".into()),
+        iam: Some(Default::default()),
+        regions: vec![],
+    };
+    match input.kind {
+        Kind::Repository => region.repositories.push(Repository {
+            repository_name: NAME.into(),
+            repository_arn: repository_arn(a),
+            repository_uri: format!("{a}.dkr.ecr.{REGION}.amazonaws.com/{NAME}"),
+            registry_id: a.clone(),
+            created_at: None,
+            image_tag_mutability: "IMMUTABLE".into(),
+            image_scanning_configuration: ImageScanningConfiguration { scan_on_push: true },
+            scan_frequency: None,
+            encryption_configuration: EncryptionConfiguration {
+                encryption_type: "KMS".into(),
+                kms_key: Some(format!(
+                    "arn:aws:kms:{REGION}:{a}:key/00000000-0000-0000-0000-000000000000"
+                )),
+            },
+            tags: vec![],
+            policy: Some(input.text.clone()),
+            lifecycle_policy: Some(LIFECYCLE.into()),
+            images: vec![],
+        }),
+        Kind::Registry => {
+            region.registry = Some(Registry {
+                policy: Some(input.text.clone()),
+                ..Default::default()
+            })
+        }
+        Kind::Identity | Kind::Trust => {
+            let (trust, inline) = match input.kind {
+                Kind::Identity => (owner_trust(a), input.text.clone()),
+                _ => (input.text.clone(), ECR_WRITE_POLICY.to_string()),
+            };
+            account.iam = Some(crate::inventory::Iam {
+                roles: vec![IamRole {
+                    role_name: NAME.into(),
+                    arn: role_arn(a),
+                    role_id: "AROACHECKEDPOLICY0000".into(),
+                    path: "/".into(),
+                    assume_role_policy_document: trust,
+                    inline_policies: vec![InlinePolicy {
+                        policy_name: NAME.into(),
+                        policy_document: inline,
+                    }],
+                    attached_policies: vec![],
+                    permissions_boundary: None,
+                    tags: vec![],
+                }],
+                ..Default::default()
+            });
+        }
+    }
+    account.regions.push(region);
+    let organization = input.org_id.as_ref().map(|id| Organization {
+        id: id.clone(),
+        arn: None,
+        management_account_id: a.clone(),
+        accounts: input
+            .org_accounts
+            .iter()
+            .chain(std::iter::once(a))
+            .map(|id| OrganizationAccount {
+                id: id.clone(),
+                name: String::new(),
+                status: "ACTIVE".into(),
+            })
+            .collect(),
+    });
+    Inventory {
+        organization,
+        accounts: vec![account],
+        ..Default::default()
+    }
+}
+
+fn zone(input: &CheckInput) -> Zone {
+    let mut accounts: BTreeSet<String> = input.org_accounts.iter().cloned().collect();
+    accounts.extend(input.trusted_accounts.iter().cloned());
+    accounts.insert(input.account.clone());
+    Zone {
+        owner: input.account.clone(),
+        accounts,
+        org_id: input.org_id.clone(),
+    }
+}
+
+fn reach_str(r: Reach) -> String {
+    r.as_str().to_string()
+}
+
+/// Who the document lets in (upper bounds when it is not fully understood).
+pub fn verdict(input: &CheckInput) -> Verdict {
+    let zone = zone(input);
+    match input.kind {
+        Kind::Repository | Kind::Registry => {
+            let (target, arn) = match input.kind {
+                Kind::Repository => (Target::Repository, repository_arn(&input.account)),
+                _ => (
+                    Target::Registry,
+                    format!(
+                        "arn:aws:ecr:{REGION}:{}:repository/zz-any-repository-9",
+                        input.account
+                    ),
+                ),
+            };
+            let a = access::analyze_resource_policy(&input.text, target, &arn, &zone);
+            let (read, write) = a.reach();
+            let widest = read.max(write).max(Reach::OwnerOnly);
+            Verdict {
+                verdict: if a.policy.analyzable {
+                    reach_str(widest)
+                } else {
+                    "unanalyzable".into()
+                },
+                read: reach_str(read),
+                write: reach_str(write),
+            }
+        }
+        Kind::Trust => {
+            let t = identity::analyze_trust_policy(&input.text, &role_arn(&input.account), &zone);
+            let analyzable = t.policy.as_ref().is_none_or(|p| p.analyzable);
+            let v = if !analyzable {
+                "unanalyzable"
+            } else if t.assumable_from_outside.contains("*") || public_web_identity(&t) {
+                "public"
+            } else if !t.assumable_from_outside.is_empty() {
+                "external"
+            } else if !t.assumable_from_zone.is_empty() {
+                "org-only"
+            } else {
+                "owner-only"
+            };
+            Verdict {
+                verdict: v.into(),
+                read: "none".into(),
+                write: "none".into(),
+            }
+        }
+        Kind::Identity => {
+            let a = identity::analyze_identity(
+                &[identity::NamedPolicy {
+                    name: NAME.into(),
+                    text: &input.text,
+                }],
+                None,
+                &input.account,
+                &zone,
+            );
+            Verdict {
+                verdict: if a.problems.is_empty() {
+                    "owner-only"
+                } else {
+                    "unanalyzable"
+                }
+                .into(),
+                read: "none".into(),
+                write: "none".into(),
+            }
+        }
+    }
+}
+
+/// Tokens of a public web-identity platform (any GitHub repository) make a
+/// role assumable by anyone; a cluster's own OIDC issuer does not.
+fn public_web_identity(t: &identity::TrustAnalysis) -> bool {
+    t.web_identity_without_subject
+        .iter()
+        .any(|p| identity::is_public_platform(p))
+}
+
+/// Runs the policy through the scan pipeline.
+pub fn check(
+    input: &CheckInput,
+    rules: Vec<Rule>,
+    selection: RuleSelection,
+    as_of: OffsetDateTime,
+) -> ScanResult {
+    let inventory = synthetic_inventory(input);
+    let options = ScanOptions {
+        model: ModelOptions {
+            as_of,
+            stale_days: crate::config::DEFAULT_STALE_DAYS,
+            unpulled_days: crate::config::DEFAULT_UNPULLED_DAYS,
+            trusted_accounts: input.trusted_accounts.iter().cloned().collect(),
+        },
+        selection,
+        min_severity: crate::finding::Severity::Info,
+        ignores: vec![],
+    };
+    scan::run(&inventory, rules, &options)
+}

@@ -1,0 +1,429 @@
+//! IAM wildcard matching: `*` (any run of characters, possibly empty) and `?`
+//! (exactly one character), ARN matching, and `${...}` policy variables.
+//!
+//! Policy variables are only interpreted when the document's Version is
+//! 2012-10-17 (`variables_enabled`); otherwise `${aws:username}` is literal
+//! text. `${*}`, `${?}` and `${$}` are escapes for a literal `*`, `?`, `$`.
+//! A variable is replaced by the value of its condition key in the request
+//! context; when there is no context, or the key is absent (and the variable
+//! has no `, 'default'`), or the key has several values, the outcome is
+//! [`Tri::Unknown`]: the answer depends on the request and the caller decides
+//! conservatively. Substituted text is literal (a `*` in a user name is not a
+//! wildcard).
+
+use super::condition::RequestContext;
+use super::tri::Tri;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Lit(char),
+    Star,
+    Quest,
+    Var {
+        key: String,
+        default: Option<String>,
+    },
+}
+
+/// Split a pattern into tokens. `wildcards` false: `*` and `?` are literal
+/// (StringEquals, StringEqualsIgnoreCase).
+fn tokenize(pattern: &str, wildcards: bool, variables: bool) -> Vec<Tok> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if variables && c == '$' && chars.get(i + 1) == Some(&'{') {
+            if let Some(close) = chars[i + 2..].iter().position(|&d| d == '}') {
+                let inner: String = chars[i + 2..i + 2 + close].iter().collect();
+                i += close + 3;
+                match inner.as_str() {
+                    "*" => out.push(Tok::Lit('*')),
+                    "?" => out.push(Tok::Lit('?')),
+                    "$" => out.push(Tok::Lit('$')),
+                    _ => out.push(parse_var(&inner)),
+                }
+                continue;
+            }
+        }
+        out.push(match c {
+            '*' if wildcards => Tok::Star,
+            '?' if wildcards => Tok::Quest,
+            _ => Tok::Lit(c),
+        });
+        i += 1;
+    }
+    out
+}
+
+/// `aws:username` or `aws:PrincipalTag/team, 'default'`.
+fn parse_var(inner: &str) -> Tok {
+    match inner.split_once(',') {
+        Some((key, default)) => {
+            let d = default.trim();
+            let default = d
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .unwrap_or(d)
+                .to_owned();
+            Tok::Var {
+                key: key.trim().to_ascii_lowercase(),
+                default: Some(default),
+            }
+        }
+        None => Tok::Var {
+            key: inner.trim().to_ascii_lowercase(),
+            default: None,
+        },
+    }
+}
+
+/// True when the text contains a policy variable (not just an escape).
+pub fn has_variables(pattern: &str) -> bool {
+    tokenize(pattern, true, true)
+        .iter()
+        .any(|t| matches!(t, Tok::Var { .. }))
+}
+
+/// Replace variables by their values; `None` when one cannot be resolved.
+fn resolve(toks: Vec<Tok>, ctx: Option<&RequestContext>) -> Option<Vec<Tok>> {
+    if !toks.iter().any(|t| matches!(t, Tok::Var { .. })) {
+        return Some(toks);
+    }
+    let ctx = ctx?;
+    let mut out = Vec::with_capacity(toks.len());
+    for t in toks {
+        match t {
+            Tok::Var { key, default } => {
+                let value = match ctx.get(&key) {
+                    Some([one]) => one.clone(),
+                    Some(_) => return None,
+                    None => default?,
+                };
+                out.extend(value.chars().map(Tok::Lit));
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
+fn chars_eq(a: char, b: char, fold: bool) -> bool {
+    a == b || (fold && a.to_lowercase().eq(b.to_lowercase()))
+}
+
+/// Greedy wildcard match with single-star backtracking: linear in practice,
+/// never exponential.
+fn match_toks(p: &[Tok], v: &[char], fold: bool) -> bool {
+    let (mut pi, mut vi) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while vi < v.len() {
+        if pi < p.len() {
+            match &p[pi] {
+                Tok::Star => {
+                    star = Some((pi, vi));
+                    pi += 1;
+                    continue;
+                }
+                Tok::Quest => {
+                    pi += 1;
+                    vi += 1;
+                    continue;
+                }
+                Tok::Lit(c) if chars_eq(*c, v[vi], fold) => {
+                    pi += 1;
+                    vi += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, sv)) => {
+                pi = sp + 1;
+                vi = sv + 1;
+                star = Some((sp, sv + 1));
+            }
+            None => return false,
+        }
+    }
+    while pi < p.len() && p[pi] == Tok::Star {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Plain case-sensitive glob match (`*`, `?`), no policy variables.
+pub fn glob_match(pattern: &str, value: &str) -> bool {
+    let v: Vec<char> = value.chars().collect();
+    match_toks(&tokenize(pattern, true, false), &v, false)
+}
+
+/// Case-insensitive glob match (action names), no policy variables.
+pub fn glob_match_ignore_case(pattern: &str, value: &str) -> bool {
+    let v: Vec<char> = value.chars().collect();
+    match_toks(&tokenize(pattern, true, false), &v, true)
+}
+
+/// How a string comparison treats the policy side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringMode {
+    /// StringEquals: exact, case-sensitive, `*`/`?` literal.
+    Exact,
+    /// StringEqualsIgnoreCase: exact up to case.
+    IgnoreCase,
+    /// StringLike: `*`/`?` wildcards, case-sensitive.
+    Like,
+}
+
+/// Compare a policy string (possibly containing variables) with a request
+/// value. `ctx` resolves variables; `None` leaves them unresolved (Unknown).
+pub fn string_match(
+    mode: StringMode,
+    pattern: &str,
+    value: &str,
+    variables_enabled: bool,
+    ctx: Option<&RequestContext>,
+) -> Tri {
+    let toks = tokenize(pattern, mode == StringMode::Like, variables_enabled);
+    let Some(toks) = resolve(toks, ctx) else {
+        return Tri::Unknown;
+    };
+    let v: Vec<char> = value.chars().collect();
+    Tri::from_bool(match_toks(&toks, &v, mode == StringMode::IgnoreCase))
+}
+
+/// Split tokens at the first five literal colons into the six ARN parts.
+fn split_arn_toks(toks: &[Tok]) -> Option<Vec<&[Tok]>> {
+    let mut parts = Vec::with_capacity(6);
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if parts.len() == 5 {
+            break;
+        }
+        if *t == Tok::Lit(':') {
+            parts.push(&toks[start..i]);
+            start = i + 1;
+        }
+    }
+    if parts.len() < 5 {
+        return None;
+    }
+    parts.push(&toks[start..]);
+    Some(parts)
+}
+
+/// ArnLike / ArnEquals (identical in IAM): both wildcard-aware, matched part by
+/// part over `arn:partition:service:region:account:resource` so a wildcard never
+/// crosses one of the first five colons; the resource part may contain colons.
+/// A pattern of just `*` matches anything. A pattern that is not six parts
+/// is `Unknown`; a value that is not an ARN does not match.
+pub fn arn_match(
+    pattern: &str,
+    value: &str,
+    variables_enabled: bool,
+    ctx: Option<&RequestContext>,
+) -> Tri {
+    let toks = tokenize(pattern, true, variables_enabled);
+    let Some(toks) = resolve(toks, ctx) else {
+        return Tri::Unknown;
+    };
+    if toks == [Tok::Star] {
+        return Tri::True;
+    }
+    let Some(pparts) = split_arn_toks(&toks) else {
+        return Tri::Unknown;
+    };
+    let vparts: Vec<&str> = value.splitn(6, ':').collect();
+    if vparts.len() < 6 {
+        return Tri::False;
+    }
+    Tri::from_bool(pparts.iter().zip(vparts.iter()).all(|(p, v)| {
+        let vc: Vec<char> = v.chars().collect();
+        match_toks(p, &vc, false)
+    }))
+}
+
+/// Does a Resource/NotResource element match a concrete resource ARN?
+/// (Resource patterns are ARN patterns or `*`.)
+pub fn resource_matches(
+    element: &super::ast::ResourceElement,
+    arn: &str,
+    variables_enabled: bool,
+    ctx: Option<&RequestContext>,
+) -> Tri {
+    let any = Tri::any(
+        element
+            .patterns
+            .iter()
+            .map(|p| arn_match(p, arn, variables_enabled, ctx)),
+    );
+    if element.negated {
+        !any
+    } else {
+        any
+    }
+}
+
+/// Does one Action pattern match an action name (`service:Action`)?
+/// Case-insensitive; `*` matches every action of every service.
+pub fn action_pattern_matches(pattern: &str, action: &str) -> bool {
+    pattern == "*" || glob_match_ignore_case(pattern, action)
+}
+
+/// Does an Action/NotAction element match an action name?
+pub fn action_matches(element: &super::ast::ActionElement, action: &str) -> bool {
+    let any = element
+        .patterns
+        .iter()
+        .any(|p| action_pattern_matches(p, action));
+    any != element.negated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(pairs: &[(&str, &str)]) -> RequestContext {
+        let mut c = RequestContext::new();
+        for (k, v) in pairs {
+            c.insert(k, [*v]);
+        }
+        c
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*c", "abbbc"));
+        assert!(glob_match("a*c", "ac"));
+        assert!(!glob_match("a*c", "ab"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("*a*b*", "xxaxxbxx"));
+        assert!(!glob_match("ABC", "abc"));
+        assert!(glob_match_ignore_case("ECR:batchget*", "ecr:BatchGetImage"));
+        assert!(glob_match("o-*", "o-abc"));
+        assert!(glob_match("a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaab"));
+        assert!(!glob_match("a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaa"));
+        assert!(glob_match("é?", "éü"));
+    }
+
+    #[test]
+    fn escapes_and_variables() {
+        let c = ctx(&[("aws:username", "alice")]);
+        let like = StringMode::Like;
+        assert_eq!(
+            string_match(
+                like,
+                "home/${aws:username}/*",
+                "home/alice/x",
+                true,
+                Some(&c)
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            string_match(like, "home/${aws:username}/*", "home/bob/x", true, Some(&c)),
+            Tri::False
+        );
+        assert_eq!(
+            string_match(like, "home/${aws:username}/*", "home/bob/x", true, None),
+            Tri::Unknown
+        );
+        // 2008-10-17: literal text.
+        assert_eq!(
+            string_match(like, "${aws:username}", "${aws:username}", false, None),
+            Tri::True
+        );
+        assert_eq!(string_match(like, "a${*}", "a*", true, None), Tri::True);
+        assert_eq!(string_match(like, "a${*}", "ab", true, None), Tri::False);
+        assert_eq!(
+            string_match(like, "a${?}${$}", "a?$", true, None),
+            Tri::True
+        );
+        assert_eq!(
+            string_match(
+                StringMode::Exact,
+                "${aws:PrincipalTag/team, 'none'}",
+                "none",
+                true,
+                Some(&c)
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            string_match(StringMode::Exact, "a*", "ab", true, None),
+            Tri::False
+        );
+        assert_eq!(
+            string_match(StringMode::Exact, "a*", "a*", true, None),
+            Tri::True
+        );
+        assert_eq!(
+            string_match(StringMode::IgnoreCase, "ABC", "abc", true, None),
+            Tri::True
+        );
+        // A substituted value is literal even if it contains a wildcard.
+        let c2 = ctx(&[("aws:username", "*")]);
+        assert_eq!(
+            string_match(like, "${aws:username}", "bob", true, Some(&c2)),
+            Tri::False
+        );
+        assert!(has_variables("x/${aws:userid}"));
+        assert!(!has_variables("x/${*}"));
+    }
+
+    #[test]
+    fn arns() {
+        let repo = "arn:aws:ecr:us-east-1:111122223333:repository/team/app";
+        assert_eq!(arn_match("*", repo, true, None), Tri::True);
+        assert_eq!(
+            arn_match("arn:aws:ecr:*:*:repository/*", repo, true, None),
+            Tri::True
+        );
+        assert_eq!(
+            arn_match("arn:aws:ecr:*:111122223333:*", repo, true, None),
+            Tri::True
+        );
+        assert_eq!(
+            arn_match("arn:aws:ecr:*:444455556666:*", repo, true, None),
+            Tri::False
+        );
+        // A wildcard must not cross one of the first five colons.
+        assert_eq!(
+            arn_match("arn:aws:ecr:*:repository/*", repo, true, None),
+            Tri::Unknown
+        );
+        assert_eq!(
+            arn_match("arn:aws:*:111122223333:repository/*", repo, true, None),
+            Tri::Unknown
+        );
+        assert_eq!(arn_match("arn:*:*:*:*:*", repo, true, None), Tri::True);
+        assert_eq!(
+            arn_match(
+                "arn:aws:ecr:us-east-?:111122223333:repository/team/*",
+                repo,
+                true,
+                None
+            ),
+            Tri::True
+        );
+        // Resource part may contain colons and the wildcard crosses them there.
+        assert_eq!(
+            arn_match(
+                "arn:aws:logs:*:*:log-group:*",
+                "arn:aws:logs:us-east-1:1:log-group:a:b",
+                true,
+                None
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            arn_match("arn:aws:ecr:*:*:repository/*", "not-an-arn", true, None),
+            Tri::False
+        );
+        // Case-sensitive.
+        assert_eq!(arn_match("arn:aws:ECR:*:*:*", repo, true, None), Tri::False);
+    }
+}

@@ -1,0 +1,476 @@
+//! The CLI's contracts: exit codes, input errors, report formats.
+
+mod common;
+
+use serde_json::Value;
+
+use common::{fixture, run, run_in, temp_dir};
+
+fn path(rel: &str) -> String {
+    fixture(rel).to_str().unwrap().to_string()
+}
+
+#[test]
+fn demo_fails_on_high_findings_and_passes_with_never() {
+    let r = run(&["scan", "--demo"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("ECR301"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("scanned 3 accounts, 2 regions"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["scan", "--demo", "--fail-on", "never"]);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn exit_zero_when_nothing_reaches_fail_on() {
+    // ecr302-fires-mutable has only medium (and lower) findings.
+    let inv = path("inventories/ecr302-fires-mutable.json");
+    let r = run(&[
+        "scan",
+        "--inventory",
+        &inv,
+        "--fail-on",
+        "high",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = run(&[
+        "scan",
+        "--inventory",
+        &inv,
+        "--fail-on",
+        "medium",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn bad_inventories_exit_2_with_position() {
+    let cases = [
+        ("inventories/bad/not-json.json", "not valid JSON"),
+        (
+            "inventories/bad/wrong-format-version.json",
+            "unsupported inventory format \"ecr-audit/inventory/v2\"",
+        ),
+        (
+            "inventories/bad/missing-format.json",
+            "not an ecr-audit inventory",
+        ),
+        (
+            "inventories/bad/missing-repository-arn.json",
+            "missing field `repositoryArn`",
+        ),
+        ("inventories/bad/misspelt-key.json", "unknown field `polcy`"),
+    ];
+    for (file, expected) in cases {
+        let r = run(&["scan", "--inventory", &path(file)]);
+        assert_eq!(r.code, 2, "{file}: {}", r.stderr);
+        assert!(r.stderr.contains(expected), "{file}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(file.rsplit('/').next().unwrap()),
+            "names the file: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "nothing scanned, nothing printed");
+    }
+    let r = run(&[
+        "scan",
+        "--inventory",
+        &path("inventories/bad/missing-repository-arn.json"),
+    ]);
+    assert!(r.stderr.contains("line 133"), "{}", r.stderr);
+    let r = run(&["scan", "--inventory", "/nonexistent/inventory.json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["scan", "--format", "xml", "--demo"]).code, 2);
+    assert_eq!(run(&["scan", "--demo", "--as-of", "yesterday"]).code, 2);
+    assert_eq!(run(&["scan", "--demo", "--trusted-account", "12"]).code, 2);
+    assert_eq!(run(&["frobnicate"]).code, 2);
+}
+
+#[test]
+fn incomplete_scan_exits_3_and_lists_errors_everywhere() {
+    let dir = temp_dir("incomplete");
+    let text = std::fs::read_to_string(fixture("inventories/ecr302-clean-immutable.json")).unwrap();
+    let mut inv: Value = serde_json::from_str(&text).unwrap();
+    inv["errors"] = serde_json::json!([{
+        "account": "222233334444", "operation": "sts:AssumeRole", "kind": "assume-role-failed",
+        "message": "AccessDenied: not authorized to assume ecr-audit"
+    }]);
+    let file = dir.join("inv.json");
+    std::fs::write(&file, serde_json::to_string(&inv).unwrap()).unwrap();
+    let f = file.to_str().unwrap();
+    let table = run(&["scan", "--inventory", f, "--fail-on", "critical"]);
+    assert_eq!(table.code, 3, "{}", table.stdout);
+    assert!(
+        table.stdout.contains("incomplete") && table.stdout.contains("222233334444"),
+        "{}",
+        table.stdout
+    );
+    let json = run(&[
+        "scan",
+        "--inventory",
+        f,
+        "--fail-on",
+        "critical",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.code, 3);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["errors"][0]["account"], "222233334444");
+    assert_eq!(report["scanned"]["complete"], false);
+    let sarif = run(&[
+        "scan",
+        "--inventory",
+        f,
+        "--fail-on",
+        "critical",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(sarif.code, 3);
+    let log: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let inv = &log["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert!(inv["toolExecutionNotifications"][0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("222233334444"));
+}
+
+#[test]
+fn json_report_has_the_contracted_shape() {
+    let r = run(&["scan", "--demo", "--format", "json"]);
+    let report: Value = serde_json::from_str(&r.stdout).expect("JSON parses");
+    assert_eq!(report["schema"], "ecr-audit/report/v1");
+    assert_eq!(report["scanned"]["accounts"], 3);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        for key in [
+            "rule_id",
+            "severity",
+            "title",
+            "message",
+            "resource_arn",
+            "account",
+            "region",
+            "fingerprint",
+            "details",
+        ] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+        }
+    }
+    // Sorted by severity, most severe first.
+    let order = ["critical", "high", "medium", "low", "info"];
+    let ranks: Vec<usize> = findings
+        .iter()
+        .map(|f| order.iter().position(|s| *s == f["severity"]).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]));
+    assert!(report["errors"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn sarif_is_valid_and_meets_github_rules() {
+    let r = run(&["scan", "--demo", "--format", "sarif"]);
+    let log: Value = serde_json::from_str(&r.stdout).expect("SARIF parses");
+    // The published schema's `run.language` pattern has a stray `]` that
+    // Rust regex engines reject; ecr-audit never emits `language`, so the
+    // test uses the pattern's evident intent.
+    let schema_text = std::fs::read_to_string(fixture("sarif-schema-2.1.0.json"))
+        .unwrap()
+        .replace(
+            r"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$",
+            r"^[a-zA-Z]{2}(-[a-zA-Z]{2})?$",
+        );
+    let mut schema: Value = serde_json::from_str(&schema_text).unwrap();
+    // This copy of the schema keeps the log's own shape under
+    // `definitions/Root` with nothing at the top level, so as given it
+    // accepts anything; point the top level at it.
+    assert!(schema["definitions"]["Root"].is_object());
+    schema["$ref"] = Value::from("#/definitions/Root");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF invalid: {errors:?}");
+    // The schema check must be able to fail: a broken log is rejected.
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(validator.iter_errors(&broken).next().is_some());
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        Value::from(0);
+    assert!(validator.iter_errors(&broken).next().is_some());
+
+    let run0 = &log["runs"][0];
+    for rule in run0["tool"]["driver"]["rules"].as_array().unwrap() {
+        assert!(rule["help"]["text"].is_string() && rule["help"]["markdown"].is_string());
+        assert!(rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("security")));
+        let sev = rule["properties"]["security-severity"].as_str().unwrap();
+        assert!(["9.5", "8.0", "5.5", "2.0", "0.0"].contains(&sev));
+        assert!(
+            rule["shortDescription"]["text"].is_string()
+                && rule["fullDescription"]["text"].is_string()
+        );
+    }
+    let results = run0["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for res in results {
+        let loc = &res["locations"][0];
+        let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            uri.starts_with("aws/ecr/") || uri.starts_with("aws/iam/"),
+            "{uri}"
+        );
+        assert!(!uri.contains(':') && !uri.starts_with('/'), "{uri}");
+        assert_eq!(loc["physicalLocation"]["region"]["startLine"], 1);
+        assert!(loc["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:"));
+        assert_eq!(
+            res["partialFingerprints"]["primaryLocationLineHash"]
+                .as_str()
+                .unwrap()
+                .len(),
+            32
+        );
+        assert!(res["message"]["text"].as_str().unwrap().len() > 10);
+    }
+}
+
+#[test]
+fn output_file_min_severity_and_as_of() {
+    let dir = temp_dir("output");
+    let out = dir.join("report.json");
+    let r = run(&[
+        "scan",
+        "--demo",
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+        "--min-severity",
+        "high",
+    ]);
+    assert!(r.stdout.is_empty());
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let sevs: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert!(
+        !sevs.is_empty() && sevs.iter().all(|s| *s == "high" || *s == "critical"),
+        "{sevs:?}"
+    );
+
+    // Moving the reference time back before the pushes makes nothing stale.
+    let stale = |as_of: &str| {
+        let r = run(&[
+            "scan",
+            "--inventory",
+            &path("inventories/ecr401-fires-untagged-15-days.json"),
+            "--format",
+            "json",
+            "--as-of",
+            as_of,
+        ]);
+        let report: Value = serde_json::from_str(&r.stdout).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "ECR401")
+            .count()
+    };
+    assert_eq!(stale("2026-11-20T06:00:00Z"), 1);
+    assert_eq!(stale("2026-11-01"), 0);
+}
+
+#[test]
+fn shards_merge_and_overlaps_are_refused() {
+    let a = path("inventories/ecr302-fires-mutable.json");
+    let r = run(&["scan", "--inventory", &a, "--inventory", &a]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("accounts collected more than once"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn rules_catalogue_lists_every_rule() {
+    let r = run(&["rules", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rules: Value = serde_json::from_str(&r.stdout).unwrap();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR401", "ECR402", "ECR403",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let table = run(&["rules"]);
+    assert!(
+        table
+            .stdout
+            .contains("ECR302  medium    mutable-image-tags"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn custom_rules_load_and_bad_ones_name_file_and_line() {
+    let dir = temp_dir("rules");
+    std::fs::write(
+        dir.join("team.cedar"),
+        r#"@id("TEAM001")
+@name("repository-without-team-tag")
+@severity("low")
+@title("Repository has no team tag")
+@description("Every repository must say which team owns it.")
+@remediation("Tag the repository with team=<name>.")
+@message("Repository {name} has no team tag.")
+permit (principal, action == EcrAudit::Action::"audit", resource is EcrAudit::Repository)
+when { !(resource.tags.containsAny(["team=payments", "team=web", "team=platform"])) };
+"#,
+    )
+    .unwrap();
+    let r = run(&[
+        "scan",
+        "--demo",
+        "--rules-dir",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == "TEAM001"));
+
+    // An attribute that does not exist in the schema: a validation error at its line.
+    std::fs::write(
+        dir.join("team.cedar"),
+        "@id(\"TEAM001\")\n@name(\"x\")\n@severity(\"low\")\n@title(\"t\")\n@description(\"d\")\n@remediation(\"r\")\n@message(\"m\")\npermit (principal, action == EcrAudit::Action::\"audit\", resource is EcrAudit::Repository)\nwhen { resource.owner == \"me\" };\n",
+    )
+    .unwrap();
+    let r = run(&["scan", "--demo", "--rules-dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("team.cedar:9:"), "{}", r.stderr);
+    // A syntax error.
+    std::fs::write(
+        dir.join("team.cedar"),
+        "@id(\"X\")\npermit (principal, action, resource\n",
+    )
+    .unwrap();
+    let r = run(&["scan", "--demo", "--rules-dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("team.cedar:"), "{}", r.stderr);
+    // Missing metadata.
+    std::fs::write(
+        dir.join("team.cedar"),
+        "@id(\"TEAM002\")\npermit (principal, action == EcrAudit::Action::\"audit\", resource is EcrAudit::Repository);\n",
+    )
+    .unwrap();
+    let r = run(&["scan", "--demo", "--rules-dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("team.cedar:1:1: missing annotation @name"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn config_applies_and_its_errors_name_the_line() {
+    let dir = temp_dir("config");
+    std::fs::write(
+        dir.join("ecr-audit.toml"),
+        r#"
+[rules.ECR302]
+enabled = false
+[rules.ECR305]
+severity = "critical"
+[[ignore]]
+rule = "ECR303"
+resource = "arn:aws:ecr:*:*:repository/*"
+reason = "lifecycle handled by a cleanup job"
+expires = "2099-01-01"
+[[ignore]]
+rule = "ECR401"
+resource = "arn:aws:ecr:*:*:repository/nothing-here"
+reason = "stale ignore"
+"#,
+    )
+    .unwrap();
+    let r = run_in(
+        &dir,
+        &["scan", "--demo", "--format", "json", "--fail-on", "never"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.iter().any(|f| f["rule_id"] == "ECR302"));
+    assert!(!findings.iter().any(|f| f["rule_id"] == "ECR303"));
+    assert!(findings
+        .iter()
+        .filter(|f| f["rule_id"] == "ECR305")
+        .all(|f| f["severity"] == "critical"));
+    assert!(report["summary"]["suppressed"].as_u64().unwrap() > 0);
+    assert!(r.stderr.contains("matched no finding"), "{}", r.stderr);
+
+    std::fs::write(
+        dir.join("ecr-audit.toml"),
+        "[thresholds]\nstale_days = 7\nstale_dys = 3\n",
+    )
+    .unwrap();
+    let r = run_in(&dir, &["scan", "--demo"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("line 3") && r.stderr.contains("stale_dys"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        dir.join("ecr-audit.toml"),
+        "[rules.ECR999]\nenabled = false\n",
+    )
+    .unwrap();
+    let r = run_in(&dir, &["scan", "--demo"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("ECR999"), "{}", r.stderr);
+}

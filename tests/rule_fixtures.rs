@@ -1,0 +1,123 @@
+//! Each configuration/image rule fires, and does not fire, exactly where
+//! fixtures/inventories/README.md says: the table there is the expectation.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+struct Case {
+    file: String,
+    rule: String,
+    fires: bool,
+    repositories: BTreeSet<String>,
+}
+
+fn cases() -> Vec<Case> {
+    let readme = std::fs::read_to_string(common::fixture("inventories/README.md")).unwrap();
+    let mut cases = Vec::new();
+    for line in readme.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // | `file` | rule | fires/clean | fires on | also fires | why |
+        if cells.len() < 7 || !cells[1].starts_with('`') || !cells[2].starts_with("ECR") {
+            continue;
+        }
+        let repositories = cells[4]
+            .split(',')
+            .map(|s| s.trim().trim_matches('`').to_string())
+            .filter(|s| !s.is_empty() && s != "—")
+            .collect();
+        cases.push(Case {
+            file: cells[1].trim_matches('`').to_string(),
+            rule: cells[2].to_string(),
+            fires: cells[3] == "fires",
+            repositories,
+        });
+    }
+    cases
+}
+
+fn findings_of(file: &str) -> Vec<Value> {
+    let path = common::fixture(&format!("inventories/{file}"));
+    let run = common::run(&[
+        "scan",
+        "--inventory",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    report["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn every_fixture_is_described() {
+    let described: BTreeSet<String> = cases().into_iter().map(|c| c.file).collect();
+    let dir = common::fixture("inventories");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".json") {
+            assert!(
+                described.contains(&name),
+                "{name} is not in the README table"
+            );
+        }
+    }
+    // Every configuration and image rule has a firing and a clean case.
+    let mut seen: BTreeMap<(String, bool), usize> = BTreeMap::new();
+    for c in cases() {
+        *seen.entry((c.rule, c.fires)).or_default() += 1;
+    }
+    for rule in [
+        "ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR401", "ECR402", "ECR403",
+    ] {
+        for fires in [true, false] {
+            assert!(
+                seen.contains_key(&(rule.to_string(), fires)),
+                "{rule} fires={fires} has no fixture"
+            );
+        }
+    }
+}
+
+#[test]
+fn rules_fire_exactly_where_expected() {
+    let cases = cases();
+    assert!(cases.len() >= 16, "only {} cases parsed", cases.len());
+    for case in cases {
+        let fired: BTreeSet<String> = findings_of(&case.file)
+            .iter()
+            .filter(|f| f["rule_id"] == case.rule.as_str())
+            .map(|f| {
+                let arn = f["resource_arn"].as_str().unwrap();
+                arn.split_once(":repository/")
+                    .map(|(_, n)| n.to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        if case.fires {
+            assert!(
+                !fired.is_empty(),
+                "{}: {} should fire",
+                case.file,
+                case.rule
+            );
+            assert_eq!(
+                fired, case.repositories,
+                "{}: {} fired on the wrong repositories",
+                case.file, case.rule
+            );
+        } else {
+            assert!(
+                fired.is_empty(),
+                "{}: {} should not fire, fired on {fired:?}",
+                case.file,
+                case.rule
+            );
+        }
+    }
+}
