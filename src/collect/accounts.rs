@@ -2,7 +2,7 @@
 //! target accounts, and the credentials of each target (the caller's own, or
 //! an assumed role).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
@@ -124,24 +124,95 @@ pub(crate) fn session_name() -> String {
     format!("ecr-audit-{now}")
 }
 
-/// Assumes `role_arn` and returns a configuration acting with its
-/// credentials (one hour; the scan of one account must end within it).
-pub(crate) async fn assume(
+/// The role assumed in a target account.
+#[derive(Debug, Clone)]
+pub(crate) struct RoleSpec {
+    pub arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+}
+
+/// Renew an assumed role's credentials when less than this is left: the
+/// work started with them (one region, or IAM) must end within it.
+const RENEW_BEFORE: Duration = Duration::from_secs(15 * 60);
+
+/// Assumed-role sessions last this long.
+const SESSION_SECONDS: i32 = 3600;
+
+/// The credentials of one target account: the caller's own, or an assumed
+/// role, renewed when a piece of work starts close to its expiry.
+pub(crate) struct AccountSession {
+    base: SdkConfig,
+    role: Option<RoleSpec>,
+    current: tokio::sync::Mutex<(SdkConfig, Option<SystemTime>)>,
+}
+
+impl AccountSession {
+    /// The caller's own account: its credentials as configured.
+    pub fn caller(base: &SdkConfig) -> AccountSession {
+        AccountSession {
+            base: base.clone(),
+            role: None,
+            current: tokio::sync::Mutex::new((base.clone(), None)),
+        }
+    }
+
+    /// Assumes `role` once, now: an account whose role cannot be assumed is
+    /// known before any work starts.
+    pub async fn assume(
+        ctx: &SharedCtx,
+        base: &SdkConfig,
+        role: RoleSpec,
+    ) -> Result<AccountSession, Failure> {
+        let first = assume_once(ctx, base, &role).await?;
+        Ok(AccountSession {
+            base: base.clone(),
+            role: Some(role),
+            current: tokio::sync::Mutex::new(first),
+        })
+    }
+
+    pub fn role(&self) -> Option<&RoleSpec> {
+        self.role.as_ref()
+    }
+
+    /// A configuration whose credentials last at least RENEW_BEFORE more.
+    pub async fn config(&self, ctx: &SharedCtx) -> Result<SdkConfig, Failure> {
+        let mut current = self.current.lock().await;
+        if let Some(role) = &self.role {
+            if needs_renewal(current.1, SystemTime::now()) {
+                *current = assume_once(ctx, &self.base, role).await?;
+            }
+        }
+        Ok(current.0.clone())
+    }
+}
+
+fn needs_renewal(expiry: Option<SystemTime>, now: SystemTime) -> bool {
+    match expiry {
+        None => false,
+        Some(at) => at
+            .duration_since(now)
+            .map_or(true, |left| left < RENEW_BEFORE),
+    }
+}
+
+/// Assumes `role` and returns a configuration acting with its credentials,
+/// and when they expire.
+async fn assume_once(
     ctx: &SharedCtx,
     base: &SdkConfig,
-    role_arn: &str,
-    session_name: &str,
-    external_id: Option<&str>,
-) -> Result<SdkConfig, Failure> {
+    role: &RoleSpec,
+) -> Result<(SdkConfig, Option<SystemTime>), Failure> {
     let sts = aws_sdk_sts::Client::new(base);
     let out = ctx
         .request(
             "sts:AssumeRole",
             sts.assume_role()
-                .role_arn(role_arn)
-                .role_session_name(session_name)
-                .set_external_id(external_id.map(str::to_string))
-                .duration_seconds(3600)
+                .role_arn(&role.arn)
+                .role_session_name(&role.session_name)
+                .set_external_id(role.external_id.clone())
+                .duration_seconds(SESSION_SECONDS)
                 .send(),
         )
         .await
@@ -161,10 +232,11 @@ pub(crate) async fn assume(
         expiry,
         "ecr-audit-assume-role",
     );
-    Ok(base
+    let config = base
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .build())
+        .build();
+    Ok((config, expiry))
 }
 
 #[cfg(test)]
@@ -183,5 +255,14 @@ mod tests {
         );
         let name = session_name();
         assert!(name.starts_with("ecr-audit-") && name.len() <= 64);
+    }
+
+    #[test]
+    fn sessions_are_renewed_only_near_their_expiry() {
+        let now = SystemTime::now();
+        assert!(!needs_renewal(None, now));
+        assert!(!needs_renewal(Some(now + Duration::from_secs(3600)), now));
+        assert!(needs_renewal(Some(now + Duration::from_secs(60)), now));
+        assert!(needs_renewal(Some(now - Duration::from_secs(60)), now));
     }
 }

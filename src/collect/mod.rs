@@ -327,27 +327,25 @@ async fn collect_account(
     id: String,
     name: Option<String>,
 ) -> Option<Account> {
-    let config = if id == shared.caller.account {
-        shared.base.clone()
+    let session = if id == shared.caller.account {
+        accounts::AccountSession::caller(&shared.base)
     } else {
-        let role = accounts::role_arn(&shared.caller.partition, &id, &shared.role_name);
-        match accounts::assume(
-            &ctx,
-            &shared.base,
-            &role,
-            &shared.session,
-            shared.external_id.as_deref(),
-        )
-        .await
-        {
-            Ok(config) => config,
-            Err(mut failure) => {
-                failure.message = format!(
-                    "cannot assume {role} (session {}): {}; account {id} was not scanned",
-                    shared.session, failure.message
+        let role = accounts::RoleSpec {
+            arn: accounts::role_arn(&shared.caller.partition, &id, &shared.role_name),
+            session_name: shared.session.clone(),
+            external_id: shared.external_id.clone(),
+        };
+        match accounts::AccountSession::assume(&ctx, &shared.base, role.clone()).await {
+            Ok(session) => session,
+            Err(failure) => {
+                assume_failed(
+                    &ctx,
+                    &id,
+                    None,
+                    &role,
+                    failure,
+                    &format!("account {id} was not scanned"),
                 );
-                failure.kind = ErrorKind::AssumeRoleFailed;
-                ctx.record(&id, None, "sts:AssumeRole", Some(&role), &failure);
                 for _ in &shared.regions {
                     ctx.progress.scope_done();
                 }
@@ -355,21 +353,52 @@ async fn collect_account(
             }
         }
     };
+    let session = Arc::new(session);
 
-    let iam = iam::collect_iam(ctx.clone(), config.clone(), id.clone());
+    let iam = {
+        let ctx = ctx.clone();
+        let session = session.clone();
+        let id = id.clone();
+        async move {
+            match session.config(&ctx).await {
+                Ok(config) => iam::collect_iam(ctx, config, id).await,
+                Err(failure) => {
+                    if let Some(role) = session.role() {
+                        assume_failed(&ctx, &id, None, role, failure, "IAM was not read");
+                    }
+                    None
+                }
+            }
+        }
+    };
     let region_tasks: Vec<_> = shared
         .regions
         .iter()
         .map(|(region, skip)| {
             let ctx = ctx.clone();
-            let config = config.clone();
+            let session = session.clone();
             let scope = ecr::RegionScope {
                 account: id.clone(),
                 region: region.clone(),
                 skip_if_disabled: *skip,
             };
             async move {
-                let out = ecr::collect_region(ctx.clone(), config, scope).await;
+                let out = match session.config(&ctx).await {
+                    Ok(config) => ecr::collect_region(ctx.clone(), config, scope).await,
+                    Err(failure) => {
+                        if let Some(role) = session.role() {
+                            assume_failed(
+                                &ctx,
+                                &scope.account,
+                                Some(&scope.region),
+                                role,
+                                failure,
+                                "the region was not read",
+                            );
+                        }
+                        None
+                    }
+                };
                 ctx.progress.scope_done();
                 out
             }
@@ -382,6 +411,23 @@ async fn collect_account(
         iam,
         regions: regions.into_iter().flatten().collect(),
     })
+}
+
+/// Records that `role` could not be assumed (or renewed) in `account`.
+fn assume_failed(
+    ctx: &SharedCtx,
+    account: &str,
+    region: Option<&str>,
+    role: &accounts::RoleSpec,
+    mut failure: errors::Failure,
+    consequence: &str,
+) {
+    failure.message = format!(
+        "cannot assume {} (session {}): {}; {}",
+        role.arn, role.session_name, failure.message, consequence
+    );
+    failure.kind = ErrorKind::AssumeRoleFailed;
+    ctx.record(account, region, "sts:AssumeRole", Some(&role.arn), &failure);
 }
 
 #[cfg(test)]
