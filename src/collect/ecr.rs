@@ -1,0 +1,704 @@
+//! One account × region of ECR: the registry's settings, every repository
+//! with its policy, lifecycle policy, tags, scanning frequency and images,
+//! and the children of image indexes.
+//!
+//! Requests per region, for R repositories holding I_r images each of which
+//! X_r are image indexes (see docs/live-scanning.md):
+//! 1 DescribeRegistry + 1 GetRegistryPolicy + 1 GetRegistryScanningConfiguration
+//! + ceil(P/1000) DescribePullThroughCacheRules (at least 1)
+//! + ceil(R/1000) DescribeRepositories (at least 1)
+//! + ceil(R/25) BatchGetRepositoryScanningConfiguration
+//! + R × (GetRepositoryPolicy + GetLifecyclePolicy + ListTagsForResource)
+//! + Σ max(1, ceil(I_r/1000)) DescribeImages + Σ ceil(X_r/100) BatchGetImage.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_config::SdkConfig;
+use aws_sdk_ecr::types;
+use aws_sdk_ecr::Client;
+use time::OffsetDateTime;
+
+use super::context::{bounded, to_time, SharedCtx, PER_SCOPE};
+use super::errors::{classify, Failure};
+use crate::inventory::{
+    EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
+    ImageScanningConfiguration, PullThroughCacheRule, Region, Registry,
+    RegistryScanningConfiguration, RegistryScanningRule, ReplicationConfiguration,
+    ReplicationDestination, ReplicationRule, Repository, RepositoryFilter, Tag,
+};
+
+/// Manifest media types of an image index (a multi-platform image).
+pub(crate) const INDEX_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+];
+
+const SCANNING_BATCH: usize = 25;
+const BATCH_GET_IMAGE: usize = 100;
+const PAGE: i32 = 1000;
+
+/// What to read and how to treat a region that is not enabled.
+#[derive(Clone)]
+pub(crate) struct RegionScope {
+    pub account: String,
+    pub region: String,
+    /// true under --all-regions: a region the account has not enabled holds
+    /// nothing and is left out silently; false: it is an error.
+    pub skip_if_disabled: bool,
+}
+
+/// Collects one account × region. `None`: the region is not part of the
+/// inventory (not enabled for the account; an error says so unless
+/// `skip_if_disabled`).
+pub(crate) async fn collect_region(
+    ctx: SharedCtx,
+    config: SdkConfig,
+    scope: RegionScope,
+) -> Option<Region> {
+    let conf = aws_sdk_ecr::config::Builder::from(&config)
+        .region(aws_sdk_ecr::config::Region::new(scope.region.clone()))
+        .build();
+    let client = Client::from_conf(conf);
+    let s = Scope {
+        ctx: ctx.clone(),
+        account: scope.account.clone(),
+        region: scope.region.clone(),
+    };
+
+    // DescribeRegistry goes first: it is also the probe of whether the
+    // region is usable at all.
+    let replication = match ctx
+        .request("ecr:DescribeRegistry", client.describe_registry().send())
+        .await
+    {
+        Ok(out) => Some(out.replication_configuration.map(replication)),
+        Err(e) => {
+            let failure = classify(&e);
+            if failure.region_disabled() {
+                if !scope.skip_if_disabled {
+                    let mut failure = failure;
+                    failure.message = format!(
+                        "region {} is not enabled for account {} (or ECR is not available there): {}",
+                        scope.region, scope.account, failure.message
+                    );
+                    s.fail("ecr:DescribeRegistry", None, &failure);
+                }
+                return None;
+            }
+            s.fail("ecr:DescribeRegistry", None, &failure);
+            None
+        }
+    };
+
+    let (policy, scanning, pull_through) = tokio::join!(
+        registry_policy(&s, &client),
+        registry_scanning(&s, &client),
+        pull_through_cache_rules(&s, &client),
+    );
+    let registry = match (replication, policy, scanning, pull_through) {
+        (Some(replication_configuration), Some(policy), Some(scanning), Some(rules)) => {
+            Some(Registry {
+                policy,
+                replication_configuration,
+                scanning_configuration: scanning,
+                pull_through_cache_rules: rules,
+            })
+        }
+        // Any part unread: the registry's settings are unknown as a whole.
+        _ => None,
+    };
+
+    let mut region = Region {
+        region: scope.region.clone(),
+        registry,
+        repositories: Vec::new(),
+    };
+
+    let Some(listed) = list_repositories(&s, &client).await else {
+        return Some(region);
+    };
+    ctx.progress.repositories(listed.len() as u64);
+
+    let frequencies = scan_frequencies(&s, &client, &listed).await;
+
+    let tasks = listed.into_iter().map(|repo| {
+        let s = s.clone();
+        let client = client.clone();
+        let frequency = repo
+            .repository_name()
+            .and_then(|n| frequencies.get(n).cloned());
+        async move { collect_repository(s, client, repo, frequency).await }
+    });
+    let mut repositories: Vec<Repository> = bounded(PER_SCOPE, tasks.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    repositories.sort_by(|a, b| a.repository_name.cmp(&b.repository_name));
+    region.repositories = repositories;
+    Some(region)
+}
+
+/// Account and region of the requests being made, for error records.
+#[derive(Clone)]
+struct Scope {
+    ctx: SharedCtx,
+    account: String,
+    region: String,
+}
+
+impl Scope {
+    fn fail(&self, operation: &str, resource: Option<&str>, failure: &Failure) {
+        self.ctx.record(
+            &self.account,
+            Some(&self.region),
+            operation,
+            resource,
+            failure,
+        );
+    }
+}
+
+async fn registry_policy(s: &Scope, client: &Client) -> Option<Option<String>> {
+    match s
+        .ctx
+        .request("ecr:GetRegistryPolicy", client.get_registry_policy().send())
+        .await
+    {
+        Ok(out) => Some(out.policy_text),
+        Err(e) => {
+            let failure = classify(&e);
+            if failure.has_code("RegistryPolicyNotFoundException") {
+                return Some(None);
+            }
+            s.fail("ecr:GetRegistryPolicy", None, &failure);
+            None
+        }
+    }
+}
+
+async fn registry_scanning(
+    s: &Scope,
+    client: &Client,
+) -> Option<Option<RegistryScanningConfiguration>> {
+    match s
+        .ctx
+        .request(
+            "ecr:GetRegistryScanningConfiguration",
+            client.get_registry_scanning_configuration().send(),
+        )
+        .await
+    {
+        Ok(out) => Some(out.scanning_configuration.map(|c| {
+            RegistryScanningConfiguration {
+                scan_type: c
+                    .scan_type
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_else(|| "BASIC".to_string()),
+                rules: c
+                    .rules
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| RegistryScanningRule {
+                        scan_frequency: r.scan_frequency.as_str().to_string(),
+                        repository_filters: r
+                            .repository_filters
+                            .into_iter()
+                            .map(|f| RepositoryFilter {
+                                filter: f.filter,
+                                filter_type: f.filter_type.as_str().to_string(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }
+        })),
+        Err(e) => {
+            s.fail("ecr:GetRegistryScanningConfiguration", None, &classify(&e));
+            None
+        }
+    }
+}
+
+async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<PullThroughCacheRule>> {
+    let mut rules = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let request = client
+            .describe_pull_through_cache_rules()
+            .max_results(PAGE)
+            .set_next_token(token.take());
+        match s
+            .ctx
+            .request("ecr:DescribePullThroughCacheRules", request.send())
+            .await
+        {
+            Ok(out) => {
+                rules.extend(
+                    out.pull_through_cache_rules
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|r| PullThroughCacheRule {
+                            ecr_repository_prefix: r.ecr_repository_prefix.unwrap_or_default(),
+                            upstream_registry_url: r.upstream_registry_url.unwrap_or_default(),
+                            upstream_registry: r.upstream_registry.map(|u| u.as_str().to_string()),
+                            credential_arn: r.credential_arn,
+                        }),
+                );
+                match out.next_token {
+                    Some(t) if !t.is_empty() => token = Some(t),
+                    _ => return Some(rules),
+                }
+            }
+            Err(e) => {
+                s.fail("ecr:DescribePullThroughCacheRules", None, &classify(&e));
+                return None;
+            }
+        }
+    }
+}
+
+fn replication(c: types::ReplicationConfiguration) -> ReplicationConfiguration {
+    ReplicationConfiguration {
+        rules: c
+            .rules
+            .into_iter()
+            .map(|r| ReplicationRule {
+                destinations: r
+                    .destinations
+                    .into_iter()
+                    .map(|d| ReplicationDestination {
+                        region: d.region,
+                        registry_id: d.registry_id,
+                    })
+                    .collect(),
+                repository_filters: r
+                    .repository_filters
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|f| RepositoryFilter {
+                        filter: f.filter,
+                        filter_type: f.filter_type.as_str().to_string(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+async fn list_repositories(s: &Scope, client: &Client) -> Option<Vec<types::Repository>> {
+    let mut repositories = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let request = client
+            .describe_repositories()
+            .max_results(PAGE)
+            .set_next_token(token.take());
+        match s
+            .ctx
+            .request("ecr:DescribeRepositories", request.send())
+            .await
+        {
+            Ok(out) => {
+                repositories.extend(out.repositories.unwrap_or_default());
+                match out.next_token {
+                    Some(t) if !t.is_empty() => token = Some(t),
+                    _ => return Some(repositories),
+                }
+            }
+            Err(e) => {
+                s.fail("ecr:DescribeRepositories", None, &classify(&e));
+                return None;
+            }
+        }
+    }
+}
+
+/// Repository name → scanFrequency, 25 repositories per request. A chunk
+/// that fails is recorded once per repository (each is then unknown).
+async fn scan_frequencies(
+    s: &Scope,
+    client: &Client,
+    repositories: &[types::Repository],
+) -> HashMap<String, String> {
+    let chunks: Vec<Vec<(String, String)>> = repositories
+        .chunks(SCANNING_BATCH)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .filter_map(|r| {
+                    Some((
+                        r.repository_name.clone()?,
+                        r.repository_arn.clone().unwrap_or_default(),
+                    ))
+                })
+                .collect()
+        })
+        .collect();
+    let tasks = chunks.into_iter().map(|chunk| {
+        let s = s.clone();
+        let client = client.clone();
+        async move {
+            let names: Vec<String> = chunk.iter().map(|(n, _)| n.clone()).collect();
+            let request = client
+                .batch_get_repository_scanning_configuration()
+                .set_repository_names(Some(names));
+            match s
+                .ctx
+                .request(
+                    "ecr:BatchGetRepositoryScanningConfiguration",
+                    request.send(),
+                )
+                .await
+            {
+                Ok(out) => out
+                    .scanning_configurations
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|c| {
+                        Some((c.repository_name?, c.scan_frequency?.as_str().to_string()))
+                    })
+                    .collect::<Vec<_>>(),
+                Err(e) => {
+                    let failure = classify(&e);
+                    for (_, arn) in &chunk {
+                        s.fail(
+                            "ecr:BatchGetRepositoryScanningConfiguration",
+                            Some(arn),
+                            &failure,
+                        );
+                    }
+                    Vec::new()
+                }
+            }
+        }
+    });
+    bounded(PER_SCOPE, tasks.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Reads one repository. `None` when it was deleted while being read.
+async fn collect_repository(
+    s: Scope,
+    client: Client,
+    repo: types::Repository,
+    scan_frequency: Option<String>,
+) -> Option<Repository> {
+    let name = repo.repository_name.clone().unwrap_or_default();
+    let arn = repo.repository_arn.clone().unwrap_or_default();
+    let registry_id = repo
+        .registry_id
+        .clone()
+        .unwrap_or_else(|| s.account.clone());
+
+    let mut out = Repository {
+        repository_name: name.clone(),
+        repository_arn: arn.clone(),
+        repository_uri: repo.repository_uri.clone().unwrap_or_default(),
+        registry_id: registry_id.clone(),
+        created_at: repo.created_at.as_ref().and_then(to_time),
+        image_tag_mutability: repo
+            .image_tag_mutability
+            .as_ref()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_else(|| "MUTABLE".to_string()),
+        image_scanning_configuration: ImageScanningConfiguration {
+            scan_on_push: repo
+                .image_scanning_configuration
+                .as_ref()
+                .map(|c| c.scan_on_push)
+                .unwrap_or(false),
+        },
+        scan_frequency,
+        encryption_configuration: repo
+            .encryption_configuration
+            .as_ref()
+            .map(|e| EncryptionConfiguration {
+                encryption_type: e.encryption_type.as_str().to_string(),
+                kms_key: e.kms_key.clone(),
+            })
+            .unwrap_or_default(),
+        tags: Vec::new(),
+        policy: None,
+        lifecycle_policy: None,
+        images: Vec::new(),
+    };
+
+    // Repository policy: "not found" is data (no policy).
+    match s
+        .ctx
+        .request(
+            "ecr:GetRepositoryPolicy",
+            client
+                .get_repository_policy()
+                .repository_name(&name)
+                .registry_id(&registry_id)
+                .send(),
+        )
+        .await
+    {
+        Ok(r) => out.policy = r.policy_text,
+        Err(e) => {
+            let failure = classify(&e);
+            if failure.has_code("RepositoryNotFoundException") {
+                return None;
+            }
+            if !failure.has_code("RepositoryPolicyNotFoundException") {
+                s.fail("ecr:GetRepositoryPolicy", Some(&arn), &failure);
+            }
+        }
+    }
+
+    match s
+        .ctx
+        .request(
+            "ecr:GetLifecyclePolicy",
+            client
+                .get_lifecycle_policy()
+                .repository_name(&name)
+                .registry_id(&registry_id)
+                .send(),
+        )
+        .await
+    {
+        Ok(r) => out.lifecycle_policy = r.lifecycle_policy_text,
+        Err(e) => {
+            let failure = classify(&e);
+            if failure.has_code("RepositoryNotFoundException") {
+                return None;
+            }
+            if !failure.has_code("LifecyclePolicyNotFoundException") {
+                s.fail("ecr:GetLifecyclePolicy", Some(&arn), &failure);
+            }
+        }
+    }
+
+    match s
+        .ctx
+        .request(
+            "ecr:ListTagsForResource",
+            client.list_tags_for_resource().resource_arn(&arn).send(),
+        )
+        .await
+    {
+        Ok(r) => {
+            out.tags = r
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| Tag {
+                    key: t.key,
+                    value: t.value,
+                })
+                .collect();
+            out.tags.sort();
+        }
+        Err(e) => s.fail("ecr:ListTagsForResource", Some(&arn), &classify(&e)),
+    }
+
+    let mut images = describe_images(&s, &client, &name, &registry_id, &arn).await?;
+
+    let indexes: Vec<String> = images
+        .iter()
+        .filter(|i| {
+            i.image_manifest_media_type
+                .as_deref()
+                .is_some_and(|m| INDEX_MEDIA_TYPES.contains(&m))
+        })
+        .map(|i| i.image_digest.clone())
+        .collect();
+    if !indexes.is_empty() {
+        let children = index_children(&s, &client, &name, &registry_id, &arn, &indexes).await;
+        for image in &mut images {
+            if let Some(c) = children.get(&image.image_digest) {
+                image.index_manifest_digests = c.clone();
+            }
+        }
+    }
+    images.sort_by(|a, b| {
+        (a.image_pushed_at, &a.image_digest).cmp(&(b.image_pushed_at, &b.image_digest))
+    });
+    out.images = images;
+    Some(out)
+}
+
+/// Every image of a repository, 1000 per page. `None` when the repository
+/// vanished; a failure is recorded against the repository and the images
+/// read so far are kept.
+async fn describe_images(
+    s: &Scope,
+    client: &Client,
+    name: &str,
+    registry_id: &str,
+    arn: &str,
+) -> Option<Vec<Image>> {
+    let mut images = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let request = client
+            .describe_images()
+            .repository_name(name)
+            .registry_id(registry_id)
+            .max_results(PAGE)
+            .set_next_token(token.take());
+        match s.ctx.request("ecr:DescribeImages", request.send()).await {
+            Ok(out) => {
+                let page: Vec<Image> = out
+                    .image_details
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(image)
+                    .collect();
+                s.ctx.progress.images(page.len() as u64);
+                images.extend(page);
+                match out.next_token {
+                    Some(t) if !t.is_empty() => token = Some(t),
+                    _ => return Some(images),
+                }
+            }
+            Err(e) => {
+                let failure = classify(&e);
+                if failure.has_code("RepositoryNotFoundException") {
+                    return None;
+                }
+                s.fail("ecr:DescribeImages", Some(arn), &failure);
+                return Some(images);
+            }
+        }
+    }
+}
+
+fn image(d: types::ImageDetail) -> Image {
+    let mut image_tags = d.image_tags.unwrap_or_default();
+    image_tags.sort();
+    Image {
+        image_digest: d.image_digest.unwrap_or_default(),
+        image_tags,
+        // ECR always sets it; were it missing, the epoch makes the image
+        // look old (reported), never fresh.
+        image_pushed_at: d
+            .image_pushed_at
+            .as_ref()
+            .and_then(to_time)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        image_size_in_bytes: d
+            .image_size_in_bytes
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0),
+        last_recorded_pull_time: d.last_recorded_pull_time.as_ref().and_then(to_time),
+        image_manifest_media_type: d.image_manifest_media_type,
+        artifact_media_type: d.artifact_media_type,
+        subject_manifest_digest: d.subject_manifest_digest,
+        index_manifest_digests: Vec::new(),
+        image_scan_status: d.image_scan_status.map(|st| ImageScanStatus {
+            status: st
+                .status
+                .map(|x| x.as_str().to_string())
+                .unwrap_or_default(),
+            description: st.description,
+        }),
+        image_scan_findings_summary: d.image_scan_findings_summary.map(|f| {
+            ImageScanFindingsSummary {
+                finding_severity_counts: f
+                    .finding_severity_counts
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().to_string(), u64::try_from(v).unwrap_or(0)))
+                    .collect::<BTreeMap<_, _>>(),
+            }
+        }),
+    }
+}
+
+/// Index digest → the digests of its manifests, read with BatchGetImage
+/// (100 per request; read-only).
+async fn index_children(
+    s: &Scope,
+    client: &Client,
+    name: &str,
+    registry_id: &str,
+    arn: &str,
+    indexes: &[String],
+) -> HashMap<String, Vec<String>> {
+    let mut children = HashMap::new();
+    for chunk in indexes.chunks(BATCH_GET_IMAGE) {
+        let ids = chunk
+            .iter()
+            .map(|d| types::ImageIdentifier::builder().image_digest(d).build())
+            .collect();
+        let request = client
+            .batch_get_image()
+            .repository_name(name)
+            .registry_id(registry_id)
+            .set_image_ids(Some(ids))
+            .set_accepted_media_types(Some(
+                INDEX_MEDIA_TYPES.iter().map(|m| m.to_string()).collect(),
+            ));
+        match s.ctx.request("ecr:BatchGetImage", request.send()).await {
+            Ok(out) => {
+                for image in out.images.unwrap_or_default() {
+                    let Some(digest) = image.image_id.as_ref().and_then(|i| i.image_digest.clone())
+                    else {
+                        continue;
+                    };
+                    let parsed = match image.image_manifest.as_deref() {
+                        Some(text) => manifest_children(text),
+                        None => Err("no manifest returned".to_string()),
+                    };
+                    match parsed {
+                        Ok(list) => {
+                            children.insert(digest, list);
+                        }
+                        Err(message) => s.ctx.record_other(
+                            &s.account,
+                            Some(&s.region),
+                            "ecr:BatchGetImage",
+                            Some(arn),
+                            ErrorKind::Other,
+                            format!("image index {digest}: {message}"),
+                        ),
+                    }
+                }
+            }
+            Err(e) => s.fail("ecr:BatchGetImage", Some(arn), &classify(&e)),
+        }
+    }
+    children
+}
+
+/// The digests listed by an image index / manifest list.
+pub(crate) fn manifest_children(manifest: &str) -> Result<Vec<String>, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(manifest).map_err(|e| format!("manifest is not JSON: {e}"))?;
+    let list = value
+        .get("manifests")
+        .and_then(|m| m.as_array())
+        .ok_or_else(|| "manifest has no \"manifests\" list".to_string())?;
+    let mut digests: Vec<String> = list
+        .iter()
+        .filter_map(|m| m.get("digest").and_then(|d| d.as_str()).map(str::to_string))
+        .collect();
+    digests.sort();
+    digests.dedup();
+    Ok(digests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_children_are_read_from_the_manifest() {
+        let m = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",
+            "manifests":[{"digest":"sha256:bb","size":1},{"digest":"sha256:aa","size":2}]}"#;
+        assert_eq!(
+            manifest_children(m).unwrap(),
+            vec!["sha256:aa".to_string(), "sha256:bb".to_string()]
+        );
+        assert!(manifest_children("{}").is_err());
+        assert!(manifest_children("nope").is_err());
+    }
+}
