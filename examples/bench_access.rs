@@ -26,7 +26,10 @@ fn main() {
         accounts: ["111122223333".to_string(), "444455556666".to_string()].into(),
         org_id: Some("o-a1b2c3d4e5".into()),
     };
-    let rounds = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+    let rounds = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(20);
     let start = Instant::now();
     let mut n = 0usize;
     for _ in 0..rounds {
@@ -34,15 +37,33 @@ fn main() {
             match kind.as_str() {
                 "repository" => {
                     let arn = "arn:aws:ecr:us-east-1:111122223333:repository/app";
-                    std::hint::black_box(access::analyze_resource_policy(text, Target::Repository, arn, &zone));
+                    std::hint::black_box(access::analyze_resource_policy(
+                        text,
+                        Target::Repository,
+                        arn,
+                        &zone,
+                    ));
                 }
                 "registry" => {
                     let arn = "arn:aws:ecr:us-east-1:111122223333:repository/zz-any-repository-9";
-                    std::hint::black_box(access::analyze_resource_policy(text, Target::Registry, arn, &zone));
+                    std::hint::black_box(access::analyze_resource_policy(
+                        text,
+                        Target::Registry,
+                        arn,
+                        &zone,
+                    ));
                 }
                 "identity" => {
-                    let p = identity::NamedPolicy { name: "p".into(), text };
-                    std::hint::black_box(identity::analyze_identity(&[p], None, "111122223333", &zone));
+                    let p = identity::NamedPolicy {
+                        name: "p".into(),
+                        text,
+                    };
+                    std::hint::black_box(identity::analyze_identity(
+                        &[p],
+                        None,
+                        "111122223333",
+                        &zone,
+                    ));
                 }
                 _ => {
                     let arn = "arn:aws:iam::111122223333:role/r";

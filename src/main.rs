@@ -13,14 +13,14 @@ use ecr_audit::cli::{
     CheckPolicyArgs, Cli, ColorChoice, Command, ExplainPolicyArgs, Format, OutputArgs, RulesFormat,
     ScanArgs, TargetArgs,
 };
-use ecr_audit::policy::{self, PolicyKind};
-use ecr_audit::scan::ScanResult;
 use ecr_audit::collect::{self, CollectOptions};
 use ecr_audit::config::{self, Config};
 use ecr_audit::engine::{self, Rule, RuleSelection};
 use ecr_audit::inventory::Inventory;
 use ecr_audit::model::ModelOptions;
+use ecr_audit::policy::{self, PolicyKind};
 use ecr_audit::report::{self, Report};
+use ecr_audit::scan::ScanResult;
 use ecr_audit::scan::{self, ScanOptions};
 
 /// The embedded demo organization.
@@ -269,8 +269,14 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
         .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.file.display())))?;
     let config = Config::discover(args.config.as_deref())?;
     let rules = load_rules(args.rules_dir.as_deref().or(config.rules_dir.as_deref()))?;
-    let account = args.account.clone().unwrap_or_else(|| check::DEFAULT_ACCOUNT.to_string());
-    for id in std::iter::once(&account).chain(&args.org_accounts).chain(&args.trusted_accounts) {
+    let account = args
+        .account
+        .clone()
+        .unwrap_or_else(|| check::DEFAULT_ACCOUNT.to_string());
+    for id in std::iter::once(&account)
+        .chain(&args.org_accounts)
+        .chain(&args.trusted_accounts)
+    {
         config::check_account(id).map_err(|e| UsageError(format!("account: {e}")))?;
     }
     let mut trusted = args.trusted_accounts.clone();
@@ -289,7 +295,11 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
         args.file.display(),
         input.kind.as_str(),
         account,
-        if args.account.is_none() { " (default: pass --account)" } else { "" },
+        if args.account.is_none() {
+            " (default: pass --account)"
+        } else {
+            ""
+        },
         if input.kind == check::Kind::Trust {
             " of a role assumed to have ECR write access"
         } else {
@@ -315,7 +325,12 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
     // Only what the policy decides: the synthetic resources carry no images
     // and compliant settings, so configuration rules stay silent anyway.
     result.findings.retain(|f| f.rule_id.as_str() < "ECR3");
-    emit(&result, &[args.file.display().to_string()], OffsetDateTime::now_utc(), &args.output)
+    emit(
+        &result,
+        &[args.file.display().to_string()],
+        OffsetDateTime::now_utc(),
+        &args.output,
+    )
 }
 
 fn run_explain_policy(args: ExplainPolicyArgs) -> Result<u8, UsageError> {

@@ -478,31 +478,81 @@ reason = "stale ignore"
 #[test]
 fn check_policy_reports_like_a_scan() {
     let public = path("examples/public-pull.json");
-    let r = run(&["check-policy", &public, "--kind", "repository", "--format", "json"]);
+    let r = run(&[
+        "check-policy",
+        &public,
+        "--kind",
+        "repository",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("123456789012 (default"), "{}", r.stderr);
     assert!(r.stderr.contains("verdict public"), "{}", r.stderr);
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
-    let ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["ECR101"]);
 
     // The same grant limited to the organization is not public.
     let org = path("examples/org-pull.json");
-    let r = run(&["check-policy", &org, "--kind", "repository", "--account", "111122223333", "--org-id", "o-a1b2c3d4e5"]);
+    let r = run(&[
+        "check-policy",
+        &org,
+        "--kind",
+        "repository",
+        "--account",
+        "111122223333",
+        "--org-id",
+        "o-a1b2c3d4e5",
+    ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("verdict org-only"), "{}", r.stderr);
     // ... but without knowing the organization, o-a1b2c3d4e5 is someone else's.
-    let r = run(&["check-policy", &org, "--kind", "repository", "--account", "111122223333", "--format", "json", "--fail-on", "never"]);
+    let r = run(&[
+        "check-policy",
+        &org,
+        "--kind",
+        "repository",
+        "--account",
+        "111122223333",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
     assert!(r.stderr.contains("verdict external"), "{}", r.stderr);
 
     let trust = path("examples/github-trust-without-sub.json");
-    let r = run(&["check-policy", &trust, "--kind", "trust", "--format", "sarif"]);
+    let r = run(&[
+        "check-policy",
+        &trust,
+        "--kind",
+        "trust",
+        "--format",
+        "sarif",
+    ]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("ECR204"));
 
     let bad = path("inventories/bad/not-json.json");
-    let r = run(&["check-policy", &bad, "--kind", "repository", "--fail-on", "medium"]);
-    assert_eq!(r.code, 1, "an unparsable policy is reported (ECR001), never passed: {}", r.stdout);
+    let r = run(&[
+        "check-policy",
+        &bad,
+        "--kind",
+        "repository",
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(
+        r.code, 1,
+        "an unparsable policy is reported (ECR001), never passed: {}",
+        r.stdout
+    );
     assert!(r.stdout.contains("ECR001"), "{}", r.stdout);
 }
 

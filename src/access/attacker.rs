@@ -60,7 +60,9 @@ impl Class {
             Class::UserId(u) => format!("userid {u}"),
             Class::OrgMember => "organization".to_string(),
             Class::Owner => "owner".to_string(),
-            Class::Service(s, party) if s == "*" && **party == Class::Anyone => "anyone".to_string(),
+            Class::Service(s, party) if s == "*" && **party == Class::Anyone => {
+                "anyone".to_string()
+            }
             Class::Service(s, party) if s == "*" => format!("any service for {}", party.label()),
             Class::Service(s, party) if **party == Class::Anyone => format!("service {s}"),
             Class::Service(s, party) => format!("service {s} for {}", party.label()),
@@ -512,20 +514,18 @@ pub fn named_classes(cond: &Condition, zone: &Zone, out: &mut BTreeSet<Class>) {
             continue;
         }
         match key {
-            "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner" => {
-                if is_account_id(v) {
-                    out.insert(account_class(v, zone));
-                }
+            "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner"
+                if is_account_id(v) =>
+            {
+                out.insert(account_class(v, zone));
             }
             "aws:principalarn" | "aws:sourcearn" => {
                 if let Some(a) = arn_account(v).filter(|a| is_account_id(a)) {
                     out.insert(account_class(a, zone));
                 }
             }
-            "aws:principalorgid" | "aws:sourceorgid" => {
-                if !zone.is_our_org(v) {
-                    out.insert(Class::Org(v.to_string()));
-                }
+            "aws:principalorgid" | "aws:sourceorgid" if !zone.is_our_org(v) => {
+                out.insert(Class::Org(v.to_string()));
             }
             "aws:principalorgpaths" | "aws:sourceorgpaths" => {
                 if let Some(o) = v.split('/').next().filter(|o| o.starts_with("o-")) {

@@ -555,7 +555,9 @@ pub fn analyze_resource_document(
                     .map(|a| a.to_string())
                     .collect();
                 if !registry_actions.is_empty() {
-                    access.outside_registry_principals.insert(grant.class.clone());
+                    access
+                        .outside_registry_principals
+                        .insert(grant.class.clone());
                 }
                 access.outside_registry_actions.extend(registry_actions);
             }

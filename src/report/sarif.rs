@@ -215,7 +215,7 @@ fn fit<'a>(findings: &'a [Finding], limit: usize) -> (Vec<Entry<'a>>, Vec<String
             }));
         }
     }
-    entries.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.finding.severity));
     let mut warnings = vec![format!(
         "SARIF: {} findings exceed GitHub's limit of {limit} results per run; {} groups of less severe findings were folded into one result each",
         findings.len(),
