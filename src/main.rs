@@ -116,6 +116,26 @@ fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOption
     })
 }
 
+/// Which rules run, and at what severity, per the config's [rules.ID].
+fn rule_selection(config: &Config) -> RuleSelection {
+    let mut selection = RuleSelection::default();
+    for (id, rule) in &config.rules {
+        match rule.enabled {
+            Some(false) => {
+                selection.disabled.insert(id.clone());
+            }
+            Some(true) => {
+                selection.enabled.insert(id.clone());
+            }
+            None => {}
+        }
+        if let Some(sev) = rule.severity {
+            selection.severity.insert(id.clone(), sev);
+        }
+    }
+    selection
+}
+
 fn print_stats(inventory: &Inventory) {
     eprintln!("AWS requests by operation:");
     for (op, n) in &inventory.request_counts {
@@ -175,21 +195,7 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     let as_of = as_of_flag
         .or(inventory.collected_at)
         .unwrap_or_else(OffsetDateTime::now_utc);
-    let mut selection = RuleSelection::default();
-    for (id, rule) in &config.rules {
-        match rule.enabled {
-            Some(false) => {
-                selection.disabled.insert(id.clone());
-            }
-            Some(true) => {
-                selection.enabled.insert(id.clone());
-            }
-            None => {}
-        }
-        if let Some(sev) = rule.severity {
-            selection.severity.insert(id.clone(), sev);
-        }
-    }
+    let selection = rule_selection(&config);
     let options = ScanOptions {
         model: ModelOptions {
             as_of,
@@ -309,18 +315,8 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
         verdict.read,
         verdict.write,
     );
-    let mut selection = RuleSelection::default();
-    for (id, rule) in &config.rules {
-        match rule.enabled {
-            Some(false) => {
-                selection.disabled.insert(id.clone());
-            }
-            Some(true) => {
-                selection.enabled.insert(id.clone());
-            }
-            None => {}
-        }
-    }
+    config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
+    let selection = rule_selection(&config);
     let mut result = check::check(&input, rules, selection, OffsetDateTime::now_utc());
     // Only what the policy decides: the synthetic resources carry no images
     // and compliant settings, so configuration rules stay silent anyway.

@@ -15,6 +15,7 @@
 use std::collections::BTreeSet;
 
 use crate::policy::condition::parse_cidr;
+use crate::policy::keys;
 use crate::policy::{Condition, RequestContext, Tri};
 
 /// A class of principals the analysis asks about.
@@ -157,49 +158,10 @@ enum Domain {
     Free,
 }
 
-const IDENTITY_KEYS: &[&str] = &[
-    "aws:principalaccount",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:principalarn",
-    "aws:userid",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-    "aws:sourceorgid",
-    "aws:sourceorgpaths",
-    "aws:sourceowner",
-];
-
-/// Keys whose literal values name a party (an account, an organization, a
-/// principal) and so define a class of their own.
-pub fn is_identity_key(key: &str) -> bool {
-    IDENTITY_KEYS.contains(&key)
-}
-
 /// Private and special-use ranges: a request from the internet never carries
 /// such an `aws:SourceIp`.
 fn is_private_cidr(cidr: &str) -> bool {
-    const PRIVATE: &[&str] = &[
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "100.64.0.0/10",
-        "fc00::/7",
-        "fe80::/10",
-        "::1/128",
-    ];
-    let Some(c) = parse_cidr(cidr) else {
-        return false;
-    };
-    let Some(net) = cidr.split('/').next().and_then(|a| a.parse().ok()) else {
-        return false;
-    };
-    PRIVATE.iter().any(|p| {
-        parse_cidr(p)
-            .is_some_and(|range| range.contains(net) && range.prefix_len() <= c.prefix_len())
-    })
+    parse_cidr(cidr).is_some_and(|c| keys::is_private_network(&c))
 }
 
 /// The account field of an ARN.
@@ -505,7 +467,7 @@ pub fn condition_truth(cond: &Condition, class: &Class, zone: &Zone, vars: bool)
 /// their own (accounts, organizations, unique ids).
 pub fn named_classes(cond: &Condition, zone: &Zone, out: &mut BTreeSet<Class>) {
     let key = cond.key.lower.as_str();
-    if !is_identity_key(key) {
+    if !keys::is_identity_key(key) {
         return;
     }
     for value in &cond.values {
