@@ -279,3 +279,22 @@ fn unknown_actions_are_refused_for_concrete_requests() {
         Err(cedar::RequestError::UnknownAction("s3:GetObject".into()))
     );
 }
+
+#[test]
+fn role_paths_do_not_matter_for_principal_matching() {
+    // IAM names a role by account and name: `role/div/app` is `role/app`.
+    let d = doc(
+        PolicyKind::Resource,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/div/app"},"Action":"ecr:BatchGetImage"}]}"#,
+    );
+    for p in [
+        "arn:aws:iam::111122223333:role/app",
+        "arn:aws:sts::111122223333:assumed-role/app/s",
+    ] {
+        check(
+            &d,
+            &req(p, "ecr:BatchGetImage", RequestContext::new()),
+            Decision::Allow,
+        );
+    }
+}
