@@ -218,13 +218,16 @@ struct KeyTags {
     arns: Vec<(String, RestrictedExpression)>,
 }
 
-fn key_tags(req: &Request) -> KeyTags {
+fn key_tags(req: &Request, wanted: &std::collections::BTreeSet<String>) -> KeyTags {
     let mut t = KeyTags::default();
     for (k, values) in req.context.iter() {
         if values.is_empty() {
             continue; // a key with no value is absent (policy::condition)
         }
         let k = k.to_ascii_lowercase();
+        if !wanted.contains(&k) {
+            continue; // no policy reads it: building it would be wasted
+        }
         t.sets.push((
             k.clone(),
             RestrictedExpression::new_set(values.iter().map(|v| s(v))),
@@ -317,7 +320,7 @@ impl Translation {
             ));
         }
 
-        let tags = key_tags(req);
+        let tags = key_tags(req, &self.keys);
         let mut ctx = Vec::with_capacity(8);
         for (field, ty, tags) in [
             ("keys", "Keys", tags.keys),

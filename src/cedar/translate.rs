@@ -175,6 +175,8 @@ pub(crate) struct Ctx<'a> {
     pub st: &'a Statement,
     pub flags: &'a mut Vec<Flag>,
     pub approximations: &'a mut Vec<Approximation>,
+    /// Lower-case condition keys the Cedar text reads.
+    pub keys: &'a mut std::collections::BTreeSet<String>,
 }
 
 impl Ctx<'_> {
@@ -550,6 +552,7 @@ fn condition(cx: &mut Ctx<'_>, j: usize, c: &Condition) -> String {
             Some("policy variable: its value comes from the request"),
         );
     }
+    cx.keys.insert(c.key.lower.clone());
     let k = lit(&c.key.lower);
     let present = format!("context.sets.hasTag({k})");
     let missing = if op.if_exists {
