@@ -473,7 +473,10 @@ fn request(rng: &mut Rng, hits: &[(String, Vec<String>)], actions: &[&str]) -> R
         ),
         2 => RequestPrincipal::CanonicalUser("79a59df900b949e55d96a1e698fbaced".into()),
         3 => RequestPrincipal::Anonymous,
-        _ => RequestPrincipal::from_arn(*rng.pick(&REQUEST_PRINCIPALS)).expect("principal"),
+        _ => {
+            let arn: &str = rng.pick(&REQUEST_PRINCIPALS);
+            RequestPrincipal::from_arn(arn).expect("principal")
+        }
     };
     let mut context = RequestContext::new();
     for key in KEYS {

@@ -220,7 +220,7 @@ fn arbitrary_keys_share_one_schema_and_keys_are_case_insensitive() {
     );
     let t = cedar::translate(&d);
     cedar::validate(&t).expect("validates");
-    assert!(t.approximations.len() == 0, "{:?}", t.approximations);
+    assert!(t.approximations.is_empty(), "{:?}", t.approximations);
     let ctx = RequestContext::new()
         .with("AWS:PRINCIPALTAG/TEAM", ["payments"])
         .with("aws:multifactorauthage", ["100"])
