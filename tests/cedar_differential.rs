@@ -474,7 +474,7 @@ fn request(rng: &mut Rng, hits: &[(String, Vec<String>)], actions: &[&str]) -> R
         2 => RequestPrincipal::CanonicalUser("79a59df900b949e55d96a1e698fbaced".into()),
         3 => RequestPrincipal::Anonymous,
         _ => {
-            let arn: &str = rng.pick(&REQUEST_PRINCIPALS);
+            let arn: &&str = rng.pick(&REQUEST_PRINCIPALS);
             RequestPrincipal::from_arn(arn).expect("principal")
         }
     };
