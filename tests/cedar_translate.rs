@@ -298,3 +298,23 @@ fn role_paths_do_not_matter_for_principal_matching() {
         );
     }
 }
+
+/// Documents a known difference: the reference matches IAM principals by
+/// account and name and ignores the partition; the Cedar ids keep it, as
+/// IAM does (an `arn:aws-cn` entry never names an `aws` principal).
+#[test]
+fn partition_is_part_of_principal_identity_in_cedar() {
+    let d = doc(
+        PolicyKind::Resource,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws-cn:iam::111122223333:role/app"},"Action":"ecr:BatchGetImage"}]}"#,
+    );
+    let r = req(
+        "arn:aws:iam::111122223333:role/app",
+        "ecr:BatchGetImage",
+        RequestContext::new(),
+    );
+    let t = cedar::translate(&d);
+    assert_eq!(t.authorize(&r), Ok(Decision::ImplicitDeny));
+    // policy::eval currently says Allow here (partition ignored); the
+    // differential test uses the `aws` partition only for that reason.
+}
