@@ -13,6 +13,11 @@
 //! `ECR_AUDIT_DIFF_VALIDATE=all` validates every generated translation
 //! (default: one in ten). Long run:
 //! `ECR_AUDIT_DIFF_CASES=1000000 cargo test --release --test cedar_differential -- --nocapture`.
+//!
+//! Measured (release, 2 shared cores, seed 20261129): 1,000,000 cases over
+//! 50,000 documents, 65,024 reference-Unknown skipped, 0 disagreements
+//! (Allow 110,459 / ExplicitDeny 78,383 / ImplicitDeny 746,134), 171 s,
+//! 5,851 cases/s.
 
 use ecr_audit::cedar;
 use ecr_audit::policy::eval::{evaluate, Decision, Request};
