@@ -107,3 +107,21 @@ fn corpus_translations_validate_strictly() {
     );
     eprintln!("{translated} corpus documents validate ({approximated} with approximations)");
 }
+
+/// `ECR_AUDIT_EXPLAIN=<substring of a case path> cargo test --test
+/// cedar_corpus show_explain -- --ignored --nocapture` prints the Cedar of
+/// matching corpus cases (until `ecr-audit explain-policy` is wired).
+#[test]
+#[ignore]
+fn show_explain() {
+    let filter = std::env::var("ECR_AUDIT_EXPLAIN").unwrap_or_default();
+    for (file, kind, text) in corpus() {
+        if !file.to_string_lossy().contains(&filter) {
+            continue;
+        }
+        match policy::parse(&text, kind) {
+            Ok(doc) => println!("=== {}\n{}", file.display(), cedar::explain(&doc)),
+            Err(e) => println!("=== {}\n(does not parse: {e})", file.display()),
+        }
+    }
+}

@@ -96,6 +96,9 @@ pub struct Translation {
     pub skipped: Vec<(StatementRef, String)>,
     /// Generated text Cedar refused: always a bug of the translation.
     pub errors: Vec<String>,
+    /// Lower-case condition keys the policies read: only these become tags
+    /// of a concrete request.
+    pub keys: std::collections::BTreeSet<String>,
     /// The document, for computing flags of concrete requests.
     pub(crate) doc: PolicyDocument,
 }
@@ -122,6 +125,7 @@ pub fn translate(doc: &PolicyDocument) -> Translation {
         approximations: Vec::new(),
         skipped: Vec::new(),
         errors: Vec::new(),
+        keys: Default::default(),
         doc: doc.clone(),
     };
     for st in &doc.statements {
@@ -129,6 +133,7 @@ pub fn translate(doc: &PolicyDocument) -> Translation {
             st,
             flags: &mut t.flags,
             approximations: &mut t.approximations,
+            keys: &mut t.keys,
         });
         if !out.covers_actions {
             t.skipped.push((

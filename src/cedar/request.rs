@@ -17,6 +17,7 @@ use cedar_policy::{
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 /// A Cedar request and the entities it refers to.
 #[derive(Debug, Clone)]
@@ -49,9 +50,73 @@ fn bug<E: fmt::Display>(e: E) -> RequestError {
     RequestError::Cedar(e.to_string())
 }
 
+const TYPES: [&str; 16] = [
+    "Account",
+    "Principal",
+    "Service",
+    "WebIdentity",
+    "CanonicalUser",
+    "Anonymous",
+    "Resource",
+    "Keys",
+    "KeySets",
+    "Nums",
+    "Bools",
+    "Ips",
+    "Dates",
+    "Arns",
+    "Flags",
+    "Action",
+];
+
+/// Entity type names, parsed once: parsing dominates request building
+/// otherwise.
+fn type_name(ty: &str) -> Result<EntityTypeName, RequestError> {
+    static NAMES: OnceLock<Vec<Option<EntityTypeName>>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        TYPES
+            .iter()
+            .map(|t| EntityTypeName::from_str(&format!("{}::{t}", schema::NAMESPACE)).ok())
+            .collect()
+    });
+    TYPES
+        .iter()
+        .position(|t| *t == ty)
+        .and_then(|i| names[i].clone())
+        .ok_or_else(|| RequestError::Cedar(format!("no entity type {ty}")))
+}
+
 fn euid(ty: &str, id: &str) -> Result<EntityUid, RequestError> {
-    let ty = EntityTypeName::from_str(&format!("{}::{ty}", schema::NAMESPACE)).map_err(bug)?;
-    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+    Ok(EntityUid::from_type_name_and_id(
+        type_name(ty)?,
+        EntityId::new(id),
+    ))
+}
+
+/// The action entity with its groups as parents, per schema action. That
+/// is all `action in <group>` needs, and far cheaper than putting every
+/// action entity of the schema in each request's store.
+fn action_entity(index: usize) -> Result<(EntityUid, Entity), RequestError> {
+    static ACTIONS: OnceLock<Vec<Result<(EntityUid, Entity), RequestError>>> = OnceLock::new();
+    let all = ACTIONS.get_or_init(|| {
+        all_actions()
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let uid = euid("Action", a)?;
+                let groups = schema::groups()
+                    .iter()
+                    .filter(|g| g.members & (1u128 << i) != 0)
+                    .map(|g| euid("Action", &g.name))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let e = Entity::new_no_attrs(uid.clone(), groups.into_iter().collect());
+                Ok((uid, e))
+            })
+            .collect()
+    });
+    all.get(index)
+        .cloned()
+        .unwrap_or_else(|| Err(RequestError::Cedar(format!("no action {index}"))))
 }
 
 fn s(v: &str) -> RestrictedExpression {
@@ -153,13 +218,16 @@ struct KeyTags {
     arns: Vec<(String, RestrictedExpression)>,
 }
 
-fn key_tags(req: &Request) -> KeyTags {
+fn key_tags(req: &Request, wanted: &std::collections::BTreeSet<String>) -> KeyTags {
     let mut t = KeyTags::default();
     for (k, values) in req.context.iter() {
         if values.is_empty() {
             continue; // a key with no value is absent (policy::condition)
         }
         let k = k.to_ascii_lowercase();
+        if !wanted.contains(&k) {
+            continue; // no policy reads it: building it would be wasted
+        }
         t.sets.push((
             k.clone(),
             RestrictedExpression::new_set(values.iter().map(|v| s(v))),
@@ -218,14 +286,13 @@ impl Translation {
     /// The Cedar request and entities for a concrete request, with every
     /// flag of this translation computed by the policy module.
     pub fn request(&self, req: &Request) -> Result<ConcreteRequest, RequestError> {
-        let action = all_actions()
-            .iter()
-            .find(|a| a.eq_ignore_ascii_case(&req.action))
+        let index = schema::action_index(&req.action)
             .ok_or_else(|| RequestError::UnknownAction(req.action.clone()))?;
-        let action = euid("Action", action)?;
+        let (action, action_entity) = action_entity(index)?;
         let (principal, mut entities) = principal_entities(&req.principal)?;
         let (resource, res_entity) = resource_entity(&req.resource)?;
         entities.push(res_entity);
+        entities.push(action_entity);
 
         let mut flags = Vec::with_capacity(self.flags.len());
         for f in &self.flags {
@@ -253,7 +320,7 @@ impl Translation {
             ));
         }
 
-        let tags = key_tags(req);
+        let tags = key_tags(req, &self.keys);
         let mut ctx = Vec::with_capacity(8);
         for (field, ty, tags) in [
             ("keys", "Keys", tags.keys),

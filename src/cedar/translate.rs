@@ -175,6 +175,8 @@ pub(crate) struct Ctx<'a> {
     pub st: &'a Statement,
     pub flags: &'a mut Vec<Flag>,
     pub approximations: &'a mut Vec<Approximation>,
+    /// Lower-case condition keys the Cedar text reads.
+    pub keys: &'a mut std::collections::BTreeSet<String>,
 }
 
 impl Ctx<'_> {
@@ -392,7 +394,7 @@ const ARN_PARTS: [&str; 5] = ["partition", "service", "region", "account", "path
 /// Per-part test of an ARN pattern against a getter whose fields are the
 /// parts (`resource.region`, `context.arns.getTag(k).region`). `None` when
 /// the pattern cannot be said exactly (a `?`, fewer than six parts).
-fn arn_pattern(pattern: &str, getter: &str) -> Option<String> {
+fn arn_pattern(pattern: &str, getter: &str, is_arn: Option<&str>) -> Option<String> {
     if pattern == "*" {
         return Some("true".into());
     }
@@ -404,7 +406,8 @@ fn arn_pattern(pattern: &str, getter: &str) -> Option<String> {
         // "arn" itself may be a pattern (`*:aws:..`): rare enough for a flag.
         return None;
     }
-    let mut terms = Vec::new();
+    // Any pattern but `*` needs a six-part ARN, even `arn:*:*:*:*:*`.
+    let mut terms: Vec<String> = is_arn.into_iter().map(str::to_owned).collect();
     for (name, p) in ARN_PARTS.iter().zip(parts[1..].iter()) {
         if *p == "*" {
             continue;
@@ -427,9 +430,8 @@ fn resource(cx: &mut Ctx<'_>, el: &ResourceElement) -> String {
             inexact = Some((p.clone(), "policy variable in a resource ARN"));
             break;
         }
-        match arn_pattern(p, "resource") {
-            Some(t) if t == "true" => terms.push(t),
-            Some(t) => terms.push(and(vec!["resource.is_arn".into(), t])),
+        match arn_pattern(p, "resource", Some("resource.is_arn")) {
+            Some(t) => terms.push(t),
             None => {
                 let why = if p.contains('?') {
                     "`?` wildcard: Cedar `like` has only `*`"
@@ -550,6 +552,7 @@ fn condition(cx: &mut Ctx<'_>, j: usize, c: &Condition) -> String {
             Some("policy variable: its value comes from the request"),
         );
     }
+    cx.keys.insert(c.key.lower.clone());
     let k = lit(&c.key.lower);
     let present = format!("context.sets.hasTag({k})");
     let missing = if op.if_exists {
@@ -684,7 +687,8 @@ fn condition(cx: &mut Ctx<'_>, j: usize, c: &Condition) -> String {
         }
         ArnEquals | ArnLike => {
             let g = format!("context.arns.getTag({k})");
-            let terms: Option<Vec<String>> = values.iter().map(|v| arn_pattern(v, &g)).collect();
+            let terms: Option<Vec<String>> =
+                values.iter().map(|v| arn_pattern(v, &g, None)).collect();
             terms.map(|t| ("arns", or(t)))
         }
         // Negated families were mapped to their positive form above.
