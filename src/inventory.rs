@@ -403,6 +403,21 @@ pub struct CollectionError {
     pub message: String,
 }
 
+impl std::fmt::Display for CollectionError {
+    /// `account 1 region r: ecr:Op failed (AccessDenied) on arn: message`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "account {}", self.account)?;
+        if let Some(r) = &self.region {
+            write!(f, " region {r}")?;
+        }
+        write!(f, ": {} failed ({:?})", self.operation, self.kind)?;
+        if let Some(r) = &self.resource {
+            write!(f, " on {r}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {

@@ -342,21 +342,7 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
         .map(|e| Notification {
             level: "error",
             message: Text {
-                text: format!(
-                    "account {}{}: {} failed ({:?}){}: {}",
-                    e.account,
-                    e.region
-                        .as_ref()
-                        .map(|r| format!(" region {r}"))
-                        .unwrap_or_default(),
-                    e.operation,
-                    e.kind,
-                    e.resource
-                        .as_ref()
-                        .map(|r| format!(" on {r}"))
-                        .unwrap_or_default(),
-                    e.message
-                ),
+                text: e.to_string(),
             },
         })
         .chain(

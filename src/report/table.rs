@@ -92,21 +92,7 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
             report.errors.len()
         ));
         for e in report.errors {
-            out.push_str(&format!(
-                "  - account {}{}: {} ({:?}){}: {}\n",
-                e.account,
-                e.region
-                    .as_ref()
-                    .map(|r| format!(" {r}"))
-                    .unwrap_or_default(),
-                e.operation,
-                e.kind,
-                e.resource
-                    .as_ref()
-                    .map(|r| format!(" on {r}"))
-                    .unwrap_or_default(),
-                e.message
-            ));
+            out.push_str(&format!("  - {e}\n"));
         }
     }
     out
