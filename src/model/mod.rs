@@ -9,7 +9,10 @@ pub mod images;
 pub mod lifecycle;
 pub mod scanning;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -84,6 +87,49 @@ impl Default for PrincipalFacts {
             assumable_from_outside: BTreeSet::new(),
             web_identity_without_subject: BTreeSet::new(),
         }
+    }
+}
+
+/// Repository policies analysed so far. Organizations reuse a handful of
+/// policy texts across thousands of repositories; the analysis depends on
+/// the repository's ARN only when a statement names resources.
+#[derive(Default)]
+struct PolicyCache {
+    entries: Mutex<HashMap<CacheKey, (PolicyFacts, AccessFacts)>>,
+}
+
+/// Owner account, policy text, and the repository ARN when it matters.
+type CacheKey = (String, String, String);
+
+impl PolicyCache {
+    fn repository(
+        &self,
+        text: &str,
+        arn: &str,
+        owner: &str,
+        zone: &TrustZone,
+    ) -> (PolicyFacts, AccessFacts) {
+        let names_resources = text.contains("\"Resource\"") || text.contains("\"NotResource\"");
+        let key = (
+            owner.to_string(),
+            text.to_string(),
+            if names_resources {
+                arn.to_string()
+            } else {
+                String::new()
+            },
+        );
+        if let Some(hit) = self.entries.lock().expect("cache lock").get(&key) {
+            return hit.clone();
+        }
+        let a =
+            access::analyze_resource_policy(text, Target::Repository, arn, &zone.for_owner(owner));
+        let value = (a.policy, a.access);
+        self.entries
+            .lock()
+            .expect("cache lock")
+            .insert(key, value.clone());
+        value
     }
 }
 
@@ -168,6 +214,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
     let mut model = AuditModel::default();
     model.scanned.accounts = inventory.accounts.len();
     let errors_by_resource = index_errors(&inventory.errors);
+    let cache = PolicyCache::default();
     for account in &inventory.accounts {
         for region in &account.regions {
             model.scanned.regions.insert(region.region.clone());
@@ -177,22 +224,24 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                 &zone,
                 &inventory.errors,
             ));
-            for repo in &region.repositories {
-                model.scanned.repositories += 1;
-                model.scanned.images += repo.images.len();
-                let errors = errors_by_resource
-                    .get(repo.repository_arn.as_str())
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                model.entities.push(repository_entity(
-                    &account.id,
-                    region,
-                    repo,
-                    errors,
-                    options,
-                    &zone,
-                ));
-            }
+            model.scanned.repositories += region.repositories.len();
+            model.scanned.images += region
+                .repositories
+                .iter()
+                .map(|r| r.images.len())
+                .sum::<usize>();
+            let repositories: Vec<AuditEntity> = region
+                .repositories
+                .par_iter()
+                .map(|repo| {
+                    let errors = errors_by_resource
+                        .get(repo.repository_arn.as_str())
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    repository_entity(&account.id, region, repo, errors, options, &zone, &cache)
+                })
+                .collect();
+            model.entities.extend(repositories);
         }
         if let Some(iam) = &account.iam {
             for user in &iam.users {
@@ -360,6 +409,7 @@ fn repository_entity(
     errors: &[&CollectionError],
     options: &ModelOptions,
     zone: &TrustZone,
+    cache: &PolicyCache,
 ) -> AuditEntity {
     let images = images::image_facts(
         &repo.images,
@@ -375,15 +425,7 @@ fn repository_entity(
         && !kms_key.is_empty()
         && !kms_key.contains("alias/aws/");
     let (mut policy, access_facts) = match repo.policy.as_deref() {
-        Some(text) => {
-            let a = access::analyze_resource_policy(
-                text,
-                Target::Repository,
-                &repo.repository_arn,
-                &zone.for_owner(account),
-            );
-            (a.policy, a.access)
-        }
+        Some(text) => cache.repository(text, &repo.repository_arn, account, zone),
         None => (PolicyFacts::absent(), AccessFacts::default()),
     };
     for e in errors
