@@ -450,7 +450,12 @@ impl Inventory {
     pub fn from_json(text: &str, source: &str) -> Result<Inventory, InventoryError> {
         // Check the format tag first, so that a file of another kind gets
         // "not an inventory" rather than a confusing missing-field error.
-        let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| InventoryError {
+        // Only the tag is kept: the rest is skipped without being built.
+        #[derive(Deserialize)]
+        struct Probe {
+            format: Option<serde_json::Value>,
+        }
+        let probe: Probe = serde_json::from_str(text).map_err(|e| InventoryError {
             source: source.to_string(),
             message: format!(
                 "line {}, column {}: not valid JSON: {e}",
@@ -458,7 +463,7 @@ impl Inventory {
                 e.column()
             ),
         })?;
-        match probe.get("format").and_then(|f| f.as_str()) {
+        match probe.format.as_ref().and_then(|f| f.as_str()) {
             Some(FORMAT) => {}
             Some(other) => {
                 return Err(InventoryError {
@@ -477,7 +482,7 @@ impl Inventory {
                 })
             }
         }
-        drop(probe);
+
         serde_json::from_str(text).map_err(|e| InventoryError {
             source: source.to_string(),
             message: format!(
