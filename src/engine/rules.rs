@@ -313,6 +313,16 @@ fn policy_line(text: &str, policy: &Policy) -> usize {
         .unwrap_or(1)
 }
 
+/// Errors located at a policy's first line.
+fn policy_error(source: &str, line: usize) -> impl Fn(String) -> RuleError + Copy + '_ {
+    move |message| RuleError {
+        source: source.to_string(),
+        line,
+        column: 1,
+        message,
+    }
+}
+
 fn resource_kind_of(policy: &Policy) -> Result<ResourceKind, String> {
     match policy.resource_constraint() {
         ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
@@ -340,13 +350,7 @@ fn continuation(
     policy: &Policy,
     rule: &Rule,
 ) -> Result<RulePolicy, RuleError> {
-    let line = policy_line(text, policy);
-    let err = |message: String| RuleError {
-        source: source.to_string(),
-        line,
-        column: 1,
-        message,
-    };
+    let err = policy_error(source, policy_line(text, policy));
     check_permit(policy).map_err(err)?;
     for (key, _) in policy.annotations() {
         if key != "id" && key != "message" {
@@ -372,12 +376,7 @@ fn continuation(
 
 fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, RuleError> {
     let line = policy_line(text, policy);
-    let err = |message: String| RuleError {
-        source: source.to_string(),
-        line,
-        column: 1,
-        message,
-    };
+    let err = policy_error(source, line);
     check_permit(policy).map_err(err)?;
     let annotations: BTreeMap<&str, &str> = policy.annotations().collect();
     for key in annotations.keys() {
