@@ -465,12 +465,13 @@ pub fn analyze_resource_document(
     let decider = CedarDecider::new(doc, &universe);
     let mut access = AccessFacts::default();
     let mut grants = Vec::new();
-    for class in classes(doc, zone) {
+    let classes = classes(doc, zone);
+    for class in &classes {
         let mut bound = Vec::with_capacity(doc.statements.len());
         let mut certain = Vec::with_capacity(doc.statements.len());
         let mut residual: BTreeSet<String> = BTreeSet::new();
         for st in &doc.statements {
-            let t = statement_truth(st, &class, zone, resource_arn);
+            let t = statement_truth(st, class, zone, resource_arn);
             let (b, c) = match st.effect {
                 Effect::Allow => (t.truth.possible, t.truth.possible && !t.uncertain),
                 Effect::Deny => (t.truth.necessary, t.truth.necessary),
@@ -505,7 +506,7 @@ pub fn analyze_resource_document(
         let grant = Grant {
             class: class.label(),
             outside: class.is_outside(),
-            reach: Reach::of(&class),
+            reach: Reach::of(class),
             read: has(ActionClass::Read),
             write: has(ActionClass::Write),
             permissions: has(ActionClass::Permissions),
@@ -516,7 +517,7 @@ pub fn analyze_resource_document(
             sure_has(ActionClass::Read),
             sure_has(ActionClass::Write) || sure_has(ActionClass::Permissions),
         );
-        match &class {
+        match class {
             Class::Anyone => {
                 access.public_read |= read;
                 access.public_write |= writes;
@@ -584,11 +585,11 @@ pub fn analyze_resource_document(
         }
         // ecr:*, * or NotAction granted to anyone but the owner.
         if st.action.negated || actions::covers_all_ecr(&st.action) {
-            for class in classes(doc, zone) {
-                if class == Class::Owner {
+            for class in &classes {
+                if *class == Class::Owner {
                     continue;
                 }
-                let t = statement_truth(st, &class, zone, resource_arn);
+                let t = statement_truth(st, class, zone, resource_arn);
                 if t.truth.possible && !t.uncertain {
                     access.wildcard_actions_to.insert(class.label());
                 }
