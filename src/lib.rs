@@ -15,5 +15,6 @@ pub mod finding;
 pub mod inventory;
 pub mod model;
 pub mod policy;
+pub mod prove;
 pub mod report;
 pub mod scan;

@@ -14,7 +14,7 @@ use crate::policy::{parse, Effect, PolicyDocument, PolicyKind, Principal, Statem
 
 const IMPORT_UPSTREAM: &str = "ecr:BatchImportUpstreamImage";
 
-const ASSUME_ACTIONS: &[&str] = &[
+pub const ASSUME_ACTIONS: &[&str] = &[
     "sts:AssumeRole",
     "sts:AssumeRoleWithWebIdentity",
     "sts:AssumeRoleWithSAML",
@@ -34,7 +34,7 @@ pub struct TrustAnalysis {
 
 /// A value of a `sub` condition that pins the subject (not `*`, not
 /// `repo:*`-style: the owner part must be literal).
-fn subject_value_restricts(v: &str) -> bool {
+pub fn subject_value_restricts(v: &str) -> bool {
     if v.is_empty() || v.starts_with('*') || v.starts_with('?') {
         return false;
     }
@@ -50,7 +50,7 @@ fn subject_value_restricts(v: &str) -> bool {
 /// The condition-key prefix of a web-identity provider
 /// (`arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com` →
 /// `token.actions.githubusercontent.com`).
-fn provider_host(provider: &str) -> String {
+pub fn provider_host(provider: &str) -> String {
     provider
         .rsplit_once(":oidc-provider/")
         .map(|(_, h)| h.to_string())

@@ -53,6 +53,8 @@ pub struct Grant {
     pub write: bool,
     pub permissions: bool,
     pub actions: BTreeSet<&'static str>,
+    /// The actions granted for certain (no undecidable construct involved).
+    pub certain_actions: BTreeSet<&'static str>,
     /// Conditions the class must still satisfy (it can).
     pub conditions: BTreeSet<String>,
 }
@@ -511,6 +513,7 @@ pub fn analyze_resource_document(
             write: has(ActionClass::Write),
             permissions: has(ActionClass::Permissions),
             actions: allowed.clone(),
+            certain_actions: sure.clone(),
             conditions: residual,
         };
         let (read, writes) = (

@@ -43,3 +43,11 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// The proofs need cvc5 (installed by scripts/setup-solver, which the test
+/// command runs). A missing solver fails the test: it is never skipped.
+pub fn require_solver() {
+    if let Err(e) = ecr_audit::prove::solver_available() {
+        panic!("{e}");
+    }
+}

@@ -1,0 +1,507 @@
+//! Proofs: symbolic verification of access properties with the Cedar
+//! symbolic compiler (`cedar-policy-symcc`) and the cvc5 SMT solver.
+//!
+//! A property ("no principal outside the zone of trust can read this
+//! repository") is proved when the policy's Cedar translation, together
+//! with the world axioms ([`world`]), denies every request of every caller
+//! outside the zone for every action of the property. The solver decides
+//! that over all requests at once, not over examples. When it finds a
+//! request the policy allows, the request is rebuilt concretely, checked
+//! against the zone and replayed through the Cedar authorizer and the
+//! reference evaluator ([`witness`]); only a confirmed request refutes the
+//! property. A timeout, a solver error or a request that does not replay
+//! is "unknown": never "proved".
+//!
+//! Questions are grouped: actions every statement treats alike are asked
+//! once, and answers are cached by the exact text put to the solver
+//! (policy translation plus axioms), so identical policies across
+//! repositories and accounts cost one proof.
+
+pub mod witness;
+pub mod world;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use cedar_policy::{EntityTypeName, EntityUid, PolicySet, RequestEnv};
+use cedar_policy_symcc::solver::LocalSolver;
+use cedar_policy_symcc::{CedarSymCompiler, CompiledPolicySet};
+use serde::Serialize;
+
+use crate::access::identity::is_public_platform;
+use crate::access::Zone;
+use crate::cedar::{self, Translation};
+use crate::policy::actions::{self, ActionClass, ResourceScope};
+use crate::policy::{parse, Effect, PolicyDocument, PolicyKind, Principal};
+pub use witness::Counterexample;
+use world::Caller;
+
+/// What a proof is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    Repository,
+    Registry,
+    Role,
+}
+
+/// A property of one subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Property {
+    /// No principal outside the zone can pull or read metadata.
+    Read,
+    /// ... can push, delete, or change settings or tags.
+    Write,
+    /// ... can change who has access (set or delete the policy).
+    Permissions,
+    /// ... can replicate into, create repositories in, or import into the
+    /// registry (the registry policy's own actions).
+    RegistryActions,
+    /// No principal outside the zone can assume the role.
+    Assume,
+}
+
+impl Property {
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::Read => "read",
+            Property::Write => "write",
+            Property::Permissions => "permissions",
+            Property::RegistryActions => "registry-actions",
+            Property::Assume => "assume",
+        }
+    }
+
+    /// The property as a sentence about its subject.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Property::Read => "no principal outside the zone of trust can read",
+            Property::Write => "no principal outside the zone of trust can write",
+            Property::Permissions => {
+                "no principal outside the zone of trust can change permissions"
+            }
+            Property::RegistryActions => {
+                "no principal outside the zone of trust can replicate, create or import"
+            }
+            Property::Assume => "no principal outside the zone of trust can assume the role",
+        }
+    }
+
+    /// The properties of a subject.
+    pub fn of(subject: Subject) -> &'static [Property] {
+        match subject {
+            Subject::Repository => &[Property::Read, Property::Write, Property::Permissions],
+            Subject::Registry => &[
+                Property::Read,
+                Property::Write,
+                Property::Permissions,
+                Property::RegistryActions,
+            ],
+            Subject::Role => &[Property::Assume],
+        }
+    }
+
+    /// The actions the property is about.
+    pub fn actions(self, subject: Subject) -> Vec<&'static str> {
+        let class = match self {
+            Property::Read => ActionClass::Read,
+            Property::Write => ActionClass::Write,
+            Property::Permissions => ActionClass::Permissions,
+            Property::RegistryActions => return actions::REGISTRY_POLICY_ACTIONS.to_vec(),
+            Property::Assume => return crate::access::identity::ASSUME_ACTIONS.to_vec(),
+        };
+        actions::all()
+            .iter()
+            .filter(|a| a.scope == ResourceScope::Repository && a.class() == class)
+            .filter(|a| {
+                subject != Subject::Registry || !actions::REGISTRY_POLICY_ACTIONS.contains(&a.name)
+            })
+            .map(|a| a.name)
+            .collect()
+    }
+}
+
+/// The outcome of one proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Verdict {
+    Proved,
+    Refuted { counterexample: Box<Counterexample> },
+    Unknown { reason: String },
+}
+
+impl Verdict {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Proved => "proved",
+            Verdict::Refuted { .. } => "refuted",
+            Verdict::Unknown { .. } => "unknown",
+        }
+    }
+}
+
+/// One property of one subject, decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proof {
+    pub subject: Subject,
+    pub arn: String,
+    pub account: String,
+    pub property: Property,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// Solver settings.
+#[derive(Debug, Clone)]
+pub struct ProverOptions {
+    /// Per-query limit given to cvc5 (`--tlimit-per`).
+    pub timeout: Duration,
+    /// Reuse answers for identical questions.
+    pub cache: bool,
+}
+
+impl Default for ProverOptions {
+    fn default() -> Self {
+        ProverOptions {
+            timeout: Duration::from_secs(10),
+            cache: true,
+        }
+    }
+}
+
+/// Counters of one proof run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProverStats {
+    /// Questions put to the solver.
+    pub queries: u64,
+    /// Questions answered from the cache.
+    pub cache_hits: u64,
+    /// Time spent waiting for the solver.
+    pub solver_ms: u64,
+    /// Solver processes started (one per worker, plus restarts).
+    pub solvers_started: u64,
+}
+
+/// What one question to the solver came to.
+#[derive(Debug, Clone)]
+enum Answer {
+    /// No outside request is allowed.
+    Unsat,
+    /// A confirmed counterexample (its resource is filled in per subject).
+    Refuted(Box<Counterexample>),
+    /// The solver gave up, failed, or its request did not replay.
+    Unknown(String),
+}
+
+/// The answers shared by every worker.
+#[derive(Default)]
+pub struct ProofCache {
+    answers: Mutex<HashMap<String, Answer>>,
+}
+
+/// Is the solver there? The error says how to get it.
+pub fn solver_available() -> Result<(), String> {
+    let path = std::env::var("CVC5").unwrap_or_else(|_| "cvc5".into());
+    match std::process::Command::new(&path).arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "the SMT solver {path} does not run: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!(
+            "the SMT solver cvc5 was not found ({path}: {e}); install it (scripts/setup-solver) or set CVC5 to its path"
+        )),
+    }
+}
+
+/// One worker: a cvc5 process and the runtime that talks to it.
+pub struct Prover<'c> {
+    runtime: tokio::runtime::Runtime,
+    compiler: Option<CedarSymCompiler<LocalSolver>>,
+    options: ProverOptions,
+    cache: &'c ProofCache,
+    pub stats: ProverStats,
+}
+
+impl<'c> Prover<'c> {
+    pub fn new(options: ProverOptions, cache: &'c ProofCache) -> Result<Prover<'c>, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the solver runtime: {e}"))?;
+        let mut p = Prover {
+            runtime,
+            compiler: None,
+            options,
+            cache,
+            stats: ProverStats::default(),
+        };
+        p.start()?;
+        Ok(p)
+    }
+
+    fn start(&mut self) -> Result<(), String> {
+        let limit = format!("--tlimit-per={}", self.options.timeout.as_millis().max(1));
+        // The process is spawned inside the runtime: its pipes belong to it.
+        let solver = self
+            .runtime
+            .block_on(async { LocalSolver::cvc5_with_args([limit.as_str()]) })
+            .map_err(|e| format!("cannot start cvc5: {e}"))?;
+        let compiler =
+            CedarSymCompiler::new(solver).map_err(|e| format!("cannot start cvc5: {e}"))?;
+        self.compiler = Some(compiler);
+        self.stats.solvers_started += 1;
+        Ok(())
+    }
+
+    /// Ask whether the policy set allows some request of `caller` doing
+    /// `action`; the model when it does.
+    fn ask(
+        &mut self,
+        pset: &PolicySet,
+        caller: Caller,
+        action: &str,
+    ) -> Result<Option<cedar_policy_symcc::Env>, String> {
+        let principal = EntityTypeName::from_str(caller.entity_type()).map_err(|e| e.to_string())?;
+        let resource = EntityTypeName::from_str("Iam::Resource").map_err(|e| e.to_string())?;
+        let action = EntityUid::from_str(&format!("Iam::Action::{}", world::lit(action)))
+            .map_err(|e| e.to_string())?;
+        let env = RequestEnv::new(principal, action, resource);
+        let compiled = CompiledPolicySet::compile(pset, &env, cedar::schema::schema())
+            .map_err(|e| format!("symbolic compilation failed: {e}"))?;
+        if self.compiler.is_none() {
+            self.start()?;
+        }
+        let compiler = self.compiler.as_mut().expect("started above");
+        let started = Instant::now();
+        let out = self
+            .runtime
+            .block_on(compiler.check_always_denies_with_counterexample_opt(&compiled));
+        self.stats.queries += 1;
+        self.stats.solver_ms += started.elapsed().as_millis() as u64;
+        match out {
+            Ok(model) => Ok(model),
+            Err(e) => {
+                // After a timeout or a failure the process may be in any
+                // state: the next question gets a fresh one.
+                self.compiler = None;
+                Err(match e {
+                    cedar_policy_symcc::err::Error::SolverUnknown => format!(
+                        "the solver gave up (time limit {} ms per query)",
+                        self.options.timeout.as_millis()
+                    ),
+                    e => format!("the solver failed: {e}"),
+                })
+            }
+        }
+    }
+
+    /// Decide one property of a policy attached to `arn`.
+    pub fn prove(
+        &mut self,
+        policy_text: &str,
+        subject: Subject,
+        arn: &str,
+        zone: &Zone,
+        property: Property,
+    ) -> Verdict {
+        let kind = match subject {
+            Subject::Role => PolicyKind::Trust,
+            _ => PolicyKind::Resource,
+        };
+        let doc = match parse(policy_text, kind) {
+            Ok(d) => d,
+            Err(e) => {
+                return Verdict::Unknown {
+                    reason: format!("the policy does not parse: {e}"),
+                }
+            }
+        };
+        self.prove_document(&doc, subject, arn, zone, property)
+    }
+
+    pub fn prove_document(
+        &mut self,
+        doc: &PolicyDocument,
+        subject: Subject,
+        arn: &str,
+        zone: &Zone,
+        property: Property,
+    ) -> Verdict {
+        let t = cedar::translate(doc);
+        if let Err(errs) = cedar::validate(&t) {
+            return Verdict::Unknown {
+                reason: format!("the Cedar translation is invalid: {}", errs.join("; ")),
+            };
+        }
+        let text: String = t.statements.iter().map(|s| format!("{}\n", s.text)).collect();
+        let (public_providers, pinned_subjects) = web_identity_facts(doc);
+        let pins_resource = text.contains("resource.")
+            || text.contains("resource ==")
+            || text.contains("resource in");
+        let mut unknown: Option<String> = None;
+        for caller in callers(subject, &public_providers) {
+            let input = world::WorldInput {
+                translation: &t,
+                text: &text,
+                zone,
+                caller,
+                resource_arn: arn,
+                public_providers: &public_providers,
+                pinned_subjects: &pinned_subjects,
+            };
+            let axioms = world::axioms(&input);
+            let full = format!("{text}\n{axioms}");
+            for action in representatives(doc, &property.actions(subject), caller) {
+                let key = format!("{caller:?}\n{action}\n{full}");
+                let answer = self.answer(&key, &full, &t, caller, action, arn, zone, &input);
+                match answer {
+                    Answer::Unsat => {}
+                    Answer::Refuted(mut cx) => {
+                        if !pins_resource {
+                            cx.resource = arn.to_string();
+                        }
+                        return Verdict::Refuted { counterexample: cx };
+                    }
+                    Answer::Unknown(why) => {
+                        unknown.get_or_insert(format!("{caller:?} caller, {action}: {why}"));
+                    }
+                }
+            }
+        }
+        match unknown {
+            Some(reason) => Verdict::Unknown { reason },
+            None => Verdict::Proved,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &mut self,
+        key: &str,
+        full: &str,
+        t: &Translation,
+        caller: Caller,
+        action: &str,
+        arn: &str,
+        zone: &Zone,
+        input: &world::WorldInput<'_>,
+    ) -> Answer {
+        if self.options.cache {
+            if let Some(a) = self.cache.answers.lock().expect("cache lock").get(key) {
+                self.stats.cache_hits += 1;
+                return a.clone();
+            }
+        }
+        let answer = match PolicySet::from_str(full) {
+            Err(e) => Answer::Unknown(format!("the axioms do not parse (a bug): {e}")),
+            Ok(pset) => match self.ask(&pset, caller, action) {
+                Err(why) => Answer::Unknown(why),
+                Ok(None) => Answer::Unsat,
+                Ok(Some(env)) => {
+                    let outsider = witness::Outsider {
+                        zone,
+                        translation: t,
+                        public_providers: input.public_providers,
+                        pinned_subjects: input.pinned_subjects,
+                    };
+                    match witness::confirm(&env, caller, action, arn, &outsider) {
+                        Ok(cx) => Answer::Refuted(Box::new(cx)),
+                        Err(why) if std::env::var_os("ECR_AUDIT_DEBUG_PROOF").is_some() => {
+                            Answer::Unknown(format!("{why}\nMODEL:\n{env}\nSET:\n{full}"))
+                        }
+                        Err(why) => Answer::Unknown(format!(
+                            "the solver's request does not replay as an outside access: {why}"
+                        )),
+                    }
+                }
+            },
+        };
+        if self.options.cache {
+            self.cache
+                .answers
+                .lock()
+                .expect("cache lock")
+                .insert(key.to_string(), answer.clone());
+        }
+        answer
+    }
+}
+
+/// The callers outside the zone a subject is asked about.
+fn callers(subject: Subject, public_providers: &BTreeSet<String>) -> Vec<Caller> {
+    match subject {
+        Subject::Repository | Subject::Registry => {
+            vec![Caller::Iam, Caller::Anonymous, Caller::Service]
+        }
+        // A service assumes a role for the owner's own resources (it needs
+        // iam:PassRole in the owner account): not an outside caller.
+        Subject::Role => {
+            let mut v = vec![Caller::Iam, Caller::Anonymous];
+            if !public_providers.is_empty() {
+                v.push(Caller::WebIdentity);
+            }
+            v
+        }
+    }
+}
+
+/// One action per group of actions every statement treats alike; actions
+/// no statement names are denied without asking.
+fn representatives(doc: &PolicyDocument, actions: &[&'static str], caller: Caller) -> Vec<&'static str> {
+    let mut groups: BTreeMap<Vec<usize>, &'static str> = BTreeMap::new();
+    for a in actions {
+        if caller == Caller::WebIdentity && *a != "sts:AssumeRoleWithWebIdentity" {
+            continue;
+        }
+        let signature: Vec<usize> = doc
+            .statements
+            .iter()
+            .enumerate()
+            .filter(|(_, st)| actions::element_matches(&st.action, a))
+            .map(|(i, _)| i)
+            .collect();
+        let allows = signature
+            .iter()
+            .any(|i| doc.statements[*i].effect == Effect::Allow);
+        if allows {
+            groups.entry(signature).or_insert(a);
+        }
+    }
+    groups.into_values().collect()
+}
+
+/// Public web-identity providers a trust policy names, and per provider's
+/// `sub` key the values that pin the subject (assumed the zone's own).
+fn web_identity_facts(doc: &PolicyDocument) -> (BTreeSet<String>, Vec<(String, String)>) {
+    let mut providers = BTreeSet::new();
+    let mut pinned = Vec::new();
+    for st in &doc.statements {
+        let Some(p) = &st.principal else { continue };
+        for e in &p.entries {
+            let Principal::Federated(provider) = &e.principal else {
+                continue;
+            };
+            let host = crate::access::identity::provider_host(provider);
+            if !is_public_platform(&host) {
+                continue;
+            }
+            providers.insert(provider.clone());
+            let key = format!("{host}:sub");
+            for c in &st.conditions {
+                let Some(op) = c.operator.known() else { continue };
+                if c.key.lower == key && !op.family.is_negated() {
+                    for v in &c.values {
+                        if crate::access::identity::subject_value_restricts(&v.value) {
+                            pinned.push((key.clone(), v.value.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (providers, pinned)
+}

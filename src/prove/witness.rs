@@ -1,0 +1,414 @@
+//! Counterexamples: the solver's model turned into a concrete IAM request,
+//! checked against the zone (is the caller really outside?) and replayed
+//! through the concrete Cedar authorizer and the reference evaluator. Only a
+//! request both allow, made by a caller outside the zone under the stated
+//! assumptions, refutes a property.
+
+use std::collections::BTreeSet;
+
+use cedar_policy::{Entities, Entity, EntityUid, EvalResult};
+use cedar_policy_symcc::Env;
+use serde::Serialize;
+
+use super::world::{named_principal, Caller};
+use crate::access::Zone;
+use crate::cedar::Translation;
+use crate::policy::condition::parse_cidr;
+use crate::policy::eval::{self, Decision, Request};
+use crate::policy::keys::is_private_network;
+use crate::policy::pattern::glob_match;
+use crate::policy::{RequestContext, RequestPrincipal};
+
+/// A request that breaks a property, confirmed by replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counterexample {
+    /// Who calls, as AWS names it (`arn:aws:iam::999999999999:root`,
+    /// `service codebuild.amazonaws.com`, `anonymous`).
+    pub principal: String,
+    /// Why the caller is outside the zone.
+    pub outside: String,
+    pub action: String,
+    pub resource: String,
+    /// Condition keys and values of the request (lower-case keys).
+    pub context: Vec<(String, Vec<String>)>,
+}
+
+impl Counterexample {
+    /// One line: `arn:aws:iam::999999999999:root (account outside the zone)
+    /// may ecr:BatchGetImage on arn:... with aws:sourceip=198.51.100.1`.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{} ({}) is allowed {} on {}",
+            self.principal, self.outside, self.action, self.resource
+        );
+        if !self.context.is_empty() {
+            let ctx: Vec<String> = self
+                .context
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.join("|")))
+                .collect();
+            s.push_str(" with ");
+            s.push_str(&ctx.join(", "));
+        }
+        s
+    }
+}
+
+/// A witness principal name that no policy is likely to name.
+const WITNESS: &str = "ecr-audit-witness";
+/// A fresh outside account, used when the solver's account is not one.
+const FRESH_ACCOUNT: &str = "999999999999";
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn strings(v: &EvalResult) -> Vec<String> {
+    match v {
+        EvalResult::String(s) => vec![s.clone()],
+        EvalResult::Set(set) => set.iter().flat_map(strings).collect(),
+        EvalResult::Bool(b) => vec![b.to_string()],
+        EvalResult::Long(n) => vec![n.to_string()],
+        EvalResult::ExtensionValue(s) => vec![extension_text(s)],
+        EvalResult::Record(r) => {
+            // An ARN's parts.
+            let part = |n: &str| match r.get(n) {
+                Some(EvalResult::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            vec![format!(
+                "arn:{}:{}:{}:{}:{}",
+                part("partition"),
+                part("service"),
+                part("region"),
+                part("account"),
+                part("path")
+            )]
+        }
+        EvalResult::EntityUid(u) => vec![u.id().unescaped().to_string()],
+    }
+}
+
+/// `ip("10.0.0.1/32")` → `10.0.0.1`; `datetime("...")` → the date text.
+fn extension_text(s: &str) -> String {
+    let inner = s
+        .split_once('(')
+        .map(|(_, r)| r.trim_end_matches(')').trim_matches('"'))
+        .unwrap_or(s);
+    match inner.strip_suffix("/32").or_else(|| inner.strip_suffix("/128")) {
+        Some(addr) => addr.to_string(),
+        None => inner.to_string(),
+    }
+}
+
+fn tag_entity<'a>(env: &'a Env, field: &str) -> Option<&'a Entity> {
+    let ctx = env.request.context()?;
+    match ctx.get(field)? {
+        EvalResult::EntityUid(uid) => env.entities.get(&uid),
+        _ => None,
+    }
+}
+
+fn tag(env: &Env, field: &str, key: &str) -> Option<Vec<String>> {
+    let e = tag_entity(env, field)?;
+    let v = e.tag(key)?.ok()?;
+    Some(strings(&v))
+}
+
+fn attr(entities: &Entities, uid: &EntityUid, name: &str) -> Option<String> {
+    match entities.get(uid)?.attr(name)?.ok()? {
+        EvalResult::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The request's condition keys from the model: typed values win over the
+/// string (a condition on a number reads the number).
+fn context_of(env: &Env, t: &Translation) -> RequestContext {
+    let mut ctx = RequestContext::new();
+    for k in &t.keys {
+        let mut values = tag(env, "sets", k).or_else(|| tag(env, "keys", k));
+        if let Some(vs) = &values {
+            if vs.len() == 1 {
+                for view in ["arns", "ips", "dates", "nums", "bools"] {
+                    if let Some(v) = tag(env, view, k) {
+                        if !v[0].eq_ignore_ascii_case(&vs[0]) {
+                            values = Some(v);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(vs) = values {
+            if !vs.is_empty() {
+                ctx.insert(k, vs);
+            }
+        }
+    }
+    ctx
+}
+
+/// The request principal the model describes, and the account it was
+/// given in the model (replaced when it is not an account id).
+fn principal_of(env: &Env, caller: Caller) -> Result<(RequestPrincipal, Option<(String, String)>), String> {
+    let uid = env
+        .request
+        .principal()
+        .ok_or("the model has no principal")?
+        .clone();
+    let id = uid.id().unescaped().to_string();
+    match caller {
+        Caller::Anonymous => return Ok((RequestPrincipal::Anonymous, None)),
+        Caller::Service => return Ok((RequestPrincipal::Service(id.to_ascii_lowercase()), None)),
+        Caller::WebIdentity => return Ok((RequestPrincipal::Federated(id), None)),
+        Caller::Iam => {}
+    }
+    let kind = attr(&env.entities, &uid, "kind").ok_or("the principal has no kind")?;
+    let model_account = attr(&env.entities, &uid, "account").ok_or("the principal has no account")?;
+    let account = if is_account(&model_account) {
+        model_account.clone()
+    } else {
+        FRESH_ACCOUNT.to_string()
+    };
+    let renamed = (model_account != account).then(|| (model_account.clone(), account.clone()));
+    // The principal the policy names, when the model picked one.
+    if let Some(p) = named_principal(&id) {
+        if p.kind == kind && p.account == account {
+            if let Some(rp) = RequestPrincipal::from_arn(&id) {
+                return Ok((rp, renamed));
+            }
+        }
+    }
+    let arn = match kind.as_str() {
+        "root" => return Ok((RequestPrincipal::AccountRoot(account), renamed)),
+        "user" => format!("arn:aws:iam::{account}:user/{WITNESS}"),
+        "federated-user" => format!("arn:aws:sts::{account}:federated-user/{WITNESS}"),
+        "session" => {
+            // A session of the named role it is in, else of a fresh role.
+            let role = env
+                .entities
+                .ancestors(&uid)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| named_principal(a.id().unescaped()))
+                .find(|p| p.kind == "role")
+                .and_then(|p| p.id.rsplit('/').next().map(str::to_string))
+                .unwrap_or_else(|| WITNESS.to_string());
+            format!("arn:aws:sts::{account}:assumed-role/{role}/{WITNESS}")
+        }
+        other => return Err(format!("the model's principal kind {other:?} is not a caller")),
+    };
+    RequestPrincipal::from_arn(&arn)
+        .map(|p| (p, renamed))
+        .ok_or_else(|| format!("cannot build a principal from {arn}"))
+}
+
+fn principal_arn(p: &RequestPrincipal) -> Option<String> {
+    match p {
+        RequestPrincipal::AccountRoot(a) => Some(format!("arn:aws:iam::{a}:root")),
+        RequestPrincipal::Iam(arn) => Some(match crate::cedar::role_id_of_session(arn) {
+            Some(role) => role,
+            None => arn.arn.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn principal_name(p: &RequestPrincipal) -> String {
+    match p {
+        RequestPrincipal::AccountRoot(a) => format!("arn:aws:iam::{a}:root"),
+        RequestPrincipal::Iam(arn) => arn.arn.clone(),
+        RequestPrincipal::Service(s) => format!("service {s}"),
+        RequestPrincipal::Federated(f) => format!("web identity {f}"),
+        RequestPrincipal::CanonicalUser(c) => format!("canonical user {c}"),
+        RequestPrincipal::Anonymous => "anonymous".to_string(),
+    }
+}
+
+/// What the proof assumed about the world, checked on the concrete request.
+pub struct Outsider<'a> {
+    pub zone: &'a Zone,
+    pub translation: &'a Translation,
+    pub public_providers: &'a BTreeSet<String>,
+    pub pinned_subjects: &'a [(String, String)],
+}
+
+impl Outsider<'_> {
+    /// Why the request's caller is outside the zone, or why it is not.
+    fn check(&self, req: &Request) -> Result<String, String> {
+        let zone = self.zone;
+        let in_zone = |a: &str| zone.contains_account(a);
+        let our_org = |v: &str| zone.org_id.as_deref().is_some_and(|o| v.eq_ignore_ascii_case(o));
+        let under_our_org = |v: &str| {
+            zone.org_id
+                .as_deref()
+                .is_some_and(|o| v.to_ascii_lowercase().starts_with(&format!("{}/", o.to_ascii_lowercase())))
+        };
+        let values = |k: &str| req.context.get(k).unwrap_or(&[]).to_vec();
+        // Network keys: never the VPCs and endpoints the policy names.
+        for k in ["aws:sourcevpc", "aws:sourcevpce"] {
+            let named: Vec<String> = self
+                .translation
+                .doc
+                .statements
+                .iter()
+                .flat_map(|st| st.conditions.iter())
+                .filter(|c| c.key.lower == k)
+                .flat_map(|c| c.values.iter().map(|v| v.value.to_ascii_lowercase()))
+                .filter(|v| !v.contains(['*', '?']))
+                .collect();
+            if values(k).iter().any(|v| named.contains(&v.to_ascii_lowercase())) {
+                return Err(format!("{k} is one the policy names"));
+            }
+        }
+        for v in values("aws:sourceip") {
+            match parse_cidr(&v) {
+                Some(c) if !is_private_network(&c) => {}
+                _ => return Err(format!("aws:sourceip {v} is not a public address")),
+            }
+        }
+        let why = match &req.principal {
+            RequestPrincipal::AccountRoot(_) | RequestPrincipal::Iam(_) => {
+                let account = req.principal.account().unwrap_or_default().to_string();
+                if in_zone(&account) {
+                    return Err(format!("account {account} is in the zone"));
+                }
+                if values("aws:principalorgid").iter().any(|v| our_org(v)) {
+                    return Err("the caller claims our organization".into());
+                }
+                if values("aws:principalorgpaths").iter().any(|v| under_our_org(v)) {
+                    return Err("the caller claims a path in our organization".into());
+                }
+                for v in values("aws:userid") {
+                    if in_zone(v.split(':').next().unwrap_or(&v)) {
+                        return Err("aws:userid names a zone account".into());
+                    }
+                }
+                for k in super::world::source_keys() {
+                    if !values(k).is_empty() {
+                        return Err(format!("{k} is set on a direct call"));
+                    }
+                }
+                format!("account {account} is outside the zone")
+            }
+            RequestPrincipal::Service(_) => {
+                let acct = values("aws:sourceaccount");
+                if acct.iter().chain(values("aws:sourceowner").iter()).any(|a| in_zone(a)) {
+                    return Err("the service acts for a zone account".into());
+                }
+                for arn in values("aws:sourcearn") {
+                    if arn.split(':').nth(4).is_some_and(|a| in_zone(a)) {
+                        return Err("aws:sourcearn is in the zone".into());
+                    }
+                }
+                if values("aws:sourceorgid").iter().any(|v| our_org(v)) {
+                    return Err("the service acts for our organization".into());
+                }
+                if values("aws:sourceorgpaths").iter().any(|v| under_our_org(v)) {
+                    return Err("the service acts for a path of our organization".into());
+                }
+                match acct.first() {
+                    Some(a) => format!("acting for account {a}, outside the zone"),
+                    None => "acting for whoever asks it (no source account)".to_string(),
+                }
+            }
+            RequestPrincipal::Anonymous => "no AWS identity".to_string(),
+            RequestPrincipal::Federated(p) => {
+                if !self.public_providers.contains(p) {
+                    return Err(format!("{p} is not a public platform"));
+                }
+                for (key, pinned) in self.pinned_subjects {
+                    if values(key).iter().any(|v| glob_match(pinned, v)) {
+                        return Err(format!("{key} is a subject the policy pins"));
+                    }
+                }
+                "a token anyone on the platform can obtain".to_string()
+            }
+            RequestPrincipal::CanonicalUser(_) => return Err("a canonical user does not call ECR".into()),
+        };
+        Ok(why)
+    }
+}
+
+/// Turn a model into a confirmed counterexample, or say why it is not one.
+pub fn confirm(
+    env: &Env,
+    caller: Caller,
+    action: &str,
+    resource_arn: &str,
+    outsider: &Outsider<'_>,
+) -> Result<Counterexample, String> {
+    let t = outsider.translation;
+    let (principal, renamed) = principal_of(env, caller)?;
+    let mut context = context_of(env, t);
+    if let Some((from, to)) = renamed {
+        let pairs: Vec<(String, Vec<String>)> = context
+            .iter()
+            .map(|(k, vs)| {
+                let vs = vs
+                    .iter()
+                    .map(|v| {
+                        if *v == from {
+                            to.clone()
+                        } else if !from.is_empty() {
+                            v.replace(&format!(":{from}:"), &format!(":{to}:"))
+                        } else {
+                            v.clone()
+                        }
+                    })
+                    .collect();
+                (k.to_string(), vs)
+            })
+            .collect();
+        for (k, vs) in pairs {
+            context.insert(&k, vs);
+        }
+    }
+    // Keys a signed request always carries, from the caller itself.
+    if let Some(account) = principal.account() {
+        context.insert("aws:principalaccount", [account.to_string()]);
+    }
+    if let Some(arn) = principal_arn(&principal) {
+        context.insert("aws:principalarn", [arn]);
+    }
+    if caller == Caller::Service {
+        context.insert("aws:principalisawsservice", ["true"]);
+    }
+    context.insert("aws:resourceaccount", [outsider.zone.owner.clone()]);
+    if let Some(o) = &outsider.zone.org_id {
+        context.insert("aws:resourceorgid", [o.clone()]);
+    }
+    let req = Request {
+        principal,
+        action: action.to_string(),
+        resource: resource_arn.to_string(),
+        context,
+    };
+    let outside = outsider.check(&req)?;
+    let cedar = t
+        .authorize(&req)
+        .map_err(|e| format!("the Cedar replay failed: {e}"))?;
+    if cedar != Decision::Allow {
+        return Err(format!("the Cedar replay gives {cedar:?}"));
+    }
+    let reference = eval::evaluate(&[&t.doc], &req);
+    if reference != Decision::Allow {
+        return Err(format!("the reference evaluator gives {reference:?}"));
+    }
+    Ok(Counterexample {
+        principal: principal_name(&req.principal),
+        outside,
+        action: req.action.clone(),
+        resource: req.resource.clone(),
+        context: req
+            .context
+            .iter()
+            .filter(|(k, _)| {
+                // What a reader needs: the keys the policy reads.
+                t.keys.contains(*k)
+            })
+            .map(|(k, v)| (k.to_string(), v.to_vec()))
+            .collect(),
+    })
+}
