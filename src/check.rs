@@ -243,7 +243,12 @@ pub fn concrete_outside(input: &CheckInput, property: crate::prove::Property) ->
         }
     }
     // A document that does not parse is not understood at all.
-    if a.grants.is_empty() && a.policy.problems.iter().any(|p| p.contains("does not parse")) {
+    if a.grants.is_empty()
+        && a.policy
+            .problems
+            .iter()
+            .any(|p| p.contains("does not parse"))
+    {
         return OutsideAccess::Uncertain;
     }
     out

@@ -265,7 +265,8 @@ impl<'c> Prover<'c> {
         caller: Caller,
         action: &str,
     ) -> Result<Option<cedar_policy_symcc::Env>, String> {
-        let principal = EntityTypeName::from_str(caller.entity_type()).map_err(|e| e.to_string())?;
+        let principal =
+            EntityTypeName::from_str(caller.entity_type()).map_err(|e| e.to_string())?;
         let resource = EntityTypeName::from_str("Iam::Resource").map_err(|e| e.to_string())?;
         let action = EntityUid::from_str(&format!("Iam::Action::{}", world::lit(action)))
             .map_err(|e| e.to_string())?;
@@ -331,13 +332,19 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
+        let doc = resolve_resource_variables(doc, zone);
+        let doc = &doc;
         let t = cedar::translate(doc);
         if let Err(errs) = cedar::validate(&t) {
             return Verdict::Unknown {
                 reason: format!("the Cedar translation is invalid: {}", errs.join("; ")),
             };
         }
-        let text: String = t.statements.iter().map(|s| format!("{}\n", s.text)).collect();
+        let text: String = t
+            .statements
+            .iter()
+            .map(|s| format!("{}\n", s.text))
+            .collect();
         let (public_providers, pinned_subjects) = web_identity_facts(doc);
         let pins_resource = text.contains("resource.")
             || text.contains("resource ==")
@@ -431,6 +438,29 @@ impl<'c> Prover<'c> {
     }
 }
 
+/// Policy variables whose value is a fact of the resource, not of the
+/// request (`${aws:ResourceAccount}`, `${aws:ResourceOrgID}`), replaced by
+/// that value: the translation can then say the condition exactly.
+fn resolve_resource_variables(doc: &PolicyDocument, zone: &Zone) -> PolicyDocument {
+    let mut out = doc.clone();
+    let mut facts = vec![("${aws:resourceaccount}", zone.owner.clone())];
+    if let Some(o) = &zone.org_id {
+        facts.push(("${aws:resourceorgid}", o.clone()));
+    }
+    for st in out.statements.iter_mut().filter(|st| st.variables_enabled) {
+        for c in &mut st.conditions {
+            for v in &mut c.values {
+                for (var, value) in &facts {
+                    while let Some(i) = v.value.to_ascii_lowercase().find(var) {
+                        v.value.replace_range(i..i + var.len(), value);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The callers outside the zone a subject is asked about.
 fn callers(subject: Subject, public_providers: &BTreeSet<String>) -> Vec<Caller> {
     match subject {
@@ -451,7 +481,11 @@ fn callers(subject: Subject, public_providers: &BTreeSet<String>) -> Vec<Caller>
 
 /// One action per group of actions every statement treats alike; actions
 /// no statement names are denied without asking.
-fn representatives(doc: &PolicyDocument, actions: &[&'static str], caller: Caller) -> Vec<&'static str> {
+fn representatives(
+    doc: &PolicyDocument,
+    actions: &[&'static str],
+    caller: Caller,
+) -> Vec<&'static str> {
     let mut groups: BTreeMap<Vec<usize>, &'static str> = BTreeMap::new();
     for a in actions {
         if caller == Caller::WebIdentity && *a != "sts:AssumeRoleWithWebIdentity" {
@@ -492,7 +526,9 @@ fn web_identity_facts(doc: &PolicyDocument) -> (BTreeSet<String>, Vec<(String, S
             providers.insert(provider.clone());
             let key = format!("{host}:sub");
             for c in &st.conditions {
-                let Some(op) = c.operator.known() else { continue };
+                let Some(op) = c.operator.known() else {
+                    continue;
+                };
                 if c.key.lower == key && !op.family.is_negated() {
                     for v in &c.values {
                         if crate::access::identity::subject_value_restricts(&v.value) {

@@ -89,16 +89,67 @@ fn strings(v: &EvalResult) -> Vec<String> {
     }
 }
 
-/// `ip("10.0.0.1/32")` → `10.0.0.1`; `datetime("...")` → the date text.
+/// `ip("10.0.0.1/32")` → `10.0.0.1`;
+/// `datetime("1970-01-01").offset(duration("-1ms"))` → an RFC 3339 time.
 fn extension_text(s: &str) -> String {
+    if let Some(rest) = s.strip_prefix("datetime(\"") {
+        if let Some(t) = datetime_text(rest) {
+            return t;
+        }
+    }
     let inner = s
         .split_once('(')
         .map(|(_, r)| r.trim_end_matches(')').trim_matches('"'))
         .unwrap_or(s);
-    match inner.strip_suffix("/32").or_else(|| inner.strip_suffix("/128")) {
+    match inner
+        .strip_suffix("/32")
+        .or_else(|| inner.strip_suffix("/128"))
+    {
         Some(addr) => addr.to_string(),
         None => inner.to_string(),
     }
+}
+
+/// The rest of a `datetime("...")` value (after the opening quote), with
+/// an optional `.offset(duration("..."))`, as RFC 3339.
+fn datetime_text(rest: &str) -> Option<String> {
+    let (base, tail) = rest.split_once('"')?;
+    let mut nanos = crate::policy::condition::parse_date(base)?;
+    if let Some(d) = tail.strip_prefix(").offset(duration(\"") {
+        let d = d.split('"').next()?;
+        nanos += duration_ms(d)? * 1_000_000;
+    }
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+/// A Cedar duration (`-1d2h3m4s5ms`) in milliseconds.
+fn duration_ms(d: &str) -> Option<i128> {
+    let (sign, mut rest) = match d.strip_prefix('-') {
+        Some(r) => (-1, r),
+        None => (1, d),
+    };
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let n: i128 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else {
+            match rest.bytes().next()? {
+                b'd' => (86_400_000, 1),
+                b'h' => (3_600_000, 1),
+                b'm' => (60_000, 1),
+                b's' => (1_000, 1),
+                _ => return None,
+            }
+        };
+        total += n * unit;
+        rest = &rest[len..];
+    }
+    Some(sign * total)
 }
 
 fn tag_entity<'a>(env: &'a Env, field: &str) -> Option<&'a Entity> {
@@ -149,9 +200,9 @@ fn context_of(env: &Env, t: &Translation) -> RequestContext {
     ctx
 }
 
-/// The request principal the model describes, and the account it was
-/// given in the model (replaced when it is not an account id).
-fn principal_of(env: &Env, caller: Caller) -> Result<(RequestPrincipal, Option<(String, String)>), String> {
+/// The request principal the model describes (a fresh outside account
+/// when the model's is not an account id).
+fn principal_of(env: &Env, caller: Caller) -> Result<RequestPrincipal, String> {
     let uid = env
         .request
         .principal()
@@ -159,29 +210,50 @@ fn principal_of(env: &Env, caller: Caller) -> Result<(RequestPrincipal, Option<(
         .clone();
     let id = uid.id().unescaped().to_string();
     match caller {
-        Caller::Anonymous => return Ok((RequestPrincipal::Anonymous, None)),
-        Caller::Service => return Ok((RequestPrincipal::Service(id.to_ascii_lowercase()), None)),
-        Caller::WebIdentity => return Ok((RequestPrincipal::Federated(id), None)),
+        Caller::Anonymous => return Ok(RequestPrincipal::Anonymous),
+        Caller::Service => return Ok(RequestPrincipal::Service(id.to_ascii_lowercase())),
+        Caller::WebIdentity => return Ok(RequestPrincipal::Federated(id)),
         Caller::Iam => {}
     }
-    let kind = attr(&env.entities, &uid, "kind").ok_or("the principal has no kind")?;
-    let model_account = attr(&env.entities, &uid, "account").ok_or("the principal has no account")?;
+    let mut kind = attr(&env.entities, &uid, "kind").ok_or("the principal has no kind")?;
+    let model_account =
+        attr(&env.entities, &uid, "account").ok_or("the principal has no account")?;
     let account = if is_account(&model_account) {
         model_account.clone()
     } else {
         FRESH_ACCOUNT.to_string()
     };
-    let renamed = (model_account != account).then(|| (model_account.clone(), account.clone()));
+    if account != model_account && kind == "root" {
+        // A root's unique id is its account id: keep the model's values
+        // consistent by calling as a user of the fresh account instead.
+        kind = "user".to_string();
+    }
     // The principal the policy names, when the model picked one.
     if let Some(p) = named_principal(&id) {
         if p.kind == kind && p.account == account {
             if let Some(rp) = RequestPrincipal::from_arn(&id) {
-                return Ok((rp, renamed));
+                return Ok(rp);
             }
         }
     }
+    // The principal ARN the model gave, when it is one: a role's ARN is
+    // presented by its sessions.
+    if let Some(arn) = principal_arn_of_model(env, &account) {
+        if let Some(rp) = RequestPrincipal::from_arn(&arn) {
+            return Ok(match rp {
+                RequestPrincipal::Iam(a) if a.kind == crate::policy::IamKind::Role => {
+                    RequestPrincipal::from_arn(&format!(
+                        "arn:{}:sts::{}:assumed-role/{}/{WITNESS}",
+                        a.partition, a.account, a.name
+                    ))
+                    .ok_or("cannot build a session of the model's role")?
+                }
+                other => other,
+            });
+        }
+    }
     let arn = match kind.as_str() {
-        "root" => return Ok((RequestPrincipal::AccountRoot(account), renamed)),
+        "root" => return Ok(RequestPrincipal::AccountRoot(account)),
         "user" => format!("arn:aws:iam::{account}:user/{WITNESS}"),
         "federated-user" => format!("arn:aws:sts::{account}:federated-user/{WITNESS}"),
         "session" => {
@@ -197,11 +269,31 @@ fn principal_of(env: &Env, caller: Caller) -> Result<(RequestPrincipal, Option<(
                 .unwrap_or_else(|| WITNESS.to_string());
             format!("arn:aws:sts::{account}:assumed-role/{role}/{WITNESS}")
         }
-        other => return Err(format!("the model's principal kind {other:?} is not a caller")),
+        other => {
+            return Err(format!(
+                "the model's principal kind {other:?} is not a caller"
+            ))
+        }
     };
-    RequestPrincipal::from_arn(&arn)
-        .map(|p| (p, renamed))
-        .ok_or_else(|| format!("cannot build a principal from {arn}"))
+    RequestPrincipal::from_arn(&arn).ok_or_else(|| format!("cannot build a principal from {arn}"))
+}
+
+/// The model's `aws:PrincipalArn` (its typed parts when it has them), with
+/// the caller's account when the model left the account field blank.
+fn principal_arn_of_model(env: &Env, account: &str) -> Option<String> {
+    let k = "aws:principalarn";
+    let v = tag(env, "arns", k)
+        .or_else(|| tag(env, "keys", k))?
+        .into_iter()
+        .next()?;
+    let mut parts: Vec<String> = v.splitn(6, ':').map(str::to_string).collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return None;
+    }
+    if !is_account(&parts[4]) {
+        parts[4] = account.to_string();
+    }
+    Some(parts.join(":"))
 }
 
 fn principal_arn(p: &RequestPrincipal) -> Option<String> {
@@ -239,11 +331,16 @@ impl Outsider<'_> {
     fn check(&self, req: &Request) -> Result<String, String> {
         let zone = self.zone;
         let in_zone = |a: &str| zone.contains_account(a);
-        let our_org = |v: &str| zone.org_id.as_deref().is_some_and(|o| v.eq_ignore_ascii_case(o));
-        let under_our_org = |v: &str| {
+        let our_org = |v: &str| {
             zone.org_id
                 .as_deref()
-                .is_some_and(|o| v.to_ascii_lowercase().starts_with(&format!("{}/", o.to_ascii_lowercase())))
+                .is_some_and(|o| v.eq_ignore_ascii_case(o))
+        };
+        let under_our_org = |v: &str| {
+            zone.org_id.as_deref().is_some_and(|o| {
+                v.to_ascii_lowercase()
+                    .starts_with(&format!("{}/", o.to_ascii_lowercase()))
+            })
         };
         let values = |k: &str| req.context.get(k).unwrap_or(&[]).to_vec();
         // Network keys: never the VPCs and endpoints the policy names.
@@ -258,7 +355,10 @@ impl Outsider<'_> {
                 .flat_map(|c| c.values.iter().map(|v| v.value.to_ascii_lowercase()))
                 .filter(|v| !v.contains(['*', '?']))
                 .collect();
-            if values(k).iter().any(|v| named.contains(&v.to_ascii_lowercase())) {
+            if values(k)
+                .iter()
+                .any(|v| named.contains(&v.to_ascii_lowercase()))
+            {
                 return Err(format!("{k} is one the policy names"));
             }
         }
@@ -277,12 +377,18 @@ impl Outsider<'_> {
                 if values("aws:principalorgid").iter().any(|v| our_org(v)) {
                     return Err("the caller claims our organization".into());
                 }
-                if values("aws:principalorgpaths").iter().any(|v| under_our_org(v)) {
+                if values("aws:principalorgpaths")
+                    .iter()
+                    .any(|v| under_our_org(v))
+                {
                     return Err("the caller claims a path in our organization".into());
                 }
                 for v in values("aws:userid") {
                     if in_zone(v.split(':').next().unwrap_or(&v)) {
                         return Err("aws:userid names a zone account".into());
+                    }
+                    if matches!(req.principal, RequestPrincipal::AccountRoot(_)) && v != account {
+                        return Err("a root user's aws:userid is its account id".into());
                     }
                 }
                 for k in super::world::source_keys() {
@@ -294,7 +400,11 @@ impl Outsider<'_> {
             }
             RequestPrincipal::Service(_) => {
                 let acct = values("aws:sourceaccount");
-                if acct.iter().chain(values("aws:sourceowner").iter()).any(|a| in_zone(a)) {
+                if acct
+                    .iter()
+                    .chain(values("aws:sourceowner").iter())
+                    .any(|a| in_zone(a))
+                {
                     return Err("the service acts for a zone account".into());
                 }
                 for arn in values("aws:sourcearn") {
@@ -305,7 +415,10 @@ impl Outsider<'_> {
                 if values("aws:sourceorgid").iter().any(|v| our_org(v)) {
                     return Err("the service acts for our organization".into());
                 }
-                if values("aws:sourceorgpaths").iter().any(|v| under_our_org(v)) {
+                if values("aws:sourceorgpaths")
+                    .iter()
+                    .any(|v| under_our_org(v))
+                {
                     return Err("the service acts for a path of our organization".into());
                 }
                 match acct.first() {
@@ -325,7 +438,9 @@ impl Outsider<'_> {
                 }
                 "a token anyone on the platform can obtain".to_string()
             }
-            RequestPrincipal::CanonicalUser(_) => return Err("a canonical user does not call ECR".into()),
+            RequestPrincipal::CanonicalUser(_) => {
+                return Err("a canonical user does not call ECR".into())
+            }
         };
         Ok(why)
     }
@@ -340,31 +455,8 @@ pub fn confirm(
     outsider: &Outsider<'_>,
 ) -> Result<Counterexample, String> {
     let t = outsider.translation;
-    let (principal, renamed) = principal_of(env, caller)?;
+    let principal = principal_of(env, caller)?;
     let mut context = context_of(env, t);
-    if let Some((from, to)) = renamed {
-        let pairs: Vec<(String, Vec<String>)> = context
-            .iter()
-            .map(|(k, vs)| {
-                let vs = vs
-                    .iter()
-                    .map(|v| {
-                        if *v == from {
-                            to.clone()
-                        } else if !from.is_empty() {
-                            v.replace(&format!(":{from}:"), &format!(":{to}:"))
-                        } else {
-                            v.clone()
-                        }
-                    })
-                    .collect();
-                (k.to_string(), vs)
-            })
-            .collect();
-        for (k, vs) in pairs {
-            context.insert(&k, vs);
-        }
-    }
     // Keys a signed request always carries, from the caller itself.
     if let Some(account) = principal.account() {
         context.insert("aws:principalaccount", [account.to_string()]);

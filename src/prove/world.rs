@@ -64,7 +64,41 @@ pub(crate) fn source_keys() -> &'static [&'static str] {
 }
 
 /// Keys with at most one value in any request.
-const SINGLE_VALUED: [&str; 11] = [
+/// Keys whose value always has one type: a present value has its typed view.
+const TYPED_KEYS: [(&str, &str); 13] = [
+    ("aws:principalarn", "arns"),
+    ("aws:sourcearn", "arns"),
+    ("aws:sourceip", "ips"),
+    ("aws:multifactorauthpresent", "bools"),
+    ("aws:securetransport", "bools"),
+    ("aws:viaawsservice", "bools"),
+    ("aws:principalisawsservice", "bools"),
+    ("aws:multifactorauthage", "nums"),
+    ("aws:epochtime", "nums"),
+    ("aws:currenttime", "dates"),
+    ("aws:tokenissuetime", "dates"),
+    ("aws:sourceaccount", "keys"),
+    ("aws:principalaccount", "keys"),
+];
+
+const SINGLE_VALUED: [&str; 27] = [
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:multifactorauthpresent",
+    "aws:multifactorauthage",
+    "aws:securetransport",
+    "aws:viaawsservice",
+    "aws:principalisawsservice",
+    "aws:epochtime",
+    "aws:currenttime",
+    "aws:tokenissuetime",
+    "aws:requestedregion",
+    "aws:resourceaccount",
+    "aws:resourceorgid",
+    "aws:principalservicename",
+    // An account sits at one place in one organization.
+    "aws:principalorgpaths",
+    "aws:sourceorgpaths",
     "aws:principalaccount",
     "aws:principalarn",
     "aws:principalorgid",
@@ -261,7 +295,10 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
     let org = w.zone.org_id.as_deref();
 
     // The request is about this resource.
-    if w.text.contains("resource.") || w.text.contains("resource ==") || w.text.contains("resource in") {
+    if w.text.contains("resource.")
+        || w.text.contains("resource ==")
+        || w.text.contains("resource in")
+    {
         let parts: Vec<&str> = w.resource_arn.splitn(6, ':').collect();
         let mut cond = vec![
             format!("resource == Iam::Resource::{}", lit(w.resource_arn)),
@@ -281,7 +318,10 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         } else {
             cond.push("!resource.is_arn".into());
         }
-        a.forbid_when("the request is for the resource under proof", &format!("!({})", cond.join(" && ")));
+        a.forbid_when(
+            "the request is for the resource under proof",
+            &format!("!({})", cond.join(" && ")),
+        );
     }
 
     // Request keys: a single value is also the one-element set; typed views
@@ -301,6 +341,14 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
             "a present key has a value",
             &format!("{} && {}.isEmpty()", has("sets", k), get("sets", k)),
         );
+        for (key, view) in TYPED_KEYS {
+            if key == k && view != "keys" && reads(view, k) {
+                a.forbid_when(
+                    "this key's value always has this type",
+                    &format!("{} && !{}", has("keys", k), has(view, k)),
+                );
+            }
+        }
         for view in ["nums", "bools", "ips", "dates", "arns"] {
             if reads(view, k) {
                 a.forbid_when(
@@ -309,7 +357,8 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
                 );
             }
         }
-        if SINGLE_VALUED.contains(&k.as_str()) {
+        let pinned_subject = w.pinned_subjects.iter().any(|(key, _)| key == k);
+        if SINGLE_VALUED.contains(&k.as_str()) || pinned_subject {
             a.forbid_when(
                 "this key has at most one value",
                 &format!("{} && !{}", has("sets", k), has("keys", k)),
@@ -340,6 +389,16 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         );
     }
 
+    // Organization ids look like o-exampleorgid.
+    for k in ["aws:principalorgid", "aws:sourceorgid", "aws:resourceorgid"] {
+        if keys.contains(k) {
+            a.forbid_when(
+                "an organization id starts with o-",
+                &format!("{} && !({} like \"o-*\")", has("keys", k), get("keys", k)),
+            );
+        }
+    }
+
     // Network keys: an outsider is never inside the VPCs and endpoints a
     // policy names, nor on a private address.
     for k in NETWORK_KEYS {
@@ -360,7 +419,12 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         if !named.is_empty() {
             a.forbid_when(
                 "an outsider is not inside the VPCs and endpoints the policy names (assumption)",
-                &format!("{} && {}.containsAny({})", has("sets", k), get("sets", k), list(&named)),
+                &format!(
+                    "{} && {}.containsAny({})",
+                    has("sets", k),
+                    get("sets", k),
+                    list(&named)
+                ),
             );
         }
     }
@@ -371,11 +435,19 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
             .collect();
         a.forbid_when(
             "an outsider's address is public (assumption)",
-            &format!("{} && ({})", has("ips", "aws:sourceip"), ranges.join(" || ")),
+            &format!(
+                "{} && ({})",
+                has("ips", "aws:sourceip"),
+                ranges.join(" || ")
+            ),
         );
         a.forbid_when(
             "aws:SourceIp is an address",
-            &format!("{} && !{}", has("keys", "aws:sourceip"), has("ips", "aws:sourceip")),
+            &format!(
+                "{} && !{}",
+                has("keys", "aws:sourceip"),
+                has("ips", "aws:sourceip")
+            ),
         );
     }
 
@@ -395,13 +467,21 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
                     a.forbid_when("a service has no principal keys", &has("sets", k));
                 }
             }
-            party_axioms(&mut a, w, &zone_accounts, "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths");
+            party_axioms(
+                &mut a,
+                w,
+                &zone_accounts,
+                "aws:sourceaccount",
+                "aws:sourcearn",
+                "aws:sourceorgid",
+                "aws:sourceorgpaths",
+            );
             if keys.contains("aws:sourceowner") {
                 a.forbid_when(
                     "the service acts for a party outside the zone",
                     &format!(
                         "{} && {}.contains({})",
-                        has("sets", "aws:sourceowner"),
+                        has("keys", "aws:sourceowner"),
                         list(&zone_accounts),
                         get("keys", "aws:sourceowner")
                     ),
@@ -411,7 +491,10 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
     }
     if w.caller == Caller::WebIdentity {
         if w.public_providers.is_empty() {
-            a.forbid_when("only tokens of public platforms are outside the zone", "true");
+            a.forbid_when(
+                "only tokens of public platforms are outside the zone",
+                "true",
+            );
         } else {
             let v: Vec<String> = w
                 .public_providers
@@ -484,7 +567,12 @@ fn party_axioms(
         if keys.contains(org_key) {
             a.forbid_when(
                 "the party is outside our organization",
-                &format!("{} && {}.contains({})", has("sets", org_key), get("sets", org_key), lit(o)),
+                &format!(
+                    "{} && {}.contains({})",
+                    has("sets", org_key),
+                    get("sets", org_key),
+                    lit(o)
+                ),
             );
         }
         if keys.contains(paths_key) {
@@ -580,7 +668,10 @@ fn iam_axioms(
     }
     if keys.contains("aws:principalarn") {
         let k = "aws:principalarn";
-        a.forbid_when("a signed request has aws:PrincipalArn", &format!("!{}", has("keys", k)));
+        a.forbid_when(
+            "a signed request has aws:PrincipalArn",
+            &format!("!{}", has("keys", k)),
+        );
         for acct in accounts {
             a.forbid_when(
                 "aws:PrincipalArn is in the caller's account",
@@ -605,7 +696,10 @@ fn iam_axioms(
     }
     if keys.contains("aws:userid") {
         let k = "aws:userid";
-        a.forbid_when("a signed request has aws:userid", &format!("!{}", has("keys", k)));
+        a.forbid_when(
+            "a signed request has aws:userid",
+            &format!("!{}", has("keys", k)),
+        );
         a.forbid_when(
             "the root user's id is its account",
             &format!(
