@@ -187,10 +187,7 @@ pub fn proof_subject(input: &CheckInput) -> Option<(crate::prove::Subject, Strin
         Kind::Repository => Some((Subject::Repository, repository_arn(&input.account), zone)),
         Kind::Registry => Some((
             Subject::Registry,
-            format!(
-                "arn:aws:ecr:{REGION}:{}:repository/zz-any-repository-9",
-                input.account
-            ),
+            crate::model::any_repository_arn("aws", REGION, &input.account),
             zone,
         )),
         Kind::Trust => Some((Subject::Role, role_arn(&input.account), zone)),
@@ -278,10 +275,7 @@ pub fn verdict(input: &CheckInput) -> Verdict {
                 Kind::Repository => (Target::Repository, repository_arn(&input.account)),
                 _ => (
                     Target::Registry,
-                    format!(
-                        "arn:aws:ecr:{REGION}:{}:repository/zz-any-repository-9",
-                        input.account
-                    ),
+                    crate::model::any_repository_arn("aws", REGION, &input.account),
                 ),
             };
             let a = access::analyze_resource_policy(&input.text, target, &arn, &zone);
@@ -367,6 +361,7 @@ pub fn check(
         selection,
         min_severity: crate::finding::Severity::Info,
         ignores: vec![],
+        prove: None,
     };
     scan::run(&inventory, rules, &options)
 }

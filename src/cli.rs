@@ -28,6 +28,56 @@ pub enum Command {
     CheckPolicy(CheckPolicyArgs),
     /// Print the Cedar a policy document normalizes to.
     ExplainPolicy(ExplainPolicyArgs),
+    /// Prove, with an SMT solver (cvc5), that no principal outside the zone
+    /// of trust can read, write or change permissions of each repository and
+    /// registry, or assume a role that can write to ECR; print a replayed
+    /// counterexample for each property that fails.
+    Prove(ProveArgs),
+}
+
+/// Solver options, shared by `prove` and `scan --prove`.
+#[derive(Debug, Clone, Args)]
+pub struct ProofArgs {
+    /// Time limit per solver query, in seconds; a query that runs out is "unknown".
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub proof_timeout: f64,
+    /// Solver processes run in parallel [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pub proof_jobs: Option<usize>,
+    /// Ask the solver every question, even one already answered for an
+    /// identical policy (for measuring the cache).
+    #[arg(long)]
+    pub no_proof_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// Saved inventory to prove (repeatable: shards merge).
+    #[arg(long = "inventory", value_name = "FILE")]
+    pub inventories: Vec<PathBuf>,
+    /// Prove the embedded demo organization.
+    #[arg(long, conflicts_with = "inventories")]
+    pub demo: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub proof: ProofArgs,
+    #[arg(long, value_enum, default_value_t = ProveFormat::Table)]
+    pub format: ProveFormat,
+    /// Write the proofs here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print every verdict, not only refuted and unknown ones (table).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProveFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -196,6 +246,13 @@ pub struct ScanArgs {
     pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Also prove the access properties with the SMT solver (see `prove`):
+    /// refuted properties add their counterexamples to the findings, unknown
+    /// ones raise ECR001.
+    #[arg(long)]
+    pub prove: bool,
+    #[command(flatten)]
+    pub proof: ProofArgs,
 }
 
 /// Options that change the analysis.

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use ecr_audit::check;
 use ecr_audit::cli::{
-    CheckPolicyArgs, Cli, ColorChoice, Command, ExplainPolicyArgs, Format, OutputArgs, RulesFormat,
-    ScanArgs, TargetArgs,
+    CheckPolicyArgs, Cli, ColorChoice, Command, ExplainPolicyArgs, Format, OutputArgs, ProofArgs,
+    ProveArgs, ProveFormat, RulesFormat, ScanArgs, TargetArgs,
 };
 use ecr_audit::collect::{self, CollectOptions};
 use ecr_audit::config::{self, Config};
@@ -19,9 +19,10 @@ use ecr_audit::engine::{self, Rule, RuleSelection};
 use ecr_audit::inventory::Inventory;
 use ecr_audit::model::ModelOptions;
 use ecr_audit::policy::{self, PolicyKind};
+use ecr_audit::prove::{self, ProverOptions, Verdict};
 use ecr_audit::report::{self, Report};
 use ecr_audit::scan::ScanResult;
-use ecr_audit::scan::{self, ScanOptions};
+use ecr_audit::scan::{self, ProveSettings, ScanOptions};
 
 /// The embedded demo organization.
 const DEMO_INVENTORY: &str = include_str!("../fixtures/demo-org.json");
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => run_rules(args),
         Command::CheckPolicy(args) => run_check_policy(args),
         Command::ExplainPolicy(args) => run_explain_policy(args),
+        Command::Prove(args) => run_prove(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -154,6 +156,54 @@ fn live_inventory(target: &TargetArgs, config: &Config) -> Result<Inventory, Usa
     Ok(inventory)
 }
 
+/// The inventory to work on: the demo, saved shards (merged), or collected live.
+fn load_input(
+    inventories: &[std::path::PathBuf],
+    demo: bool,
+    target: &TargetArgs,
+    config: &Config,
+) -> Result<(Inventory, Vec<String>), UsageError> {
+    if demo {
+        let inv = Inventory::from_json(DEMO_INVENTORY, "embedded demo")?;
+        Ok((inv, vec!["embedded demo".to_string()]))
+    } else if !inventories.is_empty() {
+        let mut parts = Vec::new();
+        for path in inventories {
+            parts.push((path.display().to_string(), Inventory::load(path)?));
+        }
+        let sources = parts.iter().map(|(s, _)| s.clone()).collect();
+        Ok((Inventory::merge(parts)?, sources))
+    } else {
+        Ok((live_inventory(target, config)?, vec!["live".to_string()]))
+    }
+}
+
+/// Solver settings from the command line; fails early when cvc5 is missing.
+fn prove_settings(args: &ProofArgs) -> Result<ProveSettings, UsageError> {
+    if !(args.proof_timeout > 0.0 && args.proof_timeout.is_finite()) {
+        return Err(UsageError(format!(
+            "--proof-timeout must be a positive number of seconds, not {}",
+            args.proof_timeout
+        )));
+    }
+    prove::solver_available().map_err(UsageError)?;
+    let workers = args.proof_jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if workers == 0 {
+        return Err(UsageError("--proof-jobs must be at least 1".into()));
+    }
+    Ok(ProveSettings {
+        prover: ProverOptions {
+            timeout: std::time::Duration::from_secs_f64(args.proof_timeout),
+            cache: !args.no_proof_cache,
+        },
+        workers,
+    })
+}
+
 fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     let config = Config::discover(args.analysis.config.as_deref())?;
     let rules_dir = args
@@ -175,22 +225,7 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         .map(parse_as_of)
         .transpose()?;
 
-    let (inventory, sources) = if args.demo {
-        let inv = Inventory::from_json(DEMO_INVENTORY, "embedded demo")?;
-        (inv, vec!["embedded demo".to_string()])
-    } else if !args.inventories.is_empty() {
-        let mut parts = Vec::new();
-        for path in &args.inventories {
-            parts.push((path.display().to_string(), Inventory::load(path)?));
-        }
-        let sources = parts.iter().map(|(s, _)| s.clone()).collect();
-        (Inventory::merge(parts)?, sources)
-    } else {
-        (
-            live_inventory(&args.target, &config)?,
-            vec!["live".to_string()],
-        )
-    };
+    let (inventory, sources) = load_input(&args.inventories, args.demo, &args.target, &config)?;
 
     let as_of = as_of_flag
         .or(inventory.collected_at)
@@ -206,6 +241,11 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         selection,
         min_severity: args.output.min_severity.severity(),
         ignores: config.ignore.clone(),
+        prove: if args.prove {
+            Some(prove_settings(&args.proof)?)
+        } else {
+            None
+        },
     };
     let result = scan::run(&inventory, rules, &options);
     emit(&result, &sources, as_of, &args.output)
@@ -232,6 +272,7 @@ fn emit(
         sources,
         request_counts: &result.request_counts,
         suppressed: result.suppressed,
+        proofs: result.proofs.as_ref(),
     };
     let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
     let text = match output.format {
@@ -436,4 +477,74 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
     };
     write_output(None, &text)?;
     Ok(EXIT_CLEAN)
+}
+
+fn run_prove(args: ProveArgs) -> Result<u8, UsageError> {
+    let config = Config::discover(args.analysis.config.as_deref())?;
+    let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
+    for id in &args.analysis.trusted_accounts {
+        config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
+        trusted.insert(id.clone());
+    }
+    let settings = prove_settings(&args.proof)?;
+    let (inventory, sources) = load_input(&args.inventories, args.demo, &args.target, &config)?;
+    let as_of = match args.analysis.as_of.as_deref() {
+        Some(t) => parse_as_of(t)?,
+        None => inventory
+            .collected_at
+            .unwrap_or_else(OffsetDateTime::now_utc),
+    };
+    let options = ModelOptions {
+        as_of,
+        stale_days: config.thresholds.stale_days,
+        unpulled_days: config.thresholds.unpulled_days,
+        trusted_accounts: trusted,
+    };
+    // The model says which roles can write to ECR: their trust policies are
+    // the subjects of the role property.
+    let model = ecr_audit::model::build(&inventory, &options);
+    let zone = ecr_audit::model::TrustZone::from_inventory(&inventory, &options.trusted_accounts);
+    let jobs = prove::run::jobs(&inventory, &model, &zone);
+    let run = prove::run::run(&jobs, &settings.prover, settings.workers).map_err(UsageError)?;
+    let text = match args.format {
+        ProveFormat::Json => {
+            let value = serde_json::json!({
+                "schema": "ecr-audit/proofs/v1",
+                "tool": {"name": "ecr-audit", "version": env!("CARGO_PKG_VERSION")},
+                "sources": sources,
+                "subjects": run.subjects,
+                "proved": run.count("proved"),
+                "refuted": run.count("refuted"),
+                "unknown": run.count("unknown"),
+                "solver": run.stats,
+                "workers": run.workers,
+                "elapsed_ms": run.elapsed_ms,
+                "results": run.proofs,
+            });
+            let mut t = serde_json::to_string_pretty(&value).expect("proofs serialize");
+            t.push('\n');
+            t
+        }
+        ProveFormat::Table => {
+            let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+            let width = (!to_terminal).then_some(TABLE_WIDTH);
+            report::proofs::render_table(&run, args.all, width)
+        }
+    };
+    write_output(args.output.as_deref(), &text)?;
+    let refuted = run
+        .proofs
+        .iter()
+        .any(|p| matches!(p.verdict, Verdict::Refuted { .. }));
+    let unknown = run
+        .proofs
+        .iter()
+        .any(|p| matches!(p.verdict, Verdict::Unknown { .. }));
+    Ok(if refuted {
+        EXIT_FINDINGS
+    } else if unknown || !inventory.errors.is_empty() {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_CLEAN
+    })
 }

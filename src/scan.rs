@@ -9,12 +9,23 @@ use crate::engine::{AuditContext, Engine, Rule, RuleSelection};
 use crate::finding::{sort_findings, Finding, Severity};
 use crate::inventory::{CollectionError, ErrorKind, Inventory};
 use crate::model::{self, ModelOptions, ScanScope};
+use crate::prove::{self, run::ProofRun, ProverOptions};
 
 pub struct ScanOptions {
     pub model: ModelOptions,
     pub selection: RuleSelection,
     pub min_severity: Severity,
     pub ignores: Vec<Ignore>,
+    /// Prove the access properties too (`scan --prove`).
+    pub prove: Option<ProveSettings>,
+}
+
+/// How proofs run within a scan.
+#[derive(Debug, Clone)]
+pub struct ProveSettings {
+    pub prover: ProverOptions,
+    /// Solver processes run in parallel.
+    pub workers: usize,
 }
 
 pub struct ScanResult {
@@ -27,10 +38,35 @@ pub struct ScanResult {
     pub rules: Vec<Rule>,
     pub request_counts: BTreeMap<String, u64>,
     pub collected_at: Option<OffsetDateTime>,
+    /// The proofs, with `--prove`.
+    pub proofs: Option<ProofRun>,
 }
 
 pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> ScanResult {
-    let model = model::build(inventory, &options.model);
+    let mut model = model::build(inventory, &options.model);
+    let mut proof_warnings = Vec::new();
+    let mut proof_errors = Vec::new();
+    let proofs = options.prove.as_ref().and_then(|settings| {
+        let zone = model::TrustZone::from_inventory(inventory, &options.model.trusted_accounts);
+        let jobs = prove::run::jobs(inventory, &model, &zone);
+        match prove::run::run(&jobs, &settings.prover, settings.workers) {
+            Ok(run) => {
+                proof_warnings = model::proofs::apply_proofs(&mut model, &run.proofs);
+                Some(run)
+            }
+            Err(e) => {
+                proof_errors.push(CollectionError {
+                    account: String::new(),
+                    region: None,
+                    operation: "prove".to_string(),
+                    resource: None,
+                    kind: ErrorKind::Other,
+                    message: e,
+                });
+                None
+            }
+        }
+    });
     let engine = Engine::new(
         rules,
         &options.selection,
@@ -47,7 +83,10 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     let today = options.model.as_of.date();
     let mut outcome = apply_ignores(findings, &options.ignores, today);
     sort_findings(&mut outcome.kept);
+    let mut warnings = outcome.warnings;
+    warnings.extend(proof_warnings);
     let mut errors = inventory.errors.clone();
+    errors.extend(proof_errors);
     errors.extend(eval_errors.into_iter().map(|e| CollectionError {
         account: String::new(),
         region: None,
@@ -59,11 +98,12 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     ScanResult {
         findings: outcome.kept,
         suppressed: outcome.suppressed,
-        warnings: outcome.warnings,
+        warnings,
         errors,
         scanned: model.scanned,
         rules: engine.rules().cloned().collect(),
         request_counts: inventory.request_counts.clone(),
         collected_at: inventory.collected_at,
+        proofs,
     }
 }

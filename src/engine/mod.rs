@@ -231,12 +231,27 @@ impl Engine {
                 details.insert(key, v.clone());
             }
         }
+        let mut message = template::render(rule.message_for(entity.kind), &scope);
+        // A proof's replayed counterexample is the strongest evidence a
+        // finding can carry: say it in the message too.
+        let counterexamples = details
+            .iter()
+            .filter(|(k, _)| k.ends_with("counterexamples"))
+            .find_map(|(_, v)| v.as_array().filter(|a| !a.is_empty()));
+        if let Some(cx) = counterexamples {
+            if let Some(first) = cx.first().and_then(Value::as_str) {
+                message.push_str(&format!(" Proof counterexample: {first}."));
+                if cx.len() > 1 {
+                    message.push_str(&format!(" ({} more in details.)", cx.len() - 1));
+                }
+            }
+        }
         Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
             severity: rule.severity,
             title: rule.title.clone(),
-            message: template::render(rule.message_for(entity.kind), &scope),
+            message,
             resource_kind: entity.kind,
             resource_arn: entity.arn.clone(),
             account: entity.account.clone(),

@@ -7,6 +7,7 @@
 
 pub mod images;
 pub mod lifecycle;
+pub mod proofs;
 pub mod scanning;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -54,6 +55,12 @@ pub struct AccessFacts {
     pub auth_token_statements: BTreeSet<String>,
     pub outside_registry_actions: BTreeSet<String>,
     pub outside_registry_principals: BTreeSet<String>,
+    /// With proofs: one "property verdict" per property.
+    pub proofs: BTreeSet<String>,
+    /// With proofs: replayed requests from outside, per property group.
+    pub read_counterexamples: BTreeSet<String>,
+    pub write_counterexamples: BTreeSet<String>,
+    pub registry_counterexamples: BTreeSet<String>,
 }
 
 /// What an IAM user or role can do with ECR and who can become it.
@@ -70,6 +77,8 @@ pub struct PrincipalFacts {
     pub auth_token_unscoped_statements: BTreeSet<String>,
     pub assumable_from_outside: BTreeSet<String>,
     pub web_identity_without_subject: BTreeSet<String>,
+    pub proofs: BTreeSet<String>,
+    pub counterexamples: BTreeSet<String>,
 }
 
 impl Default for PrincipalFacts {
@@ -86,6 +95,8 @@ impl Default for PrincipalFacts {
             auth_token_unscoped_statements: BTreeSet::new(),
             assumable_from_outside: BTreeSet::new(),
             web_identity_without_subject: BTreeSet::new(),
+            proofs: BTreeSet::new(),
+            counterexamples: BTreeSet::new(),
         }
     }
 }
@@ -283,8 +294,14 @@ fn index_errors(errors: &[CollectionError]) -> BTreeMap<&str, Vec<&CollectionErr
     map
 }
 
+/// Registry policies grant on the registry's repositories: their analysis
+/// asks about a repository that no pattern is likely to name.
+pub fn any_repository_arn(partition: &str, region: &str, account: &str) -> String {
+    format!("arn:{partition}:ecr:{region}:{account}:repository/zz-any-repository-9")
+}
+
 /// The partition of an ARN ("aws", "aws-cn", "aws-us-gov").
-fn partition_of(arn: &str) -> &str {
+pub fn partition_of(arn: &str) -> &str {
     arn.split(':')
         .nth(1)
         .filter(|p| !p.is_empty())
@@ -335,12 +352,7 @@ fn registry_entity(
         .collect();
     let registry = region.registry.as_ref();
     let complete = registry.is_some() && registry_errors.is_empty();
-    // Registry policies grant on the registry's repositories: ask about one
-    // that no pattern names.
-    let any_repository = format!(
-        "arn:{partition}:ecr:{}:{account}:repository/zz-any-repository-9",
-        region.region
-    );
+    let any_repository = any_repository_arn(partition, &region.region, account);
     let (mut policy, access_facts) = match registry.and_then(|r| r.policy.as_deref()) {
         Some(text) => {
             let a = access::analyze_resource_policy(
@@ -566,6 +578,8 @@ fn identity_facts(
         auth_token_unscoped_statements: a.auth_token_unscoped_statements,
         assumable_from_outside: BTreeSet::new(),
         web_identity_without_subject: BTreeSet::new(),
+        proofs: BTreeSet::new(),
+        counterexamples: BTreeSet::new(),
     }
 }
 

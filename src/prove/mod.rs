@@ -17,6 +17,7 @@
 //! (policy translation plus axioms), so identical policies across
 //! repositories and accounts cost one proof.
 
+pub mod run;
 pub mod witness;
 pub mod world;
 
@@ -183,6 +184,15 @@ pub struct ProverStats {
     pub solver_ms: u64,
     /// Solver processes started (one per worker, plus restarts).
     pub solvers_started: u64,
+}
+
+impl ProverStats {
+    pub fn add(&mut self, o: &ProverStats) {
+        self.queries += o.queries;
+        self.cache_hits += o.cache_hits;
+        self.solver_ms += o.solver_ms;
+        self.solvers_started += o.solvers_started;
+    }
 }
 
 /// What one question to the solver came to.

@@ -408,7 +408,7 @@ impl Outsider<'_> {
                     return Err("the service acts for a zone account".into());
                 }
                 for arn in values("aws:sourcearn") {
-                    if arn.split(':').nth(4).is_some_and(|a| in_zone(a)) {
+                    if arn.split(':').nth(4).is_some_and(&in_zone) {
                         return Err("aws:sourcearn is in the zone".into());
                     }
                 }

@@ -13,7 +13,7 @@ pub fn render(report: &Report) -> String {
         .rev()
         .map(|(s, n)| (s.as_str().to_string(), json!(n)))
         .collect();
-    let value = json!({
+    let mut value = json!({
         "schema": SCHEMA,
         "tool": {"name": "ecr-audit", "version": env!("CARGO_PKG_VERSION")},
         "scanned": {
@@ -37,6 +37,18 @@ pub fn render(report: &Report) -> String {
         "errors": report.errors,
         "warnings": report.warnings,
     });
+    if let Some(run) = report.proofs {
+        value["proofs"] = json!({
+            "subjects": run.subjects,
+            "proved": run.count("proved"),
+            "refuted": run.count("refuted"),
+            "unknown": run.count("unknown"),
+            "solver": run.stats,
+            "workers": run.workers,
+            "elapsed_ms": run.elapsed_ms,
+            "results": run.proofs,
+        });
+    }
     let mut text = serde_json::to_string_pretty(&value).expect("report serializes");
     text.push('\n');
     text

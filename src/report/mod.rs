@@ -1,6 +1,7 @@
 //! Reports: findings → bytes. Each format reads the same `Report`.
 
 pub mod json;
+pub mod proofs;
 pub mod sarif;
 pub mod table;
 
@@ -28,6 +29,8 @@ pub struct Report<'a> {
     pub sources: &'a [String],
     pub request_counts: &'a BTreeMap<String, u64>,
     pub suppressed: usize,
+    /// With `--prove`.
+    pub proofs: Option<&'a crate::prove::run::ProofRun>,
 }
 
 impl Report<'_> {

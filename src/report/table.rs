@@ -86,6 +86,10 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
     }
     out.push_str(&summary(report));
     out.push('\n');
+    if let Some(run) = report.proofs {
+        out.push_str(&proof_summary(run));
+        out.push('\n');
+    }
     if !report.errors.is_empty() {
         out.push_str(&format!(
             "\nThe scan is incomplete: {} resources or operations could not be read:\n",
@@ -96,6 +100,22 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         }
     }
     out
+}
+
+/// One line on the proofs of a scan.
+pub fn proof_summary(run: &crate::prove::run::ProofRun) -> String {
+    format!(
+        "Proofs: {} properties of {} subjects · {} proved, {} refuted, {} unknown · {} solver queries, {} answered from cache · {:.1} s on {} solver processes",
+        run.proofs.len(),
+        run.subjects,
+        run.count("proved"),
+        run.count("refuted"),
+        run.count("unknown"),
+        run.stats.queries,
+        run.stats.cache_hits,
+        run.elapsed_ms as f64 / 1000.0,
+        run.workers
+    )
 }
 
 pub fn summary(report: &Report) -> String {

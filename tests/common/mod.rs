@@ -23,11 +23,21 @@ pub fn run(args: &[&str]) -> Run {
 }
 
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    run_with(dir, args, &[])
+}
+
+/// Run with extra environment variables.
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_with(&repo_root(), args, env)
+}
+
+fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_ecr-audit"))
         .args(args)
         .current_dir(dir)
         .env_remove("ECR_AUDIT_CONFIG")
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs");
     Run {
@@ -50,4 +60,24 @@ pub fn require_solver() {
     if let Err(e) = ecr_audit::prove::solver_available() {
         panic!("{e}");
     }
+}
+
+/// A validator for the SARIF 2.1.0 schema of `fixtures/`.
+pub fn sarif_validator() -> jsonschema::Validator {
+    // The published schema's `run.language` pattern has a stray `]` that
+    // Rust regex engines reject; ecr-audit never emits `language`, so the
+    // test uses the pattern's evident intent.
+    let schema_text = std::fs::read_to_string(fixture("sarif-schema-2.1.0.json"))
+        .unwrap()
+        .replace(
+            r"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$",
+            r"^[a-zA-Z]{2}(-[a-zA-Z]{2})?$",
+        );
+    let mut schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    // This copy of the schema keeps the log's own shape under
+    // `definitions/Root` with nothing at the top level, so as given it
+    // accepts anything; point the top level at it.
+    assert!(schema["definitions"]["Root"].is_object());
+    schema["$ref"] = serde_json::Value::from("#/definitions/Root");
+    jsonschema::validator_for(&schema).expect("schema compiles")
 }

@@ -1,0 +1,238 @@
+//! `ecr-audit prove` and `scan --prove` on the demo organization, through
+//! the real binary and cvc5.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+mod common;
+use common::{require_solver, run, sarif_validator};
+
+fn demo_zone() -> BTreeSet<String> {
+    let inv: Value =
+        serde_json::from_str(&std::fs::read_to_string(common::fixture("demo-org.json")).unwrap())
+            .unwrap();
+    let mut zone: BTreeSet<String> = inv["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    if let Some(org) = inv["organization"]["accounts"].as_array() {
+        zone.extend(org.iter().map(|a| a["id"].as_str().unwrap().to_string()));
+    }
+    zone
+}
+
+fn verdict_of<'a>(results: &'a [Value], arn_suffix: &str, property: &str) -> &'a Value {
+    results
+        .iter()
+        .find(|r| r["arn"].as_str().unwrap().ends_with(arn_suffix) && r["property"] == property)
+        .unwrap_or_else(|| panic!("no proof of {property} for {arn_suffix}"))
+}
+
+#[test]
+fn prove_demo_proves_refutes_and_replays() {
+    require_solver();
+    let r = run(&["prove", "--demo", "--format", "json"]);
+    assert_eq!(r.code, 1, "refuted properties exit 1: {}", r.stderr);
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out["schema"], "ecr-audit/proofs/v1");
+    let results = out["results"].as_array().unwrap();
+    let total = out["proved"].as_u64().unwrap()
+        + out["refuted"].as_u64().unwrap()
+        + out["unknown"].as_u64().unwrap();
+    assert_eq!(total as usize, results.len());
+    assert!(out["proved"].as_u64().unwrap() >= 40, "{out}");
+    assert!(out["refuted"].as_u64().unwrap() >= 10, "{out}");
+
+    // Known subjects of the demo, each way.
+    assert_eq!(
+        verdict_of(results, "repository/public/sdk-examples", "read")["verdict"],
+        "refuted"
+    );
+    assert_eq!(
+        verdict_of(results, "repository/public/sdk-examples", "write")["verdict"],
+        "proved"
+    );
+    assert_eq!(
+        verdict_of(results, "role/release-promoter", "assume")["verdict"],
+        "refuted"
+    );
+    let web = verdict_of(results, "role/github-actions-legacy", "assume");
+    assert_eq!(web["verdict"], "refuted");
+    assert!(web["counterexample"]["principal"]
+        .as_str()
+        .unwrap()
+        .contains("token.actions.githubusercontent.com"));
+
+    // Every counterexample is a request from outside the zone.
+    let zone = demo_zone();
+    for r in results.iter().filter(|r| r["verdict"] == "refuted") {
+        let cx = &r["counterexample"];
+        let principal = cx["principal"].as_str().unwrap();
+        assert!(!cx["action"].as_str().unwrap().is_empty());
+        // An IAM caller's account is outside; a provider's account is the
+        // role's own (its tokens are anyone's).
+        if let Some(account) = principal
+            .strip_prefix("arn:")
+            .and_then(|p| p.split(':').nth(3))
+        {
+            assert!(!zone.contains(account), "{principal} is in the zone: {r}");
+        }
+        assert!(!cx["outside"].as_str().unwrap().is_empty());
+    }
+    for r in results.iter().filter(|r| r["verdict"] == "unknown") {
+        assert!(!r["reason"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn prove_table_and_cache_figures() {
+    require_solver();
+    let r = run(&["prove", "--demo", "--all"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("refuted"), "{}", r.stdout);
+    assert!(r.stdout.contains("proved"), "{}", r.stdout);
+    assert!(r.stdout.contains("Proofs: "), "{}", r.stdout);
+    // Without the cache every question goes to the solver; the verdicts do
+    // not change.
+    let cached = run(&["prove", "--demo", "--format", "json"]);
+    let uncached = run(&[
+        "prove",
+        "--demo",
+        "--format",
+        "json",
+        "--no-proof-cache",
+        "--proof-jobs",
+        "1",
+    ]);
+    let a: Value = serde_json::from_str(&cached.stdout).unwrap();
+    let b: Value = serde_json::from_str(&uncached.stdout).unwrap();
+    assert_eq!(a["results"], b["results"]);
+    assert_eq!(b["solver"]["cache_hits"], 0);
+    assert!(b["solver"]["queries"].as_u64().unwrap() >= a["solver"]["queries"].as_u64().unwrap());
+}
+
+#[test]
+fn a_solver_that_runs_out_of_time_is_unknown_never_proved() {
+    require_solver();
+    let normal: Value =
+        serde_json::from_str(&run(&["prove", "--demo", "--format", "json"]).stdout).unwrap();
+    let rushed = run(&[
+        "prove",
+        "--demo",
+        "--format",
+        "json",
+        "--proof-timeout",
+        "0.001",
+    ]);
+    let rushed: Value = serde_json::from_str(&rushed.stdout).unwrap();
+    assert!(rushed["unknown"].as_u64().unwrap() > 0, "{rushed}");
+    let normal = normal["results"].as_array().unwrap();
+    for r in rushed["results"].as_array().unwrap() {
+        let same = normal
+            .iter()
+            .find(|n| n["arn"] == r["arn"] && n["property"] == r["property"])
+            .unwrap();
+        if r["verdict"] == "unknown" {
+            assert!(r["reason"].as_str().unwrap().contains("gave up"), "{r}");
+        } else {
+            // What a rushed solver does decide, it decides the same way.
+            assert_eq!(r["verdict"], same["verdict"], "{r} vs {same}");
+        }
+    }
+}
+
+#[test]
+fn missing_solver_is_a_usage_error() {
+    let r = common::run_env(&["prove", "--demo"], &[("CVC5", "/nonexistent/cvc5")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cvc5"), "{}", r.stderr);
+    let r = common::run_env(
+        &["scan", "--demo", "--prove"],
+        &[("CVC5", "/nonexistent/cvc5")],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("scripts/setup-solver"), "{}", r.stderr);
+}
+
+#[test]
+fn scan_prove_puts_counterexamples_in_findings_and_sarif() {
+    require_solver();
+    let r = run(&["scan", "--demo", "--prove", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let plain: Value =
+        serde_json::from_str(&run(&["scan", "--demo", "--format", "json"]).stdout).unwrap();
+    // The same findings: the proofs agree with the concrete analysis on the
+    // demo, they only add evidence.
+    let ids = |v: &Value| -> Vec<(String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule_id"].as_str().unwrap().to_string(),
+                    f["resource_arn"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids(&report), ids(&plain));
+    assert!(
+        report["warnings"].as_array().unwrap().is_empty(),
+        "{}",
+        report["warnings"]
+    );
+    assert!(report["proofs"]["refuted"].as_u64().unwrap() >= 10);
+    let public = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule_id"] == "ECR101"
+                && f["resource_arn"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("repository/public/sdk-examples")
+        })
+        .unwrap();
+    assert!(public["message"]
+        .as_str()
+        .unwrap()
+        .contains("Proof counterexample:"));
+    assert!(!public["details"]["read_counterexamples"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let sarif = run(&["scan", "--demo", "--prove", "--format", "sarif"]);
+    let log: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&log)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let with_cx = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Proof counterexample:")
+                && r["properties"]["details"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .any(|(k, v)| {
+                        k.ends_with("counterexamples")
+                            && v.as_array().is_some_and(|a| !a.is_empty())
+                    })
+        })
+        .count();
+    assert!(with_cx >= 10, "{with_cx}");
+}
