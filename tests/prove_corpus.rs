@@ -66,11 +66,6 @@ fn input(case: &Value) -> CheckInput {
 /// Each must keep exactly this outcome (a change is re-examined).
 const UNKNOWN_BY_DESIGN: &[(&str, &str, &str)] = &[
     (
-        "repository/079-principal-arn-question-mark-account.json",
-        "read",
-        "`?` in an ARN pattern has no Cedar `like` form; the concrete analysis instantiates it",
-    ),
-    (
         "repository/123-variable-principal-account.json",
         "write",
         "${aws:PrincipalAccount} is a policy variable (a flag); the concrete analysis is knowingly conservative here (tests/policy_corpus.rs)",

@@ -209,7 +209,10 @@ enum Answer {
 /// The answers shared by every worker.
 #[derive(Default)]
 pub struct ProofCache {
+    /// Per question put to the solver (policy translation and axioms).
     answers: Mutex<HashMap<String, Answer>>,
+    /// Per property of a policy text in a zone: skips the translation too.
+    verdicts: Mutex<HashMap<String, Verdict>>,
 }
 
 /// Is the solver there? The error says how to get it.
@@ -319,6 +322,48 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
+        // The same text in the same zone has the same verdict; the resource
+        // matters only when the policy names resources.
+        let names_resources =
+            policy_text.contains("\"Resource\"") || policy_text.contains("\"NotResource\"");
+        let key = format!(
+            "{subject:?}\n{property:?}\n{}\n{:?}\n{:?}\n{}\n{policy_text}",
+            zone.owner,
+            zone.accounts,
+            zone.org_id,
+            if names_resources { arn } else { "" }
+        );
+        if self.options.cache {
+            if let Some(v) = self.cache.verdicts.lock().expect("cache lock").get(&key) {
+                self.stats.cache_hits += 1;
+                let mut v = v.clone();
+                if let Verdict::Refuted { counterexample } = &mut v {
+                    if !names_resources {
+                        counterexample.resource = arn.to_string();
+                    }
+                }
+                return v;
+            }
+        }
+        let verdict = self.prove_text(policy_text, subject, arn, zone, property);
+        if self.options.cache {
+            self.cache
+                .verdicts
+                .lock()
+                .expect("cache lock")
+                .insert(key, verdict.clone());
+        }
+        verdict
+    }
+
+    fn prove_text(
+        &mut self,
+        policy_text: &str,
+        subject: Subject,
+        arn: &str,
+        zone: &Zone,
+        property: Property,
+    ) -> Verdict {
         let kind = match subject {
             Subject::Role => PolicyKind::Trust,
             _ => PolicyKind::Resource,
@@ -359,30 +404,74 @@ impl<'c> Prover<'c> {
         let pins_resource = text.contains("resource.")
             || text.contains("resource ==")
             || text.contains("resource in");
+        let ctx = SweepContext {
+            subject,
+            property,
+            arn,
+            zone,
+            public_providers: &public_providers,
+            pinned_subjects: &pinned_subjects,
+            replay: &t,
+        };
+        let mut unknown = match self.sweep(&ctx, doc, &t, &text, "") {
+            Ok(None) => return Verdict::Proved,
+            Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
+            Err(why) => why,
+        };
+        // A `?` wildcard has no Cedar form: its flag is free, and a model
+        // that sets it rarely replays. Search again with `?` widened to `*`
+        // (every request the widened policy allows is a candidate); a
+        // candidate still has to replay on the policy as written.
+        if unknown.contains("does not replay") {
+            if let Some(widened) = widen_single_wildcards(doc) {
+                let tw = cedar::translate(&widened);
+                let text_w: String = tw
+                    .statements
+                    .iter()
+                    .map(|s| format!("{}\n", s.text))
+                    .collect();
+                match self.sweep(&ctx, &widened, &tw, &text_w, "search, ? as *\n") {
+                    Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
+                    Ok(None) => {}
+                    Err(why) => unknown = why,
+                }
+            }
+        }
+        Verdict::Unknown { reason: unknown }
+    }
+
+    /// Ask every caller and action group of the property about `query`
+    /// (the policy or a widened search form of it), replaying on
+    /// `ctx.replay`. `Ok(None)`: nothing allowed from outside; `Ok(Some)`:
+    /// a confirmed counterexample; `Err`: why the answer is unknown.
+    fn sweep(
+        &mut self,
+        ctx: &SweepContext<'_>,
+        query: &PolicyDocument,
+        tq: &Translation,
+        text: &str,
+        tag: &str,
+    ) -> Result<Option<Box<Counterexample>>, String> {
         let mut unknown: Option<String> = None;
-        for caller in callers(subject, &public_providers) {
+        for caller in callers(ctx.subject, ctx.public_providers) {
             let input = world::WorldInput {
-                translation: &t,
-                text: &text,
-                zone,
+                translation: tq,
+                text,
+                zone: ctx.zone,
                 caller,
-                resource_arn: arn,
-                public_providers: &public_providers,
-                pinned_subjects: &pinned_subjects,
+                resource_arn: ctx.arn,
+                public_providers: ctx.public_providers,
+                pinned_subjects: ctx.pinned_subjects,
             };
             let axioms = world::axioms(&input);
             let full = format!("{text}\n{axioms}");
-            for action in representatives(doc, &property.actions(subject), caller) {
-                let key = format!("{caller:?}\n{action}\n{full}");
-                let answer = self.answer(&key, &full, &t, caller, action, arn, zone, &input);
-                match answer {
+            for action in representatives(query, &ctx.property.actions(ctx.subject), caller) {
+                let key = format!("{tag}{caller:?}\n{action}\n{full}");
+                match self.answer(
+                    &key, &full, ctx.replay, caller, action, ctx.arn, ctx.zone, &input,
+                ) {
                     Answer::Unsat => {}
-                    Answer::Refuted(mut cx) => {
-                        if !pins_resource {
-                            cx.resource = arn.to_string();
-                        }
-                        return Verdict::Refuted { counterexample: cx };
-                    }
+                    Answer::Refuted(cx) => return Ok(Some(cx)),
                     Answer::Unknown(why) => {
                         unknown.get_or_insert(format!("{caller:?} caller, {action}: {why}"));
                     }
@@ -390,8 +479,8 @@ impl<'c> Prover<'c> {
             }
         }
         match unknown {
-            Some(reason) => Verdict::Unknown { reason },
-            None => Verdict::Proved,
+            Some(why) => Err(why),
+            None => Ok(None),
         }
     }
 
@@ -446,6 +535,42 @@ impl<'c> Prover<'c> {
         }
         answer
     }
+}
+
+/// What a sweep needs besides the policy it asks about.
+struct SweepContext<'a> {
+    subject: Subject,
+    property: Property,
+    arn: &'a str,
+    zone: &'a Zone,
+    public_providers: &'a BTreeSet<String>,
+    pinned_subjects: &'a [(String, String)],
+    /// The translation counterexamples are replayed on (the policy as written).
+    replay: &'a Translation,
+}
+
+fn refuted(mut cx: Box<Counterexample>, pins_resource: bool, arn: &str) -> Verdict {
+    if !pins_resource {
+        cx.resource = arn.to_string();
+    }
+    Verdict::Refuted { counterexample: cx }
+}
+
+/// The document with `?` in condition values widened to `*`, when it has any.
+fn widen_single_wildcards(doc: &PolicyDocument) -> Option<PolicyDocument> {
+    let mut out = doc.clone();
+    let mut changed = false;
+    for st in &mut out.statements {
+        for c in &mut st.conditions {
+            for v in &mut c.values {
+                if v.value.contains('?') {
+                    v.value = v.value.replace('?', "*");
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed.then_some(out)
 }
 
 /// Policy variables whose value is a fact of the resource, not of the
