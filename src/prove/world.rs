@@ -126,6 +126,9 @@ const PRIVATE_RANGES: [&str; 9] = [
     "::1/128",
 ];
 
+/// AWS partitions, for the literal prefixes of principal ARNs.
+const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
 /// A Cedar string literal.
 pub(crate) fn lit(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -541,16 +544,8 @@ fn party_axioms(
         );
     }
     if keys.contains(arn_key) {
-        for acct in zone_accounts {
-            a.forbid_when(
-                "the party is outside the zone",
-                &format!(
-                    "{} && {} like \"arn:*:*:*:{acct}:*\"",
-                    has("keys", arn_key),
-                    get("keys", arn_key)
-                ),
-            );
-        }
+        // Only the ARN's parts say its account: a `like` on the string could
+        // match an account-shaped piece of a resource path.
         if w.text.contains(&has("arns", arn_key)) {
             a.forbid_when(
                 "the party is outside the zone",
@@ -672,13 +667,24 @@ fn iam_axioms(
             "a signed request has aws:PrincipalArn",
             &format!("!{}", has("keys", k)),
         );
+        // A principal ARN starts with `arn:<partition>:iam::<account>:` or
+        // `arn:<partition>:sts::<account>:`: such a literal prefix says the
+        // account exactly.
         for acct in accounts {
+            let prefixes: Vec<String> = PARTITIONS
+                .iter()
+                .flat_map(|p| {
+                    ["iam", "sts"].map(|svc| {
+                        format!("{g} like \"arn:{p}:{svc}::{acct}:*\"", g = get("keys", k))
+                    })
+                })
+                .collect();
             a.forbid_when(
                 "aws:PrincipalArn is in the caller's account",
                 &format!(
-                    "{} && {} like \"arn:*:*::{acct}:*\" && principal.account != {}",
+                    "{} && ({}) && principal.account != {}",
                     has("keys", k),
-                    get("keys", k),
+                    prefixes.join(" || "),
                     lit(acct)
                 ),
             );
