@@ -60,13 +60,13 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
     let mut ctx = RequestContext::new();
     ctx.insert("aws:resourceaccount", ["111122223333"]);
     // Keys the caller chooses, realistic values.
-    if rng.next() % 2 == 0 {
+    if rng.next().is_multiple_of(2) {
         ctx.insert(
             "aws:sourceip",
             [rng.pick(&["203.0.113.9", "198.51.100.7", "2001:db8::1"])],
         );
     }
-    if rng.next() % 2 == 0 {
+    if rng.next().is_multiple_of(2) {
         ctx.insert("aws:multifactorauthpresent", [rng.pick(&["true", "false"])]);
         ctx.insert("aws:multifactorauthage", [rng.pick(&["0", "59", "86400"])]);
     }
@@ -75,7 +75,7 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
         "aws:currenttime",
         [rng.pick(&["2026-11-29T12:00:00Z", "2031-05-01T00:00:00Z"])],
     );
-    if rng.next() % 3 == 0 {
+    if rng.next().is_multiple_of(3) {
         ctx.insert("aws:sourcevpce", ["vpce-0fff0000"]);
         ctx.insert("aws:sourcevpc", ["vpc-0fff0000"]);
     }
@@ -109,7 +109,7 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
             ctx.insert("aws:principalarn", [principal_arn]);
             ctx.insert("aws:principaltype", [kind]);
             ctx.insert("aws:userid", [userid]);
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 ctx.insert("aws:principalorgid", ["o-zzzz9999zz"]);
                 ctx.insert(
                     "aws:principalorgpaths",
@@ -119,7 +119,7 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
             RequestPrincipal::from_arn(&arn).unwrap()
         }
         Caller::Service => {
-            if rng.next() % 3 != 0 {
+            if !rng.next().is_multiple_of(3) {
                 ctx.insert("aws:sourceaccount", [account.clone()]);
                 ctx.insert(
                     "aws:sourcearn",
