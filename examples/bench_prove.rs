@@ -76,11 +76,11 @@ fn generated_jobs() -> Vec<ProofJob> {
             resource_arn: arn,
             account: owner.clone(),
             policy: policies[i % 50].clone(),
-            zone: Zone {
+            zone: std::sync::Arc::new(Zone {
                 owner: owner.clone(),
                 accounts: accounts.iter().cloned().collect(),
                 org_id: Some("o-a1b2c3d4e5".into()),
-            },
+            }),
         });
     }
     jobs

@@ -3,7 +3,7 @@
 //! processes sharing one answer cache.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -25,7 +25,8 @@ pub struct ProofJob {
     pub resource_arn: String,
     pub account: String,
     pub policy: String,
-    pub zone: Zone,
+    /// Shared by every job of an account.
+    pub zone: Arc<Zone>,
 }
 
 /// The outcome of a run.
@@ -60,7 +61,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
         .map(|e| e.arn.as_str())
         .collect();
     for account in &inventory.accounts {
-        let owner_zone = zone.for_owner(&account.id);
+        let owner_zone = Arc::new(zone.for_owner(&account.id));
         for region in &account.regions {
             let partition = region
                 .repositories
@@ -74,7 +75,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                     resource_arn: model::any_repository_arn(partition, &region.region, &account.id),
                     account: account.id.clone(),
                     policy: text.to_string(),
-                    zone: owner_zone.clone(),
+                    zone: Arc::clone(&owner_zone),
                 });
             }
             for repo in &region.repositories {
@@ -85,7 +86,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                         resource_arn: repo.repository_arn.clone(),
                         account: account.id.clone(),
                         policy: text.to_string(),
-                        zone: owner_zone.clone(),
+                        zone: Arc::clone(&owner_zone),
                     });
                 }
             }
@@ -99,7 +100,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                         resource_arn: role.arn.clone(),
                         account: account.id.clone(),
                         policy: role.assume_role_policy_document.clone(),
-                        zone: owner_zone.clone(),
+                        zone: Arc::clone(&owner_zone),
                     });
                 }
             }
