@@ -349,6 +349,7 @@ pub fn check(
     rules: Vec<Rule>,
     selection: RuleSelection,
     as_of: OffsetDateTime,
+    prove: Option<crate::scan::ProveSettings>,
 ) -> ScanResult {
     let inventory = synthetic_inventory(input);
     let options = ScanOptions {
@@ -361,7 +362,7 @@ pub fn check(
         selection,
         min_severity: crate::finding::Severity::Info,
         ignores: vec![],
-        prove: None,
+        prove,
     };
     scan::run(&inventory, rules, &options)
 }

@@ -127,6 +127,11 @@ pub struct CheckPolicyArgs {
     pub rules_dir: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Also prove the document's access properties with the SMT solver.
+    #[arg(long)]
+    pub prove: bool,
+    #[command(flatten)]
+    pub proof: ProofArgs,
 }
 
 #[derive(Debug, Args)]

@@ -358,7 +358,12 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
     );
     config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
     let selection = rule_selection(&config);
-    let mut result = check::check(&input, rules, selection, OffsetDateTime::now_utc());
+    let prove = if args.prove {
+        Some(prove_settings(&args.proof)?)
+    } else {
+        None
+    };
+    let mut result = check::check(&input, rules, selection, OffsetDateTime::now_utc(), prove);
     // Only what the policy decides: the synthetic resources carry no images
     // and compliant settings, so configuration rules stay silent anyway.
     result.findings.retain(|f| f.rule_id.as_str() < "ECR3");

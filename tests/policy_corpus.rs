@@ -82,6 +82,7 @@ fn corpus_verdicts_and_rules() {
             rules.clone(),
             RuleSelection::default(),
             datetime!(2026-11-20 00:00 UTC),
+            None,
         );
         let fired: BTreeSet<String> = result
             .findings

@@ -236,3 +236,31 @@ fn scan_prove_puts_counterexamples_in_findings_and_sarif() {
         .count();
     assert!(with_cx >= 10, "{with_cx}");
 }
+
+#[test]
+fn check_policy_proves_a_long_policy_without_crashing() {
+    require_solver();
+    // 60 statements mixing undecidable constructs (IgnoreCase, multi-valued
+    // keys) with public grants: the symbolic compiler recurses deeply, and
+    // the solver's first requests lean on free flags.
+    let r = run(&[
+        "check-policy",
+        "fixtures/examples/long-policy-60-statements.json",
+        "--kind",
+        "repository",
+        "--account",
+        "111122223333",
+        "--org-id",
+        "o-a1b2c3d4e5",
+        "--prove",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    let results = out["proofs"]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for p in results {
+        assert_eq!(p["verdict"], "refuted", "{p}");
+    }
+}

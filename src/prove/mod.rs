@@ -418,23 +418,46 @@ impl<'c> Prover<'c> {
             Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
             Err(why) => why,
         };
-        // A `?` wildcard has no Cedar form: its flag is free, and a model
-        // that sets it rarely replays. Search again with `?` widened to `*`
-        // (every request the widened policy allows is a candidate); a
-        // candidate still has to replay on the policy as written.
-        if unknown.contains("does not replay") {
-            if let Some(widened) = widen_single_wildcards(doc) {
-                let tw = cedar::translate(&widened);
-                let text_w: String = tw
-                    .statements
-                    .iter()
-                    .map(|s| format!("{}\n", s.text))
-                    .collect();
-                match self.sweep(&ctx, &widened, &tw, &text_w, "search, ? as *\n") {
-                    Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
-                    Ok(None) => {}
-                    Err(why) => unknown = why,
+        // The policy holds constructs the translation leaves as free flags,
+        // and the solver's request relied on one. Search for a request that
+        // does not: a candidate still has to replay on the policy as written,
+        // so a search can only turn "unknown" into "refuted". Searches stop
+        // when the property has had three query time limits.
+        let started = Instant::now();
+        let budget = self.options.timeout * 3;
+        let mut searches: Vec<(Option<PolicyDocument>, String)> = Vec::new();
+        // A `?` wildcard has no Cedar form: widen it to `*`.
+        if let Some(widened) = widen_single_wildcards(doc) {
+            searches.push((Some(widened), String::new()));
+        }
+        if !t.flags.is_empty() {
+            // Grants that hold without an undecidable part, against denials
+            // taken as not applying, then as applying.
+            searches.push((None, pin_flags(&t, false)));
+            searches.push((None, pin_flags(&t, true)));
+        }
+        for (widened, search) in searches {
+            if !unknown.contains("does not replay") || started.elapsed() > budget {
+                break;
+            }
+            let outcome = match &widened {
+                Some(w) => {
+                    let tw = cedar::translate(w);
+                    let text_w: String = tw
+                        .statements
+                        .iter()
+                        .map(|s| format!("{}\n", s.text))
+                        .collect();
+                    self.sweep(&ctx, w, &tw, &text_w, &search)
                 }
+                None => self.sweep(&ctx, doc, &t, &text, &search),
+            };
+            match outcome {
+                Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
+                // Nothing without the flags: the answer stays unknown.
+                Ok(None) => {}
+                Err(why) if why.contains("does not replay") => {}
+                Err(why) => unknown = why,
             }
         }
         Verdict::Unknown { reason: unknown }
@@ -450,7 +473,7 @@ impl<'c> Prover<'c> {
         query: &PolicyDocument,
         tq: &Translation,
         text: &str,
-        tag: &str,
+        search: &str,
     ) -> Result<Option<Box<Counterexample>>, String> {
         let mut unknown: Option<String> = None;
         for caller in callers(ctx.subject, ctx.public_providers) {
@@ -464,9 +487,9 @@ impl<'c> Prover<'c> {
                 pinned_subjects: ctx.pinned_subjects,
             };
             let axioms = world::axioms(&input);
-            let full = format!("{text}\n{axioms}");
+            let full = format!("{text}\n{axioms}{search}");
             for action in representatives(query, &ctx.property.actions(ctx.subject), caller) {
-                let key = format!("{tag}{caller:?}\n{action}\n{full}");
+                let key = format!("{caller:?}\n{action}\n{full}");
                 match self.answer(
                     &key, &full, ctx.replay, caller, action, ctx.arn, ctx.zone, &input,
                 ) {
@@ -554,6 +577,28 @@ fn refuted(mut cx: Box<Counterexample>, pins_resource: bool, arn: &str) -> Verdi
         cx.resource = arn.to_string();
     }
     Verdict::Refuted { counterexample: cx }
+}
+
+/// Search restrictions (not axioms): every flag of an Allow statement false;
+/// every flag of a Deny statement true when `deny_applies`.
+fn pin_flags(t: &Translation, deny_applies: bool) -> String {
+    let mut out = String::new();
+    for f in &t.flags {
+        let set = format!(
+            "(context.flags.hasTag({n}) && context.flags.getTag({n}))",
+            n = world::lit(&f.name)
+        );
+        match f.effect {
+            Effect::Allow => out.push_str(&format!(
+                "@search(\"grant without undecidable parts\")\nforbid (principal, action, resource) when {{ {set} }};\n"
+            )),
+            Effect::Deny if deny_applies => out.push_str(&format!(
+                "@search(\"undecidable denial applies\")\nforbid (principal, action, resource) when {{ !{set} }};\n"
+            )),
+            Effect::Deny => {}
+        }
+    }
+    out
 }
 
 /// The document with `?` in condition values widened to `*`, when it has any.

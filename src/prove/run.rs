@@ -14,6 +14,9 @@ use crate::finding::ResourceKind;
 use crate::inventory::Inventory;
 use crate::model::{self, AuditModel, TrustZone};
 
+/// Stack of a prover thread.
+const PROVER_STACK: usize = 256 * 1024 * 1024;
+
 /// One subject to prove.
 #[derive(Debug, Clone)]
 pub struct ProofJob {
@@ -121,37 +124,48 @@ pub fn run(jobs: &[ProofJob], options: &ProverOptions, workers: usize) -> Result
     let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| {
-                let mut prover = match Prover::new(options.clone(), &cache) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        errors.lock().expect("lock").push(e);
-                        return;
+            // Symbolic compilation recurses over the policy's terms: a long
+            // policy needs more than a default thread stack.
+            let spawned = std::thread::Builder::new()
+                .name("ecr-audit-prover".into())
+                .stack_size(PROVER_STACK)
+                .spawn_scoped(s, || {
+                    let mut prover = match Prover::new(options.clone(), &cache) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            errors.lock().expect("lock").push(e);
+                            return;
+                        }
+                    };
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break };
+                        let proofs = Property::of(job.subject)
+                            .iter()
+                            .map(|property| Proof {
+                                subject: job.subject,
+                                arn: job.arn.clone(),
+                                account: job.account.clone(),
+                                property: *property,
+                                verdict: prover.prove(
+                                    &job.policy,
+                                    job.subject,
+                                    &job.resource_arn,
+                                    &job.zone,
+                                    *property,
+                                ),
+                            })
+                            .collect();
+                        results.lock().expect("lock").push((i, proofs));
                     }
-                };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let proofs = Property::of(job.subject)
-                        .iter()
-                        .map(|property| Proof {
-                            subject: job.subject,
-                            arn: job.arn.clone(),
-                            account: job.account.clone(),
-                            property: *property,
-                            verdict: prover.prove(
-                                &job.policy,
-                                job.subject,
-                                &job.resource_arn,
-                                &job.zone,
-                                *property,
-                            ),
-                        })
-                        .collect();
-                    results.lock().expect("lock").push((i, proofs));
-                }
-                stats.lock().expect("lock").add(&prover.stats);
-            });
+                    stats.lock().expect("lock").add(&prover.stats);
+                });
+            if let Err(e) = spawned {
+                errors
+                    .lock()
+                    .expect("lock")
+                    .push(format!("cannot start a prover thread: {e}"));
+            }
         }
     });
     let errors = errors.into_inner().expect("lock");

@@ -182,6 +182,11 @@ fn context_of(env: &Env, t: &Translation) -> RequestContext {
         if let Some(vs) = &values {
             if vs.len() == 1 {
                 for view in ["arns", "ips", "dates", "nums", "bools"] {
+                    // A typed view the policy never reads is noise of the model.
+                    let read = format!("context.{view}.hasTag({})", super::world::lit(k));
+                    if !t.statements.iter().any(|s| s.text.contains(&read)) {
+                        continue;
+                    }
                     if let Some(v) = tag(env, view, k) {
                         if !v[0].eq_ignore_ascii_case(&vs[0]) {
                             values = Some(v);
