@@ -496,7 +496,7 @@ impl<'c> Prover<'c> {
                     Answer::Unsat => {}
                     Answer::Refuted(cx) => return Ok(Some(cx)),
                     Answer::Unknown(why) => {
-                        unknown.get_or_insert(format!("{caller:?} caller, {action}: {why}"));
+                        unknown.get_or_insert(format!("{}, {action}: {why}", caller.label()));
                     }
                 }
             }

@@ -34,13 +34,26 @@ pub struct Counterexample {
 }
 
 impl Counterexample {
-    /// One line: `arn:aws:iam::999999999999:root (account outside the zone)
-    /// may ecr:BatchGetImage on arn:... with aws:sourceip=198.51.100.1`.
+    /// One line: `arn:aws:iam::999999999999:root (account 999999999999 is
+    /// outside the zone) is allowed ecr:BatchGetImage on arn:... with
+    /// aws:sourceip=198.51.100.1`.
     pub fn summary(&self) -> String {
+        self.describe(true)
+    }
+
+    /// The same without the resource (when the reader already sees it).
+    pub fn request_line(&self) -> String {
+        self.describe(false)
+    }
+
+    fn describe(&self, with_resource: bool) -> String {
         let mut s = format!(
-            "{} ({}) is allowed {} on {}",
-            self.principal, self.outside, self.action, self.resource
+            "{} ({}) is allowed {}",
+            self.principal, self.outside, self.action
         );
+        if with_resource {
+            s.push_str(&format!(" on {}", self.resource));
+        }
         if !self.context.is_empty() {
             let ctx: Vec<String> = self
                 .context

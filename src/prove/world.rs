@@ -31,6 +31,16 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// How a reason names the caller.
+    pub fn label(self) -> &'static str {
+        match self {
+            Caller::Iam => "outside IAM principal",
+            Caller::Anonymous => "anonymous caller",
+            Caller::Service => "service for an outside party",
+            Caller::WebIdentity => "web identity",
+        }
+    }
+
     pub fn entity_type(self) -> &'static str {
         match self {
             Caller::Iam => "Iam::Principal",

@@ -1,10 +1,29 @@
 //! The `prove` command's table: one row per refuted or unknown property
 //! (every property with `--all`), with the counterexample or the reason.
+//! The properties are named by their short names; the legend under the
+//! table says what each one states.
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use crate::prove::run::ProofRun;
 use crate::prove::{Subject, Verdict};
+
+/// `payments/api` / `612930478825 us-east-1`, `(registry)`, `role/ci`.
+fn subject_label(subject: Subject, arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let (region, account, rest) = match parts[..] {
+        [_, _, _, region, account, rest] => (region, account, rest),
+        _ => return arn.to_string(),
+    };
+    match subject {
+        Subject::Repository => format!(
+            "{}\n{account} {region}",
+            rest.strip_prefix("repository/").unwrap_or(rest)
+        ),
+        Subject::Registry => format!("(registry)\n{account} {region}"),
+        Subject::Role => format!("{rest}\n{account}"),
+    }
+}
 
 pub fn render_table(run: &ProofRun, all: bool, width: Option<u16>) -> String {
     let mut table = Table::new();
@@ -31,18 +50,13 @@ pub fn render_table(run: &ProofRun, all: bool, width: Option<u16>) -> String {
         }
         let evidence = match &p.verdict {
             Verdict::Proved => "no request from outside the zone is allowed".to_string(),
-            Verdict::Refuted { counterexample } => counterexample.summary(),
+            Verdict::Refuted { counterexample } => counterexample.request_line(),
             Verdict::Unknown { reason } => reason.clone(),
-        };
-        let subject = match p.subject {
-            Subject::Repository => "repository",
-            Subject::Registry => "registry",
-            Subject::Role => "role",
         };
         table.add_row(vec![
             p.verdict.name().to_string(),
-            p.property.sentence().to_string(),
-            format!("{subject} {}", p.arn),
+            p.property.name().to_string(),
+            subject_label(p.subject, &p.arn),
             evidence,
         ]);
         rows += 1;
@@ -57,6 +71,11 @@ pub fn render_table(run: &ProofRun, all: bool, width: Option<u16>) -> String {
         );
     } else {
         out.push_str("Every property is proved.\n");
+    }
+    if rows > 0 {
+        out.push_str(
+            "Properties: no principal outside the zone of trust can read / write / change permissions (permissions) / replicate, create or import (registry-actions) / assume the role (assume).\n",
+        );
     }
     out.push_str(&super::table::proof_summary(run));
     out.push('\n');
