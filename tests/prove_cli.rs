@@ -264,3 +264,74 @@ fn check_policy_proves_a_long_policy_without_crashing() {
         assert_eq!(p["verdict"], "refuted", "{p}");
     }
 }
+
+#[test]
+fn escaped_resource_elements_are_not_shared_between_repositories() {
+    require_solver();
+    // One policy text on two repositories: its `Resource` element, spelled
+    // with a JSON escape, names only `team/a`. Caches keyed by policy text
+    // must still tell the two apart.
+    let mut inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture("inventories/ecr302-fires-mutable.json")).unwrap(),
+    )
+    .unwrap();
+    let region = &mut inv["accounts"][0]["regions"][0];
+    let template = region["repositories"][0].clone();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Re\u0073ource":"arn:aws:ecr:us-east-1:111122223333:repository/team/a"}]}"#;
+    let mut repos = Vec::new();
+    // Enough repositories that the parallel model build hits its cache.
+    let names: Vec<String> = (0..30)
+        .map(|i| {
+            if i == 15 {
+                "team/a".to_string()
+            } else {
+                format!("team/b{i}")
+            }
+        })
+        .collect();
+    for name in &names {
+        let mut r = template.clone();
+        r["repositoryName"] = Value::from(name.as_str());
+        r["repositoryArn"] = Value::from(format!(
+            "arn:aws:ecr:us-east-1:111122223333:repository/{name}"
+        ));
+        r["policy"] = Value::from(policy);
+        repos.push(r);
+    }
+    region["repositories"] = Value::Array(repos);
+    let dir = common::temp_dir("escaped-resource");
+    let path = dir.join("inv.json");
+    std::fs::write(&path, serde_json::to_string(&inv).unwrap()).unwrap();
+    let r = run(&[
+        "scan",
+        "--inventory",
+        path.to_str().unwrap(),
+        "--prove",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let public: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "ECR101")
+        .map(|f| f["resource_arn"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        public,
+        ["arn:aws:ecr:us-east-1:111122223333:repository/team/a"]
+    );
+    let read = |suffix: &str| {
+        report["proofs"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["property"] == "read" && p["arn"].as_str().unwrap().ends_with(suffix))
+            .unwrap()["verdict"]
+            .clone()
+    };
+    assert_eq!(read("team/a"), "refuted");
+    assert_eq!(read("team/b0"), "proved");
+    assert_eq!(read("team/b29"), "proved");
+}

@@ -120,7 +120,7 @@ impl PolicyCache {
         owner: &str,
         zone: &TrustZone,
     ) -> (PolicyFacts, AccessFacts) {
-        let names_resources = text.contains("\"Resource\"") || text.contains("\"NotResource\"");
+        let names_resources = crate::policy::may_name_resources(text);
         let key = (
             owner.to_string(),
             text.to_string(),

@@ -64,3 +64,11 @@ pub use error::{Location, PolicyError, PolicyErrorKind};
 pub use parse::{parse, parse_value};
 pub use principal::{IamArn, IamKind, Principal, PrincipalType, RequestPrincipal};
 pub use tri::Tri;
+
+/// Can the policy text name resources (a `Resource` or `NotResource`
+/// element)? Caches keyed by policy text must then key by resource too.
+/// Conservative: a JSON `\u` escape can spell an element name without its
+/// letters appearing in the text.
+pub fn may_name_resources(text: &str) -> bool {
+    text.contains("Resource") || text.contains("\\u")
+}

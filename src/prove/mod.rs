@@ -324,8 +324,7 @@ impl<'c> Prover<'c> {
     ) -> Verdict {
         // The same text in the same zone has the same verdict; the resource
         // matters only when the policy names resources.
-        let names_resources =
-            policy_text.contains("\"Resource\"") || policy_text.contains("\"NotResource\"");
+        let names_resources = crate::policy::may_name_resources(policy_text);
         let key = format!(
             "{subject:?}\n{property:?}\n{}\n{:?}\n{:?}\n{}\n{policy_text}",
             zone.owner,
