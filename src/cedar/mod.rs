@@ -104,6 +104,12 @@ pub struct Translation {
 }
 
 impl Translation {
+    /// The translated document, for keys that must tell apart documents
+    /// whose Cedar text is the same (flags hide what they stand for).
+    pub fn doc_debug(&self) -> String {
+        format!("{:?}", self.doc)
+    }
+
     /// True when every statement is said exactly in Cedar (flags only for
     /// requests with several values for one key).
     pub fn is_exact(&self) -> bool {

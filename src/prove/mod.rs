@@ -487,8 +487,16 @@ impl<'c> Prover<'c> {
             };
             let axioms = world::axioms(&input);
             let full = format!("{text}\n{axioms}{search}");
+            // Flags hide what they stand for from the Cedar text: two
+            // policies that differ only there share a question but not a
+            // counterexample's replay, so the document is part of the key.
+            let replayed_on = if ctx.replay.flags.is_empty() {
+                String::new()
+            } else {
+                format!("{}\n", ctx.replay.doc_debug())
+            };
             for action in representatives(query, &ctx.property.actions(ctx.subject), caller) {
-                let key = format!("{caller:?}\n{action}\n{full}");
+                let key = format!("{replayed_on}{caller:?}\n{action}\n{full}");
                 match self.answer(
                     &key, &full, ctx.replay, caller, action, ctx.arn, ctx.zone, &input,
                 ) {
