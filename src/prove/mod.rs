@@ -497,9 +497,7 @@ impl<'c> Prover<'c> {
             };
             for action in representatives(query, &ctx.property.actions(ctx.subject), caller) {
                 let key = format!("{replayed_on}{caller:?}\n{action}\n{full}");
-                match self.answer(
-                    &key, &full, ctx.replay, caller, action, ctx.arn, ctx.zone, &input,
-                ) {
+                match self.answer(ctx, &key, &full, caller, action) {
                     Answer::Unsat => {}
                     Answer::Refuted(cx) => return Ok(Some(cx)),
                     Answer::Unknown(why) => {
@@ -514,17 +512,15 @@ impl<'c> Prover<'c> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// One question: does `full` (policy, axioms, search restrictions)
+    /// allow a request of `caller` doing `action`? Cached under `key`.
     fn answer(
         &mut self,
+        ctx: &SweepContext<'_>,
         key: &str,
         full: &str,
-        t: &Translation,
         caller: Caller,
         action: &str,
-        arn: &str,
-        zone: &Zone,
-        input: &world::WorldInput<'_>,
     ) -> Answer {
         if self.options.cache {
             if let Some(a) = self.cache.answers.lock().expect("cache lock").get(key) {
@@ -539,19 +535,24 @@ impl<'c> Prover<'c> {
                 Ok(None) => Answer::Unsat,
                 Ok(Some(env)) => {
                     let outsider = witness::Outsider {
-                        zone,
-                        translation: t,
-                        public_providers: input.public_providers,
-                        pinned_subjects: input.pinned_subjects,
+                        zone: ctx.zone,
+                        translation: ctx.replay,
+                        public_providers: ctx.public_providers,
+                        pinned_subjects: ctx.pinned_subjects,
                     };
-                    match witness::confirm(&env, caller, action, arn, &outsider) {
+                    match witness::confirm(&env, caller, action, ctx.arn, &outsider) {
                         Ok(cx) => Answer::Refuted(Box::new(cx)),
-                        Err(why) if std::env::var_os("ECR_AUDIT_DEBUG_PROOF").is_some() => {
-                            Answer::Unknown(format!("{why}\nMODEL:\n{env}\nSET:\n{full}"))
+                        Err(why) => {
+                            let mut reason = format!(
+                                "the solver's request does not replay as an outside access: {why}"
+                            );
+                            // The model and the policy set, for whoever
+                            // wants to see the solver's side of it.
+                            if std::env::var_os("ECR_AUDIT_DEBUG_PROOF").is_some() {
+                                reason.push_str(&format!("\nMODEL:\n{env}\nSET:\n{full}"));
+                            }
+                            Answer::Unknown(reason)
                         }
-                        Err(why) => Answer::Unknown(format!(
-                            "the solver's request does not replay as an outside access: {why}"
-                        )),
                     }
                 }
             },
