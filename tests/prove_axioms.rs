@@ -151,11 +151,6 @@ fn realistic_outside_requests_satisfy_every_axiom() {
     let doc = parse(POLICY, PolicyKind::Resource).unwrap();
     let t = cedar::translate(&doc);
     cedar::validate(&t).unwrap();
-    let text: String = t
-        .statements
-        .iter()
-        .map(|s| format!("{}\n", s.text))
-        .collect();
     let zone = zone();
     let mut rng = Lcg(7);
     let mut checked = 0;
@@ -163,7 +158,6 @@ fn realistic_outside_requests_satisfy_every_axiom() {
         let providers = BTreeSet::new();
         let w = WorldInput {
             translation: &t,
-            text: &text,
             zone: &zone,
             caller,
             resource_arn: RESOURCE,
@@ -206,16 +200,10 @@ fn an_inside_request_breaks_the_outsider_axiom() {
     // The check can fail: a zone account's principal is not an outsider.
     let doc = parse(POLICY, PolicyKind::Resource).unwrap();
     let t = cedar::translate(&doc);
-    let text: String = t
-        .statements
-        .iter()
-        .map(|s| format!("{}\n", s.text))
-        .collect();
     let zone = zone();
     let providers = BTreeSet::new();
     let world = axioms(&WorldInput {
         translation: &t,
-        text: &text,
         zone: &zone,
         caller: Caller::Iam,
         resource_arn: RESOURCE,

@@ -22,6 +22,7 @@ mod translate;
 
 pub use request::{ConcreteRequest, RequestError};
 pub use translate::{iam_principal_id, role_id_of_session, root_id};
+pub(crate) use translate::{like_lit, lit, uid};
 
 use crate::policy::{Effect, PolicyDocument, PolicyKind, StatementRef};
 use cedar_policy::{Policy, PolicyId, PolicySet, ValidationMode};
@@ -104,6 +105,30 @@ pub struct Translation {
 }
 
 impl Translation {
+    /// The Cedar text of every statement, one after the other.
+    pub fn text(&self) -> String {
+        self.statements
+            .iter()
+            .map(|s| format!("{}\n", s.text))
+            .collect()
+    }
+
+    /// Does some statement test the resource (a Resource element)?
+    pub fn reads_resource(&self) -> bool {
+        self.statements.iter().any(|s| {
+            s.text.contains("resource.")
+                || s.text.contains("resource ==")
+                || s.text.contains("resource in")
+        })
+    }
+
+    /// Does some statement read the typed view `view` (`keys`, `arns`,
+    /// `nums`...) of condition key `key`?
+    pub fn reads_tag(&self, view: &str, key: &str) -> bool {
+        let needle = format!("context.{view}.hasTag({})", lit(key));
+        self.statements.iter().any(|s| s.text.contains(&needle))
+    }
+
     /// The translated document, for keys that must tell apart documents
     /// whose Cedar text is the same (flags hide what they stand for).
     pub fn doc_debug(&self) -> String {

@@ -42,7 +42,7 @@ fn push_escaped(out: &mut String, c: char) {
 /// A Cedar `like` pattern from an IAM pattern whose only wildcard is `*`
 /// (callers route `?` to a flag). A literal `*` cannot occur: IAM has no
 /// escape for it outside policy variables, which are flagged too.
-fn like_lit(s: &str) -> String {
+pub(crate) fn like_lit(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -52,6 +52,19 @@ pub fn is_service_scope_key(key: &str) -> bool {
         .any(|k| k.eq_ignore_ascii_case(key))
 }
 
+/// The ranges of [`is_private_network`], as CIDR text.
+pub const PRIVATE_NETWORKS: [&str; 9] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
+];
+
 /// True when an IP network lies entirely in private or otherwise
 /// non-routable space (RFC 1918, loopback, link-local, CGNAT, IPv6 ULA and
 /// link-local): an outsider on the internet cannot originate from it.
@@ -69,19 +82,7 @@ pub fn is_private_network(net: &super::condition::Cidr) -> bool {
             _ => false,
         }
     };
-    [
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "100.64.0.0/10",
-        "fc00::/7",
-        "fe80::/10",
-        "::1/128",
-    ]
-    .iter()
-    .any(|base| within(net, base))
+    PRIVATE_NETWORKS.iter().any(|base| within(net, base))
 }
 
 #[cfg(test)]

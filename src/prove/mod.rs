@@ -281,7 +281,7 @@ impl<'c> Prover<'c> {
         let principal =
             EntityTypeName::from_str(caller.entity_type()).map_err(|e| e.to_string())?;
         let resource = EntityTypeName::from_str("Iam::Resource").map_err(|e| e.to_string())?;
-        let action = EntityUid::from_str(&format!("Iam::Action::{}", world::lit(action)))
+        let action = EntityUid::from_str(&format!("Iam::Action::{}", cedar::lit(action)))
             .map_err(|e| e.to_string())?;
         let env = RequestEnv::new(principal, action, resource);
         let compiled = CompiledPolicySet::compile(pset, &env, cedar::schema::schema())
@@ -394,15 +394,8 @@ impl<'c> Prover<'c> {
                 reason: format!("the Cedar translation is invalid: {}", errs.join("; ")),
             };
         }
-        let text: String = t
-            .statements
-            .iter()
-            .map(|s| format!("{}\n", s.text))
-            .collect();
         let (public_providers, pinned_subjects) = web_identity_facts(doc);
-        let pins_resource = text.contains("resource.")
-            || text.contains("resource ==")
-            || text.contains("resource in");
+        let pins_resource = t.reads_resource();
         let ctx = SweepContext {
             subject,
             property,
@@ -412,7 +405,7 @@ impl<'c> Prover<'c> {
             pinned_subjects: &pinned_subjects,
             replay: &t,
         };
-        let mut unknown = match self.sweep(&ctx, doc, &t, &text, "") {
+        let mut unknown = match self.sweep(&ctx, doc, &t, "") {
             Ok(None) => return Verdict::Proved,
             Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
             Err(why) => why,
@@ -440,16 +433,8 @@ impl<'c> Prover<'c> {
                 break;
             }
             let outcome = match &widened {
-                Some(w) => {
-                    let tw = cedar::translate(w);
-                    let text_w: String = tw
-                        .statements
-                        .iter()
-                        .map(|s| format!("{}\n", s.text))
-                        .collect();
-                    self.sweep(&ctx, w, &tw, &text_w, &search)
-                }
-                None => self.sweep(&ctx, doc, &t, &text, &search),
+                Some(w) => self.sweep(&ctx, w, &cedar::translate(w), &search),
+                None => self.sweep(&ctx, doc, &t, &search),
             };
             match outcome {
                 Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
@@ -471,14 +456,21 @@ impl<'c> Prover<'c> {
         ctx: &SweepContext<'_>,
         query: &PolicyDocument,
         tq: &Translation,
-        text: &str,
         search: &str,
     ) -> Result<Option<Box<Counterexample>>, String> {
+        let text = tq.text();
+        // Flags hide what they stand for from the Cedar text: two policies
+        // that differ only there share a question but not a counterexample's
+        // replay, so the document is part of the key.
+        let replayed_on = if ctx.replay.flags.is_empty() {
+            String::new()
+        } else {
+            format!("{}\n", ctx.replay.doc_debug())
+        };
         let mut unknown: Option<String> = None;
         for caller in callers(ctx.subject, ctx.public_providers) {
             let input = world::WorldInput {
                 translation: tq,
-                text,
                 zone: ctx.zone,
                 caller,
                 resource_arn: ctx.arn,
@@ -487,14 +479,6 @@ impl<'c> Prover<'c> {
             };
             let axioms = world::axioms(&input);
             let full = format!("{text}\n{axioms}{search}");
-            // Flags hide what they stand for from the Cedar text: two
-            // policies that differ only there share a question but not a
-            // counterexample's replay, so the document is part of the key.
-            let replayed_on = if ctx.replay.flags.is_empty() {
-                String::new()
-            } else {
-                format!("{}\n", ctx.replay.doc_debug())
-            };
             for action in representatives(query, &ctx.property.actions(ctx.subject), caller) {
                 let key = format!("{replayed_on}{caller:?}\n{action}\n{full}");
                 match self.answer(ctx, &key, &full, caller, action) {
@@ -594,7 +578,7 @@ fn pin_flags(t: &Translation, deny_applies: bool) -> String {
     for f in &t.flags {
         let set = format!(
             "(context.flags.hasTag({n}) && context.flags.getTag({n}))",
-            n = world::lit(&f.name)
+            n = cedar::lit(&f.name)
         );
         match f.effect {
             Effect::Allow => out.push_str(&format!(

@@ -196,8 +196,7 @@ fn context_of(env: &Env, t: &Translation) -> RequestContext {
             if vs.len() == 1 {
                 for view in ["arns", "ips", "dates", "nums", "bools"] {
                     // A typed view the policy never reads is noise of the model.
-                    let read = format!("context.{view}.hasTag({})", super::world::lit(k));
-                    if !t.statements.iter().any(|s| s.text.contains(&read)) {
+                    if !t.reads_tag(view, k) {
                         continue;
                     }
                     if let Some(v) = tag(env, view, k) {
@@ -363,19 +362,10 @@ impl Outsider<'_> {
         let values = |k: &str| req.context.get(k).unwrap_or(&[]).to_vec();
         // Network keys: never the VPCs and endpoints the policy names.
         for k in ["aws:sourcevpc", "aws:sourcevpce"] {
-            let named: Vec<String> = self
-                .translation
-                .doc
-                .statements
-                .iter()
-                .flat_map(|st| st.conditions.iter())
-                .filter(|c| c.key.lower == k)
-                .flat_map(|c| c.values.iter().map(|v| v.value.to_ascii_lowercase()))
-                .filter(|v| !v.contains(['*', '?']))
-                .collect();
+            let named = super::world::named_values(self.translation, k);
             if values(k)
                 .iter()
-                .any(|v| named.contains(&v.to_ascii_lowercase()))
+                .any(|v| named.iter().any(|n| n.eq_ignore_ascii_case(v)))
             {
                 return Err(format!("{k} is one the policy names"));
             }

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::access::Zone;
-use crate::cedar::Translation;
+use crate::cedar::{like_lit, lit, uid, Translation};
 
 /// Who calls, as a Cedar principal type of the schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,59 +122,13 @@ const SINGLE_VALUED: [&str; 27] = [
     "aws:sourcevpce",
 ];
 const NETWORK_KEYS: [&str; 2] = ["aws:sourcevpc", "aws:sourcevpce"];
-/// Address ranges no request from the internet carries as `aws:SourceIp`
-/// (the same list as `policy::keys::is_private_network`).
-const PRIVATE_RANGES: [&str; 9] = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "100.64.0.0/10",
-    "fc00::/7",
-    "fe80::/10",
-    "::1/128",
-];
 
 /// AWS partitions, for the literal prefixes of principal ARNs.
 const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
 
-/// A Cedar string literal.
-pub(crate) fn lit(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '*' => out.push_str("\\*"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// An IAM `StringLike` pattern as a Cedar `like` pattern, when it has no `?`.
 fn like_pattern(s: &str) -> Option<String> {
-    if s.contains('?') {
-        return None;
-    }
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '*' => out.push('*'),
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => return None,
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Some(out)
+    (!s.contains('?')).then(|| like_lit(s))
 }
 
 fn list(items: &BTreeSet<String>) -> String {
@@ -248,8 +202,6 @@ pub(crate) fn named_principal(id: &str) -> Option<NamedPrincipal> {
 /// What the axioms are written for.
 pub struct WorldInput<'a> {
     pub translation: &'a Translation,
-    /// The Cedar text of the translation (all its statements).
-    pub text: &'a str,
     pub zone: &'a Zone,
     pub caller: Caller,
     /// The resource's ARN, pinned only when the policy reads the resource.
@@ -258,6 +210,20 @@ pub struct WorldInput<'a> {
     pub public_providers: &'a BTreeSet<String>,
     /// Per `<host>:sub` key, the values that pin a subject to the zone.
     pub pinned_subjects: &'a [(String, String)],
+}
+
+/// The wildcard-free values the policy's conditions give a key (the VPCs
+/// and endpoints an outsider is assumed never to be in).
+pub(crate) fn named_values(t: &Translation, key: &str) -> BTreeSet<String> {
+    t.doc
+        .statements
+        .iter()
+        .flat_map(|st| st.conditions.iter())
+        .filter(|c| c.key.lower == key)
+        .flat_map(|c| c.values.iter())
+        .filter(|v| !v.value.contains(['*', '?']))
+        .map(|v| v.value.clone())
+        .collect()
 }
 
 /// Accounts the proof must tell apart: the zone's and those the policy names.
@@ -299,7 +265,8 @@ fn get(view: &str, k: &str) -> String {
 pub fn axioms(w: &WorldInput<'_>) -> String {
     let mut a = Axioms { out: String::new() };
     let keys = &w.translation.keys;
-    let reads = |view: &str, k: &str| w.text.contains(&has(view, k));
+    let text = w.translation.text();
+    let reads = |view: &str, k: &str| w.translation.reads_tag(view, k);
     let zone_accounts: BTreeSet<String> = {
         let mut z = w.zone.accounts.clone();
         z.insert(w.zone.owner.clone());
@@ -308,13 +275,10 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
     let org = w.zone.org_id.as_deref();
 
     // The request is about this resource.
-    if w.text.contains("resource.")
-        || w.text.contains("resource ==")
-        || w.text.contains("resource in")
-    {
+    if w.translation.reads_resource() {
         let parts: Vec<&str> = w.resource_arn.splitn(6, ':').collect();
         let mut cond = vec![
-            format!("resource == Iam::Resource::{}", lit(w.resource_arn)),
+            format!("resource == {}", uid("Resource", w.resource_arn)),
             format!("resource.arn == {}", lit(w.resource_arn)),
         ];
         if let [_, partition, service, region, account, path] = parts[..] {
@@ -418,17 +382,7 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         if !keys.contains(k) {
             continue;
         }
-        let named: BTreeSet<String> = w
-            .translation
-            .doc
-            .statements
-            .iter()
-            .flat_map(|st| st.conditions.iter())
-            .filter(|c| c.key.lower == k)
-            .flat_map(|c| c.values.iter())
-            .filter(|v| !v.value.contains(['*', '?']))
-            .map(|v| v.value.clone())
-            .collect();
+        let named = named_values(w.translation, k);
         if !named.is_empty() {
             a.forbid_when(
                 "an outsider is not inside the VPCs and endpoints the policy names (assumption)",
@@ -442,7 +396,7 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         }
     }
     if keys.contains("aws:sourceip") && reads("ips", "aws:sourceip") {
-        let ranges: Vec<String> = PRIVATE_RANGES
+        let ranges: Vec<String> = crate::policy::keys::PRIVATE_NETWORKS
             .iter()
             .map(|r| format!("{}.isInRange(ip({}))", get("ips", "aws:sourceip"), lit(r)))
             .collect();
@@ -464,9 +418,9 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         );
     }
 
-    let accounts = known_accounts(w.text, w.zone);
+    let accounts = known_accounts(&text, w.zone);
     match w.caller {
-        Caller::Iam => iam_axioms(&mut a, w, &accounts, &zone_accounts),
+        Caller::Iam => iam_axioms(&mut a, w, &text, &accounts, &zone_accounts),
         Caller::Anonymous | Caller::WebIdentity => {
             for k in PRINCIPAL_KEYS.iter().chain(SOURCE_KEYS.iter()) {
                 if keys.contains(*k) {
@@ -512,7 +466,7 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
             let v: Vec<String> = w
                 .public_providers
                 .iter()
-                .map(|p| format!("Iam::WebIdentity::{}", lit(p)))
+                .map(|p| uid("WebIdentity", p))
                 .collect();
             a.forbid_when(
                 "the token is from a public platform anyone can use",
@@ -556,7 +510,7 @@ fn party_axioms(
     if keys.contains(arn_key) {
         // Only the ARN's parts say its account: a `like` on the string could
         // match an account-shaped piece of a resource path.
-        if w.text.contains(&has("arns", arn_key)) {
+        if w.translation.reads_tag("arns", arn_key) {
             a.forbid_when(
                 "the party is outside the zone",
                 &format!(
@@ -597,6 +551,7 @@ fn party_axioms(
 fn iam_axioms(
     a: &mut Axioms,
     w: &WorldInput<'_>,
+    text: &str,
     accounts: &BTreeSet<String>,
     zone_accounts: &BTreeSet<String>,
 ) {
@@ -613,17 +568,18 @@ fn iam_axioms(
         a.forbid_when(
             "a principal is in its own account and no other",
             &format!(
-                "(principal in Iam::Account::{l}) != (principal.account == {l})",
-                l = lit(acct)
+                "(principal in {}) != (principal.account == {})",
+                uid("Account", acct),
+                lit(acct)
             ),
         );
     }
-    let named: Vec<NamedPrincipal> = uids_of(w.text, "Principal")
+    let named: Vec<NamedPrincipal> = uids_of(text, "Principal")
         .iter()
         .filter_map(|id| named_principal(id))
         .collect();
     for p in &named {
-        let u = format!("Iam::Principal::{}", lit(&p.id));
+        let u = uid("Principal", &p.id);
         a.forbid_when(
             "a named principal has the account and kind of its ARN",
             &format!(
@@ -653,9 +609,9 @@ fn iam_axioms(
             a.forbid_when(
                 "a session belongs to one role",
                 &format!(
-                    "principal in Iam::Principal::{} && principal in Iam::Principal::{}",
-                    lit(&r.id),
-                    lit(&s.id)
+                    "principal in {} && principal in {}",
+                    uid("Principal", &r.id),
+                    uid("Principal", &s.id)
                 ),
             );
         }
@@ -699,7 +655,7 @@ fn iam_axioms(
                 ),
             );
         }
-        if w.text.contains(&has("arns", k)) {
+        if w.translation.reads_tag("arns", k) {
             a.forbid_when(
                 "aws:PrincipalArn is in the caller's account",
                 &format!(
