@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use ecr_audit::check;
 use ecr_audit::cli::{
-    CheckPolicyArgs, Cli, ColorChoice, Command, ExplainPolicyArgs, Format, OutputArgs, ProofArgs,
-    ProveArgs, ProveFormat, RulesFormat, ScanArgs, TargetArgs,
+    AnalysisArgs, CheckPolicyArgs, Cli, ColorChoice, Command, ExplainPolicyArgs, Format,
+    OutputArgs, ProofArgs, ProveArgs, ProveFormat, RulesFormat, ScanArgs, TargetArgs,
 };
 use ecr_audit::collect::{self, CollectOptions};
 use ecr_audit::config::{self, Config};
@@ -204,6 +204,42 @@ fn prove_settings(args: &ProofArgs) -> Result<ProveSettings, UsageError> {
     })
 }
 
+/// Accounts trusted by the config file and by `--trusted-account`.
+fn trusted_accounts(
+    config: &Config,
+    analysis: &AnalysisArgs,
+) -> Result<BTreeSet<String>, UsageError> {
+    let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
+    for id in &analysis.trusted_accounts {
+        config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
+        trusted.insert(id.clone());
+    }
+    Ok(trusted)
+}
+
+/// `--as-of`, parsed before any input is read.
+fn as_of_flag(analysis: &AnalysisArgs) -> Result<Option<OffsetDateTime>, UsageError> {
+    analysis.as_of.as_deref().map(parse_as_of).transpose()
+}
+
+/// The options that change facts: `--as-of` (else the inventory's
+/// collection time, else now), the config's thresholds, trusted accounts.
+fn model_options(
+    config: &Config,
+    as_of_flag: Option<OffsetDateTime>,
+    inventory: &Inventory,
+    trusted_accounts: BTreeSet<String>,
+) -> ModelOptions {
+    ModelOptions {
+        as_of: as_of_flag
+            .or(inventory.collected_at)
+            .unwrap_or_else(OffsetDateTime::now_utc),
+        stale_days: config.thresholds.stale_days,
+        unpulled_days: config.thresholds.unpulled_days,
+        trusted_accounts,
+    }
+}
+
 fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     let config = Config::discover(args.analysis.config.as_deref())?;
     let rules_dir = args
@@ -213,31 +249,16 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         .or_else(|| config.rules_dir.clone());
     let rules = load_rules(rules_dir.as_deref())?;
     config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
-    let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
-    for id in &args.analysis.trusted_accounts {
-        config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
-        trusted.insert(id.clone());
-    }
-    let as_of_flag = args
-        .analysis
-        .as_of
-        .as_deref()
-        .map(parse_as_of)
-        .transpose()?;
+    let trusted = trusted_accounts(&config, &args.analysis)?;
+    let as_of_flag = as_of_flag(&args.analysis)?;
 
     let (inventory, sources) = load_input(&args.inventories, args.demo, &args.target, &config)?;
 
-    let as_of = as_of_flag
-        .or(inventory.collected_at)
-        .unwrap_or_else(OffsetDateTime::now_utc);
+    let model = model_options(&config, as_of_flag, &inventory, trusted);
+    let as_of = model.as_of;
     let selection = rule_selection(&config);
     let options = ScanOptions {
-        model: ModelOptions {
-            as_of,
-            stale_days: config.thresholds.stale_days,
-            unpulled_days: config.thresholds.unpulled_days,
-            trusted_accounts: trusted,
-        },
+        model,
         selection,
         min_severity: args.output.min_severity.severity(),
         ignores: config.ignore.clone(),
@@ -486,31 +507,22 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
 
 fn run_prove(args: ProveArgs) -> Result<u8, UsageError> {
     let config = Config::discover(args.analysis.config.as_deref())?;
-    let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
-    for id in &args.analysis.trusted_accounts {
-        config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
-        trusted.insert(id.clone());
-    }
+    let trusted = trusted_accounts(&config, &args.analysis)?;
+    let as_of_flag = as_of_flag(&args.analysis)?;
     let settings = prove_settings(&args.proof)?;
     let (inventory, sources) = load_input(&args.inventories, args.demo, &args.target, &config)?;
-    let as_of = match args.analysis.as_of.as_deref() {
-        Some(t) => parse_as_of(t)?,
-        None => inventory
-            .collected_at
-            .unwrap_or_else(OffsetDateTime::now_utc),
-    };
-    let options = ModelOptions {
-        as_of,
-        stale_days: config.thresholds.stale_days,
-        unpulled_days: config.thresholds.unpulled_days,
-        trusted_accounts: trusted,
-    };
+    let options = model_options(&config, as_of_flag, &inventory, trusted);
     // The model says which roles can write to ECR: their trust policies are
     // the subjects of the role property.
     let model = ecr_audit::model::build(&inventory, &options);
-    let zone = ecr_audit::model::TrustZone::from_inventory(&inventory, &options.trusted_accounts);
-    let jobs = prove::run::jobs(&inventory, &model, &zone);
-    let run = prove::run::run(&jobs, &settings.prover, settings.workers).map_err(UsageError)?;
+    let run = prove::run::prove_model(
+        &inventory,
+        &model,
+        &options.trusted_accounts,
+        &settings.prover,
+        settings.workers,
+    )
+    .map_err(UsageError)?;
     let text = match args.format {
         ProveFormat::Json => {
             let value = serde_json::json!({

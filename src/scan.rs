@@ -47,9 +47,13 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     let mut proof_warnings = Vec::new();
     let mut proof_errors = Vec::new();
     let proofs = options.prove.as_ref().and_then(|settings| {
-        let zone = model::TrustZone::from_inventory(inventory, &options.model.trusted_accounts);
-        let jobs = prove::run::jobs(inventory, &model, &zone);
-        match prove::run::run(&jobs, &settings.prover, settings.workers) {
+        match prove::run::prove_model(
+            inventory,
+            &model,
+            &options.model.trusted_accounts,
+            &settings.prover,
+            settings.workers,
+        ) {
             Ok(run) => {
                 proof_warnings = model::proofs::apply_proofs(&mut model, &run.proofs);
                 Some(run)

@@ -112,6 +112,18 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
     out
 }
 
+/// Prove the subjects of an inventory ([`jobs`]) with its audit model.
+pub fn prove_model(
+    inventory: &Inventory,
+    model: &AuditModel,
+    trusted_accounts: &std::collections::BTreeSet<String>,
+    options: &ProverOptions,
+    workers: usize,
+) -> Result<ProofRun, String> {
+    let zone = TrustZone::from_inventory(inventory, trusted_accounts);
+    run(&jobs(inventory, model, &zone), options, workers)
+}
+
 /// Prove every property of every job on `workers` solver processes.
 pub fn run(jobs: &[ProofJob], options: &ProverOptions, workers: usize) -> Result<ProofRun, String> {
     super::solver_available()?;
