@@ -3,55 +3,15 @@
 //! built-in rules).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use serde_json::Value;
 use time::macros::datetime;
 
-use ecr_audit::check::{self, CheckInput, Kind};
+use ecr_audit::check;
 use ecr_audit::engine::{load_rules, RuleSelection};
 
-fn cases() -> Vec<(String, Value)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies");
-    let mut out = Vec::new();
-    for kind in ["repository", "registry", "identity", "trust"] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(kind))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        for f in files {
-            let case: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-            out.push((
-                format!("{kind}/{}", f.file_name().unwrap().to_string_lossy()),
-                case,
-            ));
-        }
-    }
-    out
-}
-
-fn input(case: &Value) -> CheckInput {
-    let strings = |k: &str| -> Vec<String> {
-        case[k]
-            .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-            .unwrap_or_default()
-    };
-    let text = match case.get("policy_text") {
-        Some(Value::String(t)) => t.clone(),
-        _ => serde_json::to_string(&case["policy"]).unwrap(),
-    };
-    CheckInput {
-        text,
-        kind: Kind::parse(case["kind"].as_str().unwrap()).unwrap(),
-        account: case["account"].as_str().unwrap().to_string(),
-        org_id: case["org_id"].as_str().map(str::to_string),
-        org_accounts: strings("org_accounts"),
-        trusted_accounts: strings("trusted_accounts"),
-    }
-}
+mod common;
+use common::{corpus_cases, corpus_input};
 
 /// Cases where the analysis is knowingly more conservative than the corpus,
 /// with the reason. Each must still disagree only in the listed direction.
@@ -63,19 +23,19 @@ const CONSERVATIVE: &[(&str, &str)] = &[(
 #[test]
 fn corpus_verdicts_and_rules() {
     let rules = load_rules(None).unwrap();
-    let cases = cases();
+    let cases = corpus_cases(&["repository", "registry", "identity", "trust"]);
     assert!(cases.len() >= 150, "only {} cases", cases.len());
     let mut failures = Vec::new();
     for (name, case) in &cases {
         if let Some((_, why)) = CONSERVATIVE.iter().find(|(n, _)| n == name) {
-            let v = check::verdict(&input(case));
+            let v = check::verdict(&corpus_input(case));
             assert_eq!(
                 v.verdict, "public",
                 "{name} changed: re-check the allowance ({why})"
             );
             continue;
         }
-        let input = input(case);
+        let input = corpus_input(case);
         let expect = &case["expect"];
         let result = check::check(
             &input,

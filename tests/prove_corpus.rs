@@ -10,56 +10,11 @@
 //! Every refutation carries a counterexample that was replayed through the
 //! concrete Cedar authorizer and the reference evaluator (`prove::witness`).
 
-use std::path::PathBuf;
-
-use serde_json::Value;
-
-use ecr_audit::check::{self, CheckInput, Kind, OutsideAccess};
+use ecr_audit::check::{self, OutsideAccess};
 use ecr_audit::prove::{ProofCache, Property, Prover, ProverOptions, Verdict};
 
 mod common;
-
-fn cases() -> Vec<(String, Value)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies");
-    let mut out = Vec::new();
-    for kind in ["repository", "registry", "trust"] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(kind))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        for f in files {
-            let case: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-            out.push((
-                format!("{kind}/{}", f.file_name().unwrap().to_string_lossy()),
-                case,
-            ));
-        }
-    }
-    out
-}
-
-fn input(case: &Value) -> CheckInput {
-    let strings = |k: &str| -> Vec<String> {
-        case[k]
-            .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-            .unwrap_or_default()
-    };
-    let text = match case.get("policy_text") {
-        Some(Value::String(t)) => t.clone(),
-        _ => serde_json::to_string(&case["policy"]).unwrap(),
-    };
-    CheckInput {
-        text,
-        kind: Kind::parse(case["kind"].as_str().unwrap()).unwrap(),
-        account: case["account"].as_str().unwrap().to_string(),
-        org_id: case["org_id"].as_str().map(str::to_string),
-        org_accounts: strings("org_accounts"),
-        trusted_accounts: strings("trusted_accounts"),
-    }
-}
+use common::{corpus_cases, corpus_input};
 
 /// Cases where the proof stays "unknown" and why: the construct is a free
 /// flag of the Cedar translation, so no request the solver offers replays.
@@ -91,11 +46,11 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
     let mut counts = std::collections::BTreeMap::new();
     let mut refuted_checked = 0;
     let only = std::env::var("PROVE_ONLY").ok();
-    for (name, case) in cases() {
+    for (name, case) in corpus_cases(&["repository", "registry", "trust"]) {
         if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
             continue;
         }
-        let input = input(&case);
+        let input = corpus_input(&case);
         let (subject, arn, zone) = check::proof_subject(&input).unwrap();
         for property in Property::of(subject) {
             let verdict = prover.prove(&input.text, subject, &arn, &zone, *property);

@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+use ecr_audit::check::{CheckInput, Kind};
+use serde_json::Value;
 use std::process::{Command, Output};
 
 pub fn repo_root() -> PathBuf {
@@ -80,4 +83,49 @@ pub fn sarif_validator() -> jsonschema::Validator {
     assert!(schema["definitions"]["Root"].is_object());
     schema["$ref"] = serde_json::Value::from("#/definitions/Root");
     jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// The policy corpus (`fixtures/policies/<kind>/*.json`) of the given
+/// kinds, named `kind/file`, in file order.
+pub fn corpus_cases(kinds: &[&str]) -> Vec<(String, Value)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies");
+    let mut out = Vec::new();
+    for kind in kinds {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for f in files {
+            let case: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            out.push((
+                format!("{kind}/{}", f.file_name().unwrap().to_string_lossy()),
+                case,
+            ));
+        }
+    }
+    out
+}
+
+/// A corpus case as check-policy's input.
+pub fn corpus_input(case: &Value) -> CheckInput {
+    let strings = |k: &str| -> Vec<String> {
+        case[k]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let text = match case.get("policy_text") {
+        Some(Value::String(t)) => t.clone(),
+        _ => serde_json::to_string(&case["policy"]).unwrap(),
+    };
+    CheckInput {
+        text,
+        kind: Kind::parse(case["kind"].as_str().unwrap()).unwrap(),
+        account: case["account"].as_str().unwrap().to_string(),
+        org_id: case["org_id"].as_str().map(str::to_string),
+        org_accounts: strings("org_accounts"),
+        trusted_accounts: strings("trusted_accounts"),
+    }
 }
