@@ -80,6 +80,7 @@ fn generated_jobs() -> Vec<ProofJob> {
                 owner: owner.clone(),
                 accounts: accounts.iter().cloned().collect(),
                 org_id: Some("o-a1b2c3d4e5".into()),
+                time: None,
             }),
         });
     }

@@ -60,6 +60,8 @@ pub struct CheckInput {
     pub org_id: Option<String>,
     pub org_accounts: Vec<String>,
     pub trusted_accounts: Vec<String>,
+    /// The reference time: what `aws:CurrentTime` is.
+    pub as_of: OffsetDateTime,
 }
 
 /// Who the policy lets in, as the corpus and the summary line state it.
@@ -259,6 +261,7 @@ fn zone(input: &CheckInput) -> Zone {
         owner: input.account.clone(),
         accounts,
         org_id: input.org_id.clone(),
+        time: Some(input.as_of.unix_timestamp()),
     }
 }
 
@@ -348,13 +351,12 @@ pub fn check(
     input: &CheckInput,
     rules: Vec<Rule>,
     selection: RuleSelection,
-    as_of: OffsetDateTime,
     prove: Option<crate::scan::ProveSettings>,
 ) -> ScanResult {
     let inventory = synthetic_inventory(input);
     let options = ScanOptions {
         model: ModelOptions {
-            as_of,
+            as_of: input.as_of,
             stale_days: crate::config::DEFAULT_STALE_DAYS,
             unpulled_days: crate::config::DEFAULT_UNPULLED_DAYS,
             trusted_accounts: input.trusted_accounts.iter().cloned().collect(),

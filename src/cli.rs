@@ -119,6 +119,10 @@ pub struct CheckPolicyArgs {
     /// An account trusted besides the organization (repeatable).
     #[arg(long = "trusted-account", value_name = "ID")]
     pub trusted_accounts: Vec<String>,
+    /// Reference time for aws:CurrentTime / aws:EpochTime conditions
+    /// (YYYY-MM-DD or RFC 3339) [default: now].
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Config file [default: $ECR_AUDIT_CONFIG, then ./ecr-audit.toml].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

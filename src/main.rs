@@ -349,6 +349,10 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
     }
     let mut trusted = args.trusted_accounts.clone();
     trusted.extend(config.scan.trusted_accounts.iter().cloned());
+    let as_of = match args.as_of.as_deref() {
+        Some(text) => parse_as_of(text)?,
+        None => OffsetDateTime::now_utc(),
+    };
     let input = check::CheckInput {
         text,
         kind: args.kind.kind(),
@@ -356,6 +360,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
         org_id: args.org_id.clone(),
         org_accounts: args.org_accounts.clone(),
         trusted_accounts: trusted,
+        as_of,
     };
     let verdict = check::verdict(&input);
     eprintln!(
@@ -384,14 +389,14 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
     } else {
         None
     };
-    let mut result = check::check(&input, rules, selection, OffsetDateTime::now_utc(), prove);
+    let mut result = check::check(&input, rules, selection, prove);
     // Only what the policy decides: the synthetic resources carry no images
     // and compliant settings, so configuration rules stay silent anyway.
     result.findings.retain(|f| f.rule_id.as_str() < "ECR3");
     emit(
         &result,
         &[args.file.display().to_string()],
-        OffsetDateTime::now_utc(),
+        as_of,
         &args.output,
     )
 }

@@ -16,11 +16,11 @@ const VERDICTS: [&str; 5] = [
     "unanalyzable",
 ];
 const CLASSES: [&str; 5] = ["public", "external", "org-only", "owner-only", "none"];
-const RULES: [&str; 15] = [
+const RULES: [&str; 16] = [
     "ECR001", "ECR101", "ECR102", "ECR103", "ECR104", "ECR105", "ECR106", "ECR107", "ECR108",
-    "ECR111", "ECR112", "ECR201", "ECR202", "ECR203", "ECR204",
+    "ECR109", "ECR111", "ECR112", "ECR201", "ECR202", "ECR203", "ECR204",
 ];
-const CASE_KEYS: [&str; 9] = [
+const CASE_KEYS: [&str; 11] = [
     "description",
     "kind",
     "account",
@@ -30,6 +30,8 @@ const CASE_KEYS: [&str; 9] = [
     "policy",
     "policy_text",
     "expect",
+    "source",
+    "as_of",
 ];
 const EXPECT_KEYS: [&str; 5] = ["verdict", "read", "write", "rules", "parse_error"];
 
@@ -108,6 +110,21 @@ fn check_case(path: &Path, dir_kind: &str) -> (String, String) {
         .unwrap_or_else(|| panic!("{ctx}: kind"));
     assert_eq!(kind, dir_kind, "{ctx}: kind matches its directory");
     assert!(is_account(&obj["account"]), "{ctx}: account");
+    if let Some(source) = obj.get("source") {
+        assert!(
+            source
+                .as_str()
+                .is_some_and(|s| !s.trim().is_empty() && !s.contains('\n')),
+            "{ctx}: source is a one-line string naming the AWS page(s)"
+        );
+    }
+    if let Some(as_of) = obj.get("as_of") {
+        let text = as_of
+            .as_str()
+            .unwrap_or_else(|| panic!("{ctx}: as_of is a string"));
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{ctx}: as_of is not RFC 3339: {e}"));
+    }
     if let Some(org) = obj.get("org_id") {
         assert!(
             org.as_str().is_some_and(|o| o.starts_with("o-")),
@@ -166,11 +183,11 @@ fn check_case(path: &Path, dir_kind: &str) -> (String, String) {
     let allowed: &[&str] = match kind {
         "repository" => &[
             "ECR001", "ECR101", "ECR102", "ECR103", "ECR104", "ECR105", "ECR106", "ECR107",
-            "ECR108",
+            "ECR108", "ECR109",
         ],
         "registry" => &[
             "ECR001", "ECR101", "ECR102", "ECR103", "ECR104", "ECR105", "ECR106", "ECR107",
-            "ECR111",
+            "ECR109", "ECR111",
         ],
         "identity" => &["ECR001", "ECR201", "ECR202"],
         _ => &["ECR001", "ECR203", "ECR204"],

@@ -48,6 +48,7 @@ fn zone() -> Zone {
         owner: "111122223333".into(),
         accounts: ["111122223333".to_string(), "444455556666".to_string()].into(),
         org_id: Some("o-a1b2c3d4e5".into()),
+        time: None,
     }
 }
 

@@ -4,19 +4,32 @@
 //! (`necessary`).
 //!
 //! A condition restricts a grant to the zone of trust only if an outsider
-//! cannot satisfy it (DESIGN.md §3): identity keys compared with values inside
-//! the zone, network keys pinned to concrete VPCs, VPC endpoints or private
-//! address ranges. Everything else (tags, MFA, TLS, time, unknown keys) is
-//! the caller's to choose. Decisions are made by evaluating the condition
-//! exactly (the policy module's evaluator) on a finite set of candidate
-//! values: the class's own values, witnesses built from the policy's patterns
-//! that the class may hold, fresh values that match no literal, and absence.
+//! cannot satisfy it: identity keys compared with values inside the zone,
+//! network keys pinned to concrete VPCs, VPC endpoints or private address
+//! ranges. The clock is the scan's reference time. Keys a request for the
+//! asked action never carries are absent. Everything else (tags, MFA, TLS,
+//! unknown keys) is the caller's to choose. Decisions are made by evaluating
+//! the condition exactly (the policy module's evaluator) on a finite set of
+//! candidate values: the class's own values, values its members can name
+//! themselves that match the policy's patterns ([`super::forge`]), fresh
+//! values that match no literal, and absence.
+//!
+//! Every account id the document writes is a party of its own
+//! ([`named_classes`]); "anyone" is valued with accounts the document never
+//! names ([`Frame`]). Policy variables are resolved per class: a value every
+//! member shares (its account, the resource's facts, the time) becomes
+//! literal, a value members choose (their tags) becomes a wildcard, and a
+//! variable without a value is undecided.
 
 use std::collections::BTreeSet;
 
-use crate::policy::condition::parse_cidr;
+use super::forge::{self, Mode, Piece};
+use crate::policy::condition::{parse_cidr, ConditionValue, KnownOperator, OperatorFamily};
 use crate::policy::keys;
-use crate::policy::{Condition, RequestContext, Tri};
+use crate::policy::pattern::{self, VariableValue};
+use crate::policy::{
+    Condition, Operator, PolicyDocument, RequestContext, ResourceElement, Tri,
+};
 
 /// A class of principals the analysis asks about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,6 +102,9 @@ pub struct Zone {
     /// (the owner included).
     pub accounts: BTreeSet<String>,
     pub org_id: Option<String>,
+    /// The scan's reference time (seconds since the epoch): what
+    /// `aws:CurrentTime` and `aws:EpochTime` are. `None`: the caller's choice.
+    pub time: Option<i64>,
 }
 
 impl Zone {
@@ -99,6 +115,96 @@ impl Zone {
     fn is_our_org(&self, org: &str) -> bool {
         self.org_id.as_deref() == Some(org)
     }
+}
+
+/// What one question is asked against: the zone, the accounts the document
+/// names (each a party of its own, so "anyone" is never one of them), the
+/// keys the asked actions' requests never carry, and the time.
+#[derive(Debug, Clone)]
+pub struct Frame<'a> {
+    pub zone: &'a Zone,
+    /// Twelve-digit account ids written anywhere in the document's
+    /// principals and condition values.
+    pub named: BTreeSet<String>,
+    /// Two outside accounts the document never names: "anyone" is valued
+    /// with them.
+    pub outsiders: [String; 2],
+    /// Keys (lower-case; a stem ending in `/` covers the keys under it) the
+    /// requests asked about never carry.
+    pub absent: Vec<String>,
+    /// Seconds since the epoch, or the caller's choice.
+    pub time: Option<i64>,
+}
+
+/// Maximal runs of exactly twelve digits in a text.
+pub fn account_literals(text: &str, out: &mut BTreeSet<String>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start == 12 {
+                out.insert(text[start..i].to_string());
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The account ids a document names in its principals and conditions.
+pub fn document_accounts(doc: &PolicyDocument) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for st in &doc.statements {
+        if let Some(p) = &st.principal {
+            for e in &p.entries {
+                account_literals(&e.raw, &mut out);
+            }
+        }
+        for c in &st.conditions {
+            for v in &c.values {
+                account_literals(&v.value, &mut out);
+            }
+        }
+    }
+    out
+}
+
+impl<'a> Frame<'a> {
+    /// The frame for questions about one document.
+    pub fn new(zone: &'a Zone, doc: &PolicyDocument) -> Frame<'a> {
+        Frame::with_named(zone, document_accounts(doc))
+    }
+
+    pub fn with_named(zone: &'a Zone, named: BTreeSet<String>) -> Frame<'a> {
+        let taken = |a: &str| named.contains(a) || zone.contains_account(a);
+        let mut free = (0..u64::MAX)
+            .map(|i| format!("{:012}", 999_999_999_999 - i * 1_000_003))
+            .filter(|a| !taken(a));
+        let first = free.next().unwrap_or_default();
+        let second = free.next().unwrap_or_default();
+        Frame {
+            zone,
+            named,
+            outsiders: [first, second],
+            absent: Vec::new(),
+            time: zone.time,
+        }
+    }
+
+    fn key_absent(&self, key: &str) -> bool {
+        self.absent.iter().any(|a| {
+            if a.ends_with('/') {
+                key.starts_with(a.as_str())
+            } else {
+                key == a
+            }
+        })
+    }
+
 }
 
 /// Whether a condition can hold / must hold for a class.
@@ -138,16 +244,45 @@ impl Truth {
     }
 }
 
+/// A condition's truth for a class, and why it could not be decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    pub truth: Truth,
+    /// Set when the answer is a bound, not a decision (an unresolvable
+    /// policy variable, an empty value list...): the reason.
+    pub undecided: Option<String>,
+}
+
+impl Judgement {
+    fn decided(truth: Truth) -> Judgement {
+        Judgement {
+            truth,
+            undecided: None,
+        }
+    }
+
+    fn undecided(reason: String) -> Judgement {
+        Judgement {
+            truth: Truth::CHOSEN,
+            undecided: Some(reason),
+        }
+    }
+}
+
 /// What values of a key a class can present.
 enum Domain {
     /// Exactly these (None: the key is absent).
     Values(Vec<Option<String>>),
-    /// Any value the predicate accepts (built from witnesses and fresh
-    /// values), and absence when `absent_ok`.
+    /// Any value the predicate accepts, and absence when `absent_ok`.
+    /// Candidates come from the templates (values the class's members can
+    /// name themselves, matched against each policy pattern), from fresh
+    /// values, and from literals when `literals_ok`.
     Outside {
         eligible: Box<dyn Fn(&str) -> bool>,
         fresh: Vec<String>,
         absent_ok: bool,
+        templates: Vec<Vec<Piece>>,
+        /// Without templates: fill wildcards to build account-shaped values.
         account_shaped: bool,
         /// Literal values may be held (only for a class bound to one
         /// account: its members may be the principal an ARN names). For the
@@ -174,10 +309,11 @@ fn is_account_id(s: &str) -> bool {
 }
 
 /// What kind of identity value a key carries.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum IdKind {
     Account,
-    Arn,
+    PrincipalArn,
+    SourceArn,
     OrgId,
     OrgPaths,
     UserId,
@@ -185,68 +321,91 @@ enum IdKind {
 
 /// A synthetic account of our organization that no policy names.
 const UNNAMED_MEMBER: &str = "000000000001";
-/// A synthetic outside account that no policy names.
-const UNNAMED_OUTSIDER: &str = "999999999999";
+
+/// Which accounts of a class an identity value may carry.
+#[derive(Clone)]
+enum Accounts {
+    One(String),
+    /// Any account of the zone but the owner.
+    Members,
+    /// Any account outside the zone the document does not name.
+    Unnamed,
+}
 
 /// The values a party (a direct caller, or the party a service acts for)
 /// has for an identity key.
-fn identity_domain(kind: IdKind, party: &Class, zone: &Zone) -> Domain {
-    let zone_accounts = zone.accounts.clone();
-    let owner = zone.owner.clone();
-    let in_zone = move |a: &str| a == owner || zone_accounts.contains(a);
+fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
+    let zone = frame.zone;
     let anyone = matches!(party, Class::Anyone);
     let org = zone.org_id.clone();
-    let outside_arn = |account: Option<String>, member: bool| {
-        let in_zone = in_zone.clone();
+    let accounts = match party {
+        Class::Account(a) | Class::ZoneAccount(a) => Accounts::One(a.clone()),
+        Class::Owner => Accounts::One(zone.owner.clone()),
+        Class::OrgMember => Accounts::Members,
+        _ => Accounts::Unnamed,
+    };
+    let account_ok: Box<dyn Fn(&str) -> bool> = {
         let owner = zone.owner.clone();
-        Domain::Outside {
-            literals_ok: account.is_some(),
-            fresh: match &account {
-                Some(a) => vec![
-                    format!("arn:aws:iam::{a}:role/zz-fresh"),
-                    format!("arn:aws:iam::{a}:root"),
-                ],
-                None if member => vec![format!("arn:aws:iam::{UNNAMED_MEMBER}:role/zz-fresh")],
-                None => vec![format!("arn:aws:iam::{UNNAMED_OUTSIDER}:role/zz-fresh")],
-            },
-            eligible: Box::new(move |v: &str| match (arn_account(v), &account) {
-                (Some(a), Some(want)) => a == want,
-                (Some(a), None) if member => a != owner,
-                (Some(a), None) => !in_zone(a),
-                (None, _) => false,
+        let zone_accounts = zone.accounts.clone();
+        let named = frame.named.clone();
+        match accounts.clone() {
+            Accounts::One(a) => Box::new(move |v: &str| v == a),
+            Accounts::Members => Box::new(move |v: &str| v != owner && is_account_id(v)),
+            Accounts::Unnamed => Box::new(move |v: &str| {
+                v != owner && !zone_accounts.contains(v) && !named.contains(v)
             }),
-            absent_ok: anyone,
-            account_shaped: false,
         }
     };
+    let preferred = match &accounts {
+        Accounts::One(a) => a.clone(),
+        Accounts::Members => UNNAMED_MEMBER.to_string(),
+        Accounts::Unnamed => frame.outsiders[0].clone(),
+    };
+    let account_piece = match &accounts {
+        Accounts::One(a) => forge::account(Some(a), a),
+        _ => forge::account(None, &preferred),
+    };
+    let literals_ok = matches!(accounts, Accounts::One(_));
     match (kind, party) {
-        (IdKind::Account, Class::Account(a) | Class::ZoneAccount(a)) => {
-            Domain::Values(vec![Some(a.clone())])
-        }
-        (IdKind::Account, Class::Owner) => Domain::Values(vec![Some(zone.owner.clone())]),
-        (IdKind::Account, Class::OrgMember) => {
-            let owner = zone.owner.clone();
+        (IdKind::Account, _) => {
+            let fresh = match &accounts {
+                Accounts::One(a) => return Domain::Values(vec![Some(a.clone())]),
+                Accounts::Members => vec![UNNAMED_MEMBER.to_string()],
+                Accounts::Unnamed => frame.outsiders.to_vec(),
+            };
             Domain::Outside {
-                eligible: Box::new(move |v: &str| v != owner),
-                fresh: vec![UNNAMED_MEMBER.into()],
-                absent_ok: false,
+                eligible: account_ok,
+                fresh,
+                absent_ok: anyone,
+                templates: vec![vec![account_piece]],
                 account_shaped: true,
                 literals_ok: false,
             }
         }
-        (IdKind::Account, _) => Domain::Outside {
-            eligible: Box::new(move |v: &str| !in_zone(v)),
-            fresh: vec![UNNAMED_OUTSIDER.into(), "000000000007".into()],
-            absent_ok: anyone,
-            account_shaped: true,
-            literals_ok: false,
-        },
-        (IdKind::Arn, Class::Account(a) | Class::ZoneAccount(a)) => {
-            outside_arn(Some(a.clone()), false)
+        (IdKind::PrincipalArn | IdKind::SourceArn, _) => {
+            let templates = if kind == IdKind::PrincipalArn {
+                forge::principal_arns(&account_piece)
+            } else {
+                // An account-less resource (an S3 bucket) can be anyone's.
+                forge::resource_arns(&account_piece, anyone)
+            };
+            let fresh = vec![
+                format!("arn:aws:iam::{preferred}:role/zz-fresh"),
+                format!("arn:aws:iam::{preferred}:root"),
+            ];
+            Domain::Outside {
+                eligible: Box::new(move |v: &str| match arn_account(v) {
+                    Some("") => anyone,
+                    Some(a) => account_ok(a),
+                    None => false,
+                }),
+                fresh,
+                absent_ok: anyone,
+                templates,
+                account_shaped: false,
+                literals_ok,
+            }
         }
-        (IdKind::Arn, Class::Owner) => outside_arn(Some(zone.owner.clone()), false),
-        (IdKind::Arn, Class::OrgMember) => outside_arn(None, true),
-        (IdKind::Arn, _) => outside_arn(None, false),
         (IdKind::OrgId, Class::Org(o)) => Domain::Values(vec![Some(o.clone())]),
         (IdKind::OrgId, Class::ZoneAccount(_) | Class::OrgMember | Class::Owner) => match &org {
             Some(o) => Domain::Values(vec![Some(o.clone())]),
@@ -256,6 +415,7 @@ fn identity_domain(kind: IdKind, party: &Class, zone: &Zone) -> Domain {
             eligible: Box::new(move |v: &str| org.as_deref() != Some(v)),
             fresh: vec!["o-zzzzzzzzzz".into()],
             absent_ok: true,
+            templates: vec![],
             account_shaped: false,
             literals_ok: false,
         },
@@ -267,53 +427,85 @@ fn identity_domain(kind: IdKind, party: &Class, zone: &Zone) -> Domain {
             }),
             fresh: vec!["o-zzzzzzzzzz/r-zzzz/ou-zzzz-zzzzzzzz/".into()],
             absent_ok: true,
+            templates: vec![],
             account_shaped: false,
             literals_ok: false,
         },
         (IdKind::UserId, Class::UserId(u)) => Domain::Values(vec![Some(u.clone())]),
         (IdKind::UserId, Class::ZoneAccount(_) | Class::Owner) => Domain::Free,
-        (IdKind::UserId, _) => Domain::Outside {
-            // Whoever names a session picks its name, never another
-            // principal's unique id or a zone account's id.
-            eligible: Box::new(move |v: &str| !in_zone(v.split(':').next().unwrap_or(v))),
-            fresh: vec!["AROAZZZZZZZZZZZZZZZZZ:zz-fresh".into()],
-            absent_ok: anyone,
-            account_shaped: false,
-            literals_ok: false,
-        },
+        (IdKind::UserId, _) => {
+            let preferred_id = preferred.clone();
+            Domain::Outside {
+                // Whoever names a session picks its name, never another
+                // principal's unique id or another account's id.
+                eligible: Box::new(move |v: &str| {
+                    let id = v.split(':').next().unwrap_or(v);
+                    !is_account_id(id) || account_ok(id)
+                }),
+                fresh: vec![
+                    "AROAZZZZZZZZZZZZZZZZZ:zz-fresh".into(),
+                    format!("{preferred_id}:zz-fresh"),
+                ],
+                absent_ok: anyone,
+                templates: forge::user_ids(&account_piece),
+                account_shaped: false,
+                literals_ok: false,
+            }
+        }
     }
 }
 
-fn domain(key: &str, class: &Class, zone: &Zone) -> Domain {
-    let id_kind = match key {
+fn id_kind(key: &str) -> Option<IdKind> {
+    match key {
         "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner" => Some(IdKind::Account),
-        "aws:principalarn" | "aws:sourcearn" => Some(IdKind::Arn),
+        "aws:principalarn" => Some(IdKind::PrincipalArn),
+        "aws:sourcearn" => Some(IdKind::SourceArn),
         "aws:principalorgid" | "aws:sourceorgid" => Some(IdKind::OrgId),
         "aws:principalorgpaths" | "aws:sourceorgpaths" => Some(IdKind::OrgPaths),
         "aws:userid" => Some(IdKind::UserId),
         _ => None,
-    };
-    let source_key = key.starts_with("aws:source") && id_kind.is_some();
-    if let Some(kind) = id_kind {
+    }
+}
+
+/// RFC 3339 text of a time in seconds since the epoch.
+pub(crate) fn rfc3339(secs: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
+    t.format(&time::format_description::well_known::Rfc3339).ok()
+}
+
+fn domain(key: &str, class: &Class, frame: &Frame) -> Domain {
+    let zone = frame.zone;
+    if frame.key_absent(key) {
+        return Domain::Values(vec![None]);
+    }
+    if let Some(kind) = id_kind(key) {
+        let source_key = key.starts_with("aws:source");
         return match class {
             // Web-identity callers carry no AWS identity keys.
             Class::WebIdentity(_) => Domain::Values(vec![None]),
             // A service has no principal keys; its source keys are those of
             // the party it acts for.
-            Class::Service(_, party) if source_key => identity_domain(kind, party, zone),
+            Class::Service(_, party) if source_key => identity_domain(kind, party, frame),
             Class::Service(_, _) => Domain::Values(vec![None]),
             // Source keys are set only for requests a service makes.
             _ if source_key => Domain::Values(vec![None]),
-            _ => identity_domain(kind, class, zone),
+            _ => identity_domain(kind, class, frame),
         };
     }
     match key {
+        // A service calling with its own principal carries no network keys.
+        "aws:sourcevpc" | "aws:sourcevpce" | "aws:sourceip"
+            if matches!(class, Class::Service(..)) =>
+        {
+            Domain::Values(vec![None])
+        }
         // Network keys: only the owner is inside its own VPCs, endpoints and
         // private ranges; a wildcard value admits anyone's.
         "aws:sourcevpc" | "aws:sourcevpce" if *class != Class::Owner => Domain::Outside {
             eligible: Box::new(|_| false),
             fresh: vec!["vpc-zzzzzzzz".into(), "vpce-zzzzzzzz".into()],
             absent_ok: true,
+            templates: vec![],
             account_shaped: false,
             literals_ok: false,
         },
@@ -321,6 +513,7 @@ fn domain(key: &str, class: &Class, zone: &Zone) -> Domain {
             eligible: Box::new(|_| false),
             fresh: vec!["198.51.100.77".into(), "2001:db8::77".into()],
             absent_ok: true,
+            templates: vec![],
             account_shaped: false,
             literals_ok: false,
         },
@@ -330,37 +523,17 @@ fn domain(key: &str, class: &Class, zone: &Zone) -> Domain {
             Some(o) => Domain::Values(vec![Some(o.clone())]),
             None => Domain::Free,
         },
+        // The clock is the scan's, not the caller's.
+        "aws:currenttime" => match frame.time.and_then(rfc3339) {
+            Some(t) => Domain::Values(vec![Some(t)]),
+            None => Domain::Free,
+        },
+        "aws:epochtime" => match frame.time {
+            Some(t) => Domain::Values(vec![Some(t.to_string())]),
+            None => Domain::Free,
+        },
         _ => Domain::Free,
     }
-}
-
-/// The values policy variables resolve to for a class (`${aws:PrincipalAccount}`,
-/// `${aws:ResourceOrgID}`...), where the class fixes them.
-fn base_context(class: &Class, zone: &Zone) -> RequestContext {
-    let mut ctx = RequestContext::new();
-    ctx.insert("aws:resourceaccount", [zone.owner.clone()]);
-    if let Some(o) = &zone.org_id {
-        ctx.insert("aws:resourceorgid", [o.clone()]);
-    }
-    let account = match class {
-        Class::Account(a) | Class::ZoneAccount(a) => Some(a.clone()),
-        Class::Owner => Some(zone.owner.clone()),
-        Class::OrgMember => Some(UNNAMED_MEMBER.to_string()),
-        Class::Anyone | Class::Org(_) | Class::UserId(_) => Some(UNNAMED_OUTSIDER.to_string()),
-        Class::Service(_, _) | Class::WebIdentity(_) => None,
-    };
-    if let Some(a) = account {
-        ctx.insert("aws:principalaccount", [a]);
-    }
-    let org = match class {
-        Class::Org(o) => Some(o.clone()),
-        Class::Owner | Class::ZoneAccount(_) | Class::OrgMember => zone.org_id.clone(),
-        _ => None,
-    };
-    if let Some(o) = org {
-        ctx.insert("aws:principalorgid", [o]);
-    }
-    ctx
 }
 
 /// Builds a concrete value from a pattern by filling its wildcards.
@@ -368,19 +541,34 @@ fn instantiate(pattern: &str, fill: &str) -> String {
     pattern.replace('*', fill).replace('?', &fill[..1])
 }
 
+/// How a positive operator family reads its policy values.
+fn pattern_mode(family: OperatorFamily) -> Mode {
+    match family.positive() {
+        OperatorFamily::StringLike => Mode::Like,
+        OperatorFamily::ArnLike | OperatorFamily::ArnEquals => Mode::Arn,
+        _ => Mode::Exact,
+    }
+}
+
 /// Candidate values of the key for the class, or `None` for "free".
-fn candidates(cond: &Condition, class: &Class, zone: &Zone) -> Option<Vec<Option<String>>> {
+fn candidates(cond: &Condition, class: &Class, frame: &Frame) -> Option<Vec<Option<String>>> {
     let key = cond.key.lower.as_str();
-    match domain(key, class, zone) {
+    match domain(key, class, frame) {
         Domain::Free => None,
         Domain::Values(v) => Some(v),
         Domain::Outside {
             eligible,
             fresh,
             absent_ok,
+            templates,
             account_shaped,
             literals_ok,
         } => {
+            let mode = cond
+                .operator
+                .known()
+                .map(|op| pattern_mode(op.family))
+                .unwrap_or(Mode::Exact);
             let mut out: Vec<Option<String>> = Vec::new();
             if absent_ok {
                 out.push(None);
@@ -388,7 +576,7 @@ fn candidates(cond: &Condition, class: &Class, zone: &Zone) -> Option<Vec<Option
             for f in fresh {
                 out.push(Some(f));
             }
-            let has_wildcard = |s: &str| s.contains('*') || s.contains('?');
+            let has_wildcard = |s: &str| mode != Mode::Exact && (s.contains('*') || s.contains('?'));
             for value in &cond.values {
                 let v = value.value.as_str();
                 if key == "aws:sourceip" {
@@ -404,24 +592,41 @@ fn candidates(cond: &Condition, class: &Class, zone: &Zone) -> Option<Vec<Option
                 // id part lets a caller match (`*:alice`).
                 if key == "aws:userid" {
                     let id = v.split(':').next().unwrap_or(v);
-                    if !has_wildcard(id) {
+                    if !id.contains('*') && !id.contains('?') {
                         continue;
                     }
+                }
+                if !has_wildcard(v) {
+                    // A literal is a named party's, unless it holds the
+                    // account standing for the class (a resolved variable).
+                    let representative = v.contains(&frame.outsiders[0]) || v.contains(UNNAMED_MEMBER);
+                    if (literals_ok || representative) && eligible(v) {
+                        out.push(Some(v.to_string()));
+                    }
+                    continue;
+                }
+                if !templates.is_empty() {
+                    // Values the class's members can name themselves.
+                    for t in &templates {
+                        if let Some(w) = forge::witness(t, v, mode) {
+                            if eligible(&w) {
+                                out.push(Some(w));
+                            }
+                        }
+                    }
+                    continue;
                 }
                 for fill in ["9", "zq"] {
                     let fill = if account_shaped { "9" } else { fill };
                     let mut w = instantiate(v, fill);
-                    if account_shaped && has_wildcard(v) {
+                    if account_shaped {
                         // Pad or trim the fill so an account pattern yields 12 digits.
                         let fixed: usize = v.chars().filter(|c| *c != '*').count();
                         if fixed <= 12 {
                             w = instantiate(v, &"9".repeat((12 - fixed).max(1)));
                         }
                     }
-                    let literal_ok = literals_ok && !has_wildcard(v) && eligible(v);
-                    if (has_wildcard(v) && eligible(&w) && (!account_shaped || is_account_id(&w)))
-                        || literal_ok
-                    {
+                    if eligible(&w) && (!account_shaped || is_account_id(&w)) {
                         out.push(Some(w));
                     }
                 }
@@ -431,20 +636,159 @@ fn candidates(cond: &Condition, class: &Class, zone: &Zone) -> Option<Vec<Option
     }
 }
 
-/// Can the condition hold for some member of the class, must it hold for all?
-pub fn condition_truth(cond: &Condition, class: &Class, zone: &Zone, vars: bool) -> Truth {
-    if cond.operator.known().is_none() {
-        // An operator we do not know: it may hold, it may not.
-        return Truth::CHOSEN;
+/// Keys that are the same for every member of a class (for policy
+/// variables): the class's own account, the resource's facts, the time.
+fn fixed_value(key: &str, class: &Class, frame: &Frame) -> Option<Option<String>> {
+    if key == "aws:principalaccount" {
+        let account = match class {
+            Class::Account(a) | Class::ZoneAccount(a) => Some(a.clone()),
+            Class::Owner => Some(frame.zone.owner.clone()),
+            Class::Service(_, _) | Class::WebIdentity(_) => None,
+            // One account stands for the class's many: the document names
+            // none of them, so each behaves as this one.
+            Class::OrgMember => Some(UNNAMED_MEMBER.to_string()),
+            Class::Anyone | Class::Org(_) | Class::UserId(_) => Some(frame.outsiders[0].clone()),
+        };
+        return Some(account);
     }
-    let Some(values) = candidates(cond, class, zone) else {
-        return Truth::CHOSEN;
+    match domain(key, class, frame) {
+        Domain::Values(v) if v.len() == 1 => Some(v[0].clone()),
+        _ => None,
+    }
+}
+
+/// The condition with its policy variables resolved for the class: values
+/// every member shares become literal text, values members choose (their
+/// tags, names, unknown keys) become `*` and the operator a wildcard one.
+/// Returns the rewritten condition and whether a chosen variable was met,
+/// or the variable that cannot be resolved.
+fn resolve_variables(
+    cond: &Condition,
+    class: &Class,
+    frame: &Frame,
+) -> Result<(Condition, bool), String> {
+    let Some(op) = cond.operator.known() else {
+        return Ok((cond.clone(), false));
     };
-    let base = base_context(class, zone);
+    let wildcards = op.family.is_wildcard();
+    let mut chosen = false;
+    let mut unresolved = None;
+    let mut values = Vec::with_capacity(cond.values.len());
+    for v in &cond.values {
+        if !pattern::has_variables(&v.value) {
+            values.push(v.clone());
+            continue;
+        }
+        let rewritten = pattern::rewrite_variables(&v.value, wildcards, &mut |key, default| {
+            match fixed_value(key, class, frame) {
+                Some(Some(value)) => VariableValue::Literal(value),
+                Some(None) => match default {
+                    Some(d) => VariableValue::Literal(d.to_string()),
+                    None => {
+                        unresolved = Some(key.to_string());
+                        VariableValue::Unresolved
+                    }
+                },
+                None => {
+                    chosen = true;
+                    VariableValue::Chosen
+                }
+            }
+        });
+        match rewritten {
+            Some(text) => values.push(ConditionValue {
+                value: text,
+                original: v.original,
+            }),
+            None => {
+                return Err(unresolved.unwrap_or_default());
+            }
+        }
+    }
+    let mut family = op.family;
+    if chosen && !wildcards {
+        family = match family.positive() {
+            OperatorFamily::StringEquals | OperatorFamily::StringEqualsIgnoreCase => {
+                if family.is_negated() {
+                    OperatorFamily::StringNotLike
+                } else {
+                    OperatorFamily::StringLike
+                }
+            }
+            _ => family,
+        };
+    }
+    let raw = op.raw.clone();
+    Ok((
+        Condition {
+            operator: Operator::Known(KnownOperator {
+                raw,
+                family,
+                if_exists: op.if_exists,
+                set: op.set,
+            }),
+            key: cond.key.clone(),
+            values,
+        },
+        chosen,
+    ))
+}
+
+/// Can the condition hold for some member of the class, must it hold for all?
+pub fn condition_truth(cond: &Condition, class: &Class, frame: &Frame, vars: bool) -> Truth {
+    judge_condition(cond, class, frame, vars).truth
+}
+
+/// [`condition_truth`], with the reason when the answer is only a bound.
+pub fn judge_condition(cond: &Condition, class: &Class, frame: &Frame, vars: bool) -> Judgement {
+    let Some(op) = cond.operator.known() else {
+        // An operator we do not know: it may hold, it may not.
+        return Judgement::undecided(format!("unknown condition operator {}", cond.operator));
+    };
+    if cond.values.is_empty() {
+        // IAM documents no meaning for an empty value list.
+        return Judgement::undecided(format!(
+            "{} {} has an empty value list",
+            cond.operator, cond.key.raw
+        ));
+    }
+    // A key the class never carries decides the condition whatever its
+    // values say (variables included).
+    if matches!(domain(&cond.key.lower, class, frame), Domain::Values(ref v) if v.iter().all(Option::is_none))
+    {
+        let t = cond.evaluate(&RequestContext::new(), vars);
+        return Judgement::decided(Truth::from_tri(t));
+    }
+    let uses_variables = vars
+        && op.family.supports_variables()
+        && cond.values.iter().any(|v| pattern::has_variables(&v.value));
+    let (cond, chosen) = if uses_variables {
+        match resolve_variables(cond, class, frame) {
+            Ok(r) => r,
+            Err(key) => {
+                return Judgement::undecided(format!(
+                    "policy variable ${{{key}}} of {} {} has no value for {}",
+                    cond.operator,
+                    cond.key.raw,
+                    class.label()
+                ))
+            }
+        }
+    } else {
+        (cond.clone(), false)
+    };
+    // A member may set a chosen variable so that a negated operator holds,
+    // or so that a positive one fails.
+    if chosen && cond.operator.known().is_some_and(|o| o.family.is_negated()) {
+        return Judgement::decided(Truth::CHOSEN);
+    }
+    let Some(values) = candidates(&cond, class, frame) else {
+        return Judgement::decided(Truth::CHOSEN);
+    };
     let mut possible = false;
     let mut necessary = true;
     for v in values {
-        let mut ctx = base.clone();
+        let mut ctx = RequestContext::new();
         match &v {
             Some(v) => {
                 ctx.insert(&cond.key.lower, [v.clone()]);
@@ -457,16 +801,88 @@ pub fn condition_truth(cond: &Condition, class: &Class, zone: &Zone, vars: bool)
         possible |= t.maybe();
         necessary &= t.is_true();
     }
-    Truth {
+    Judgement::decided(Truth {
         possible,
-        necessary,
+        necessary: necessary && !chosen,
+    })
+}
+
+/// A Resource/NotResource element's truth for a class, with its policy
+/// variables resolved as [`resolve_variables`] does.
+pub fn resource_truth(
+    element: &ResourceElement,
+    arn: &str,
+    class: &Class,
+    frame: &Frame,
+    vars: bool,
+) -> Judgement {
+    if !vars || !element.patterns.iter().any(|p| pattern::has_variables(p)) {
+        return Judgement::decided(Truth::from_tri(pattern::resource_matches(
+            element, arn, vars, None,
+        )));
     }
+    let mut chosen = false;
+    let mut unresolved = None;
+    let mut patterns = Vec::with_capacity(element.patterns.len());
+    for p in &element.patterns {
+        let rewritten = pattern::rewrite_variables(p, true, &mut |key, default| {
+            match fixed_value(key, class, frame) {
+                Some(Some(value)) => VariableValue::Literal(value),
+                Some(None) => match default {
+                    Some(d) => VariableValue::Literal(d.to_string()),
+                    None => {
+                        unresolved = Some(key.to_string());
+                        VariableValue::Unresolved
+                    }
+                },
+                None => {
+                    chosen = true;
+                    VariableValue::Chosen
+                }
+            }
+        });
+        match rewritten {
+            Some(text) => patterns.push(text),
+            None => {
+                return Judgement::undecided(format!(
+                    "policy variable ${{{}}} of the resource element has no value for {}",
+                    unresolved.unwrap_or_default(),
+                    class.label()
+                ))
+            }
+        }
+    }
+    let rewritten = ResourceElement {
+        negated: element.negated,
+        patterns,
+    };
+    let t = pattern::resource_matches(&rewritten, arn, true, None);
+    if chosen {
+        // Members choose the value: it may or may not match.
+        return Judgement::decided(if element.negated {
+            Truth::CHOSEN
+        } else {
+            Truth {
+                possible: t.maybe(),
+                necessary: false,
+            }
+        });
+    }
+    Judgement::decided(Truth::from_tri(t))
 }
 
 /// Literal values of identity keys: the named parties that get a class of
-/// their own (accounts, organizations, unique ids).
+/// their own (accounts, organizations, unique ids). Account ids anywhere in
+/// a value name their account, wildcards around them or not.
 pub fn named_classes(cond: &Condition, zone: &Zone, out: &mut BTreeSet<Class>) {
     let key = cond.key.lower.as_str();
+    for value in &cond.values {
+        let mut accounts = BTreeSet::new();
+        account_literals(&value.value, &mut accounts);
+        for a in accounts {
+            out.insert(account_class(&a, zone));
+        }
+    }
     if !keys::is_identity_key(key) {
         return;
     }
@@ -476,16 +892,6 @@ pub fn named_classes(cond: &Condition, zone: &Zone, out: &mut BTreeSet<Class>) {
             continue;
         }
         match key {
-            "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner"
-                if is_account_id(v) =>
-            {
-                out.insert(account_class(v, zone));
-            }
-            "aws:principalarn" | "aws:sourcearn" => {
-                if let Some(a) = arn_account(v).filter(|a| is_account_id(a)) {
-                    out.insert(account_class(a, zone));
-                }
-            }
             "aws:principalorgid" | "aws:sourceorgid" if !zone.is_our_org(v) => {
                 out.insert(Class::Org(v.to_string()));
             }
@@ -498,9 +904,7 @@ pub fn named_classes(cond: &Condition, zone: &Zone, out: &mut BTreeSet<Class>) {
             }
             "aws:userid" => {
                 let prefix = v.split(':').next().unwrap_or(v);
-                if is_account_id(prefix) {
-                    out.insert(account_class(prefix, zone));
-                } else {
+                if !is_account_id(prefix) {
                     out.insert(Class::UserId(v.to_string()));
                 }
             }
@@ -529,6 +933,7 @@ mod tests {
             owner: "111122223333".into(),
             accounts: ["111122223333".to_string(), "444455556666".to_string()].into(),
             org_id: Some("o-ours".into()),
+            time: None,
         }
     }
 
@@ -540,7 +945,9 @@ mod tests {
     }
 
     fn truth(op: &str, key: &str, values: &str, class: &Class) -> Truth {
-        condition_truth(&cond(op, key, values), class, &zone(), true)
+        let zone = zone();
+        let frame = Frame::with_named(&zone, BTreeSet::new());
+        condition_truth(&cond(op, key, values), class, &frame, true)
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::attacker::{self, Class, Zone};
+use super::attacker::{self, Class, Frame, Zone};
 use super::{classes, statement_truth, CedarDecider};
 use crate::model::PolicyFacts;
 use crate::policy::actions::{self, ActionClass};
@@ -111,13 +111,14 @@ pub fn analyze_trust_policy(text: &str, role_arn: &str, zone: &Zone) -> TrustAna
 pub fn analyze_trust_document(doc: &PolicyDocument, role_arn: &str, zone: &Zone) -> TrustAnalysis {
     let problems = super::policy_problems(doc);
     let decider = CedarDecider::new(doc, ASSUME_ACTIONS);
+    let frame = Frame::new(zone, doc);
     let mut out = TrustAnalysis::default();
     for class in classes(doc, zone) {
         let flags: Vec<bool> = doc
             .statements
             .iter()
             .map(|st| {
-                let t = statement_truth(st, &class, zone, role_arn);
+                let t = statement_truth(st, &class, &frame, role_arn);
                 match st.effect {
                     Effect::Allow => t.truth.possible && !t.uncertain,
                     Effect::Deny => t.truth.necessary,
@@ -252,6 +253,25 @@ fn resource_reach(st: &Statement, account: &str) -> (bool, bool) {
     (all, some)
 }
 
+/// Does a Deny's Resource/NotResource surely cover this resource?
+fn deny_covers(st: &Statement, resource: &str) -> bool {
+    match &st.resource {
+        None => true,
+        Some(r) if resource == "*" => {
+            // Registry-level actions are asked with `*`: a Resource covers
+            // it only as `*`; a NotResource covers it unless it lists `*`.
+            let star = r.patterns.iter().any(|p| p == "*");
+            if r.negated {
+                !star
+            } else {
+                star
+            }
+        }
+        Some(r) => crate::policy::pattern::resource_matches(r, resource, st.variables_enabled, None)
+            .is_true(),
+    }
+}
+
 fn parse_all(
     policies: &[NamedPolicy],
     problems: &mut BTreeSet<String>,
@@ -286,6 +306,7 @@ fn allowed_actions(
     let mut denied: BTreeSet<&'static str> = BTreeSet::new();
     for (_, doc) in docs {
         let decider = CedarDecider::new(doc, &universe);
+        let frame = Frame::new(zone, doc);
         let allow_flags: Vec<bool> = doc
             .statements
             .iter()
@@ -294,7 +315,7 @@ fn allowed_actions(
                 let reach = if every { all } else { some };
                 let conditions = st.conditions.iter().all(|c| {
                     !(every && is_resource_key(&c.key.lower))
-                        && attacker::condition_truth(c, &Class::Owner, zone, st.variables_enabled)
+                        && attacker::condition_truth(c, &Class::Owner, &frame, st.variables_enabled)
                             .possible
                 });
                 // A statement the analysis cannot decide is ECR001's, not a
@@ -306,19 +327,34 @@ fn allowed_actions(
             })
             .collect();
         allowed.extend(decider.allowed(&allow_flags));
-        // A Deny removes an action only when it surely applies: Resource
-        // `*`-like and no condition.
+        // A Deny removes an action when it surely applies to it: its
+        // conditions must hold, and its resource must cover every
+        // repository ("some" question), or the repository no pattern names
+        // ("every" question) — for actions on the registry, the `*`
+        // resource they are asked with.
         for st in &doc.statements {
-            if st.effect == Effect::Deny
-                && st.conditions.is_empty()
-                && resource_reach(st, account).0
+            if st.effect != Effect::Deny
+                || !st.conditions.iter().all(|c| {
+                    attacker::condition_truth(c, &Class::Owner, &frame, st.variables_enabled)
+                        .necessary
+                })
             {
-                denied.extend(
-                    actions::all()
-                        .iter()
-                        .filter(|a| actions::element_matches(&st.action, a.name))
-                        .map(|a| a.name),
-                );
+                continue;
+            }
+            for a in actions::all() {
+                if !actions::element_matches(&st.action, a.name) {
+                    continue;
+                }
+                let applies = if a.scope != actions::ResourceScope::Repository {
+                    deny_covers(st, "*")
+                } else if every {
+                    deny_covers(st, &fresh_repository_for("*", account))
+                } else {
+                    resource_reach(st, account).0
+                };
+                if applies {
+                    denied.insert(a.name);
+                }
             }
         }
     }
@@ -423,6 +459,7 @@ mod tests {
             owner: "111122223333".into(),
             accounts: ["111122223333".to_string()].into(),
             org_id: Some("o-ours".into()),
+            time: None,
         }
     }
 

@@ -15,6 +15,7 @@
 //! deny-overrides combination is IAM's.
 
 pub mod attacker;
+pub mod forge;
 pub mod identity;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,11 +28,11 @@ use serde::Serialize;
 
 use crate::model::{AccessFacts, PolicyFacts};
 use crate::policy::actions::{self, ActionClass, EcrAction, ResourceScope};
-use crate::policy::pattern::resource_matches;
+use crate::policy::presence;
 use crate::policy::{
     parse, Effect, PolicyDocument, PolicyKind, Principal, PrincipalElement, Statement,
 };
-pub use attacker::{Class, Truth, Zone};
+pub use attacker::{Class, Frame, Truth, Zone};
 
 /// The class name of "some AWS service", which `Principal: "*"` admits.
 pub const ANY_SERVICE: &str = "*";
@@ -211,34 +212,34 @@ fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn resource_truth(st: &Statement, arn: &str) -> Truth {
-    match &st.resource {
-        None => Truth::ALWAYS,
-        Some(r) => Truth::from_tri(resource_matches(r, arn, st.variables_enabled, None)),
-    }
-}
-
 /// Every part but the action of a statement, for a class.
 pub(crate) fn statement_truth(
     st: &Statement,
     class: &Class,
-    zone: &Zone,
+    frame: &Frame,
     arn: &str,
 ) -> StatementTruth {
-    let mut truth =
-        principal_truth(st.principal.as_ref(), class, zone).and(resource_truth(st, arn));
+    let mut truth = principal_truth(st.principal.as_ref(), class, frame.zone);
+    let mut undecided = Vec::new();
+    if let Some(r) = &st.resource {
+        let j = attacker::resource_truth(r, arn, class, frame, st.variables_enabled);
+        truth = truth.and(j.truth);
+        undecided.extend(j.undecided);
+    }
     let mut residual = Vec::new();
     for c in &st.conditions {
-        let t = attacker::condition_truth(c, class, zone, st.variables_enabled);
-        if t.possible && !t.necessary {
+        let j = attacker::judge_condition(c, class, frame, st.variables_enabled);
+        if j.truth.possible && !j.truth.necessary {
             residual.push(describe_condition(c));
         }
-        truth = truth.and(t);
+        truth = truth.and(j.truth);
+        undecided.extend(j.undecided);
     }
     StatementTruth {
         truth,
         residual,
-        uncertain: statement_is_uncertain(st),
+        uncertain: statement_is_uncertain(st) || !undecided.is_empty(),
+        undecided,
     }
 }
 
@@ -249,10 +250,13 @@ pub(crate) struct StatementTruth {
     /// The statement holds a construct the analysis cannot decide: its grant
     /// is an upper bound, reported as ECR001 rather than as certain access.
     pub uncertain: bool,
+    /// Why, for the parts decided only for this class.
+    pub undecided: Vec<String>,
 }
 
 pub(crate) fn statement_is_uncertain(st: &Statement) -> bool {
-    st.conditions
+    !st.odd_shapes.is_empty()
+        || st.conditions
         .iter()
         .any(|c| c.operator.known().is_none() || !c.malformed_values().is_empty())
         || st.principal.as_ref().is_some_and(|p| {
@@ -272,6 +276,8 @@ pub fn describe_condition(c: &crate::policy::Condition) -> String {
 
 /// The classes worth asking about for a document.
 pub(crate) fn classes(doc: &PolicyDocument, zone: &Zone) -> BTreeSet<Class> {
+    // Every account id written in a principal or condition is a party.
+    let named = attacker::document_accounts(doc);
     let mut direct: BTreeSet<Class> = [Class::Anyone, Class::Owner].into();
     if zone.org_id.is_some() || zone.accounts.iter().any(|a| *a != zone.owner) {
         direct.insert(Class::OrgMember);
@@ -309,6 +315,9 @@ pub(crate) fn classes(doc: &PolicyDocument, zone: &Zone) -> BTreeSet<Class> {
         for c in &st.conditions {
             attacker::named_classes(c, zone, &mut direct);
         }
+    }
+    for a in &named {
+        direct.insert(attacker::account_class(a, zone));
     }
     // A service acts for whoever asks it, or for a party the conditions
     // name: ask about each.
@@ -462,39 +471,186 @@ pub fn analyze_resource_document(
     resource_arn: &str,
     zone: &Zone,
 ) -> ResourceAnalysis {
-    let problems = policy_problems(doc);
+    let frame = Frame::new(zone, doc);
+    let mut analysis = analyze_at(doc, target, resource_arn, &frame);
+    // A time condition may open access later: ask at each moment the
+    // document's dates make different, after the reference time.
+    if let Some(now) = frame.time {
+        let mut reported: BTreeSet<String> = BTreeSet::new();
+        for t in later_times(doc, now) {
+            let mut later = frame.clone();
+            later.time = Some(t);
+            let then = analyze_at(doc, target, resource_arn, &later);
+            for g in then.grants.iter().filter(|g| g.outside) {
+                let before = analysis
+                    .grants
+                    .iter()
+                    .find(|n| n.class == g.class)
+                    .map(|n| n.certain_actions.clone())
+                    .unwrap_or_default();
+                let opened: BTreeSet<&'static str> = g
+                    .certain_actions
+                    .difference(&before)
+                    .copied()
+                    .collect();
+                if opened.is_empty() || !reported.insert(g.class.clone()) {
+                    continue;
+                }
+                analysis.access.future_access.insert(format!(
+                    "{} from {} ({})",
+                    g.class,
+                    attacker::rfc3339(t).unwrap_or_else(|| t.to_string()),
+                    access_words(&opened)
+                ));
+            }
+        }
+    }
+    analysis
+}
+
+/// "read, write" for a set of actions.
+fn access_words(acts: &BTreeSet<&'static str>) -> String {
+    let mut words = Vec::new();
+    for (class, word) in [
+        (ActionClass::Read, "read"),
+        (ActionClass::Write, "write"),
+        (ActionClass::Permissions, "change permissions"),
+    ] {
+        if acts.iter().any(|a| class_of(a) == Some(class)) {
+            words.push(word);
+        }
+    }
+    words.join(", ")
+}
+
+/// Keys named in the document whose time conditions compare: the moments
+/// after `now` at which a time condition can change its answer.
+fn later_times(doc: &PolicyDocument, now: i64) -> Vec<i64> {
+    let mut times = BTreeSet::new();
+    for st in &doc.statements {
+        for c in &st.conditions {
+            if !matches!(c.key.lower.as_str(), "aws:currenttime" | "aws:epochtime") {
+                continue;
+            }
+            for v in &c.values {
+                if let Some(ns) = crate::policy::condition::parse_date(&v.value) {
+                    let secs = i64::try_from(ns.div_euclid(1_000_000_000)).unwrap_or(i64::MAX);
+                    for t in [secs, secs.saturating_add(1)] {
+                        if t > now {
+                            times.insert(t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    times.into_iter().take(32).collect()
+}
+
+/// Keys of the document whose presence depends on the action.
+fn governed_keys(doc: &PolicyDocument) -> BTreeSet<String> {
+    doc.statements
+        .iter()
+        .flat_map(|st| st.conditions.iter())
+        .map(|c| c.key.lower.clone())
+        .filter(|k| presence::is_governed(k))
+        .collect()
+}
+
+/// The actions asked about, grouped by the keys their requests never carry.
+fn presence_groups(
+    doc: &PolicyDocument,
+    universe: &[&'static str],
+) -> Vec<(Vec<String>, Vec<&'static str>)> {
+    let keys = governed_keys(doc);
+    let mut groups: BTreeMap<Vec<String>, Vec<&'static str>> = BTreeMap::new();
+    for a in universe {
+        let absent: Vec<String> = keys
+            .iter()
+            .filter(|k| presence::key_absent(a, k))
+            .cloned()
+            .collect();
+        groups.entry(absent).or_default().push(a);
+    }
+    groups.into_iter().collect()
+}
+
+/// One group of actions, asked with the keys their requests carry.
+struct Asked<'a> {
+    frame: Frame<'a>,
+    decider: CedarDecider,
+}
+
+/// The analysis at one moment (the frame's time).
+fn analyze_at(
+    doc: &PolicyDocument,
+    target: Target,
+    resource_arn: &str,
+    frame: &Frame,
+) -> ResourceAnalysis {
+    let zone = frame.zone;
+    let mut problems = policy_problems(doc);
     let universe = universe(target);
-    let decider = CedarDecider::new(doc, &universe);
+    let asked: Vec<Asked> = presence_groups(doc, &universe)
+        .into_iter()
+        .map(|(absent, actions)| {
+            let mut f = frame.clone();
+            f.absent = absent;
+            Asked {
+                decider: CedarDecider::new(doc, &actions),
+                frame: f,
+            }
+        })
+        .collect();
     let mut access = AccessFacts::default();
     let mut grants = Vec::new();
     let classes = classes(doc, zone);
+    let mut sure_by_class: BTreeMap<&Class, BTreeSet<&'static str>> = BTreeMap::new();
+    let mut public_conditions: BTreeSet<String> = BTreeSet::new();
+    let mut external_conditions: BTreeSet<String> = BTreeSet::new();
     for class in &classes {
-        let mut bound = Vec::with_capacity(doc.statements.len());
-        let mut certain = Vec::with_capacity(doc.statements.len());
+        let mut allowed: BTreeSet<&'static str> = BTreeSet::new();
+        let mut sure: BTreeSet<&'static str> = BTreeSet::new();
         let mut residual: BTreeSet<String> = BTreeSet::new();
-        for st in &doc.statements {
-            let t = statement_truth(st, class, zone, resource_arn);
-            let (b, c) = match st.effect {
-                Effect::Allow => (t.truth.possible, t.truth.possible && !t.uncertain),
-                Effect::Deny => (t.truth.necessary, t.truth.necessary),
-            };
-            bound.push(b);
-            certain.push(c);
-            if st.effect == Effect::Allow && t.truth.possible {
-                residual.extend(t.residual);
+        for group in &asked {
+            let mut bound = Vec::with_capacity(doc.statements.len());
+            let mut certain = Vec::with_capacity(doc.statements.len());
+            let mut group_residual = Vec::new();
+            for st in &doc.statements {
+                let t = statement_truth(st, class, &group.frame, resource_arn);
+                let (b, c) = match st.effect {
+                    Effect::Allow => (t.truth.possible, t.truth.possible && !t.uncertain),
+                    Effect::Deny => (t.truth.necessary, t.truth.necessary),
+                };
+                if st.effect == Effect::Deny || t.truth.possible {
+                    for why in &t.undecided {
+                        problems.insert(format!("{why} in {}", st.reference()));
+                    }
+                }
+                bound.push(b);
+                certain.push(c);
+                if st.effect == Effect::Allow && t.truth.possible {
+                    group_residual.extend(t.residual);
+                }
             }
+            let group_allowed = group.decider.allowed(&bound);
+            if group_allowed.is_empty() {
+                continue;
+            }
+            let group_sure = if certain == bound {
+                group_allowed.clone()
+            } else {
+                group.decider.allowed(&certain)
+            };
+            residual.extend(group_residual);
+            allowed.extend(group_allowed);
+            sure.extend(group_sure);
         }
         // The upper bound describes the grant; only certain access raises
         // the access rules (an uncertain one raises ECR001).
-        let allowed = decider.allowed(&bound);
         if allowed.is_empty() {
             continue;
         }
-        let sure = if certain == bound {
-            allowed.clone()
-        } else {
-            decider.allowed(&certain)
-        };
         // On a registry, repository access and the registry's own actions
         // (replication, create, pull-through import) are told apart.
         let sure_has = |c: ActionClass| {
@@ -520,25 +676,18 @@ pub fn analyze_resource_document(
             sure_has(ActionClass::Read),
             sure_has(ActionClass::Write) || sure_has(ActionClass::Permissions),
         );
+        let public = match class {
+            Class::Anyone => true,
+            Class::Service(s, party) => s == ANY_SERVICE && **party == Class::Anyone,
+            _ => false,
+        };
         match class {
-            Class::Anyone => {
-                access.public_read |= read;
-                access.public_write |= writes;
-            }
-            Class::Service(s, party) if s == ANY_SERVICE && **party == Class::Anyone => {
+            _ if public => {
                 access.public_read |= read;
                 access.public_write |= writes;
             }
             Class::Service(s, party) if **party == Class::Anyone && !sure.is_empty() => {
                 access.unscoped_services.insert(s.clone());
-            }
-            Class::Service(..) if class.is_outside() => {
-                if read {
-                    access.external_read.insert(grant.class.clone());
-                }
-                if writes {
-                    access.external_write.insert(grant.class.clone());
-                }
             }
             c if c.is_outside() => {
                 if read {
@@ -551,7 +700,11 @@ pub fn analyze_resource_document(
             _ => {}
         }
         if class.is_outside() && !sure.is_empty() {
-            access.conditions.extend(grant.conditions.iter().cloned());
+            if public {
+                public_conditions.extend(grant.conditions.iter().cloned());
+            } else {
+                external_conditions.extend(grant.conditions.iter().cloned());
+            }
             if target == Target::Registry {
                 let registry_actions: Vec<String> = sure
                     .iter()
@@ -566,8 +719,15 @@ pub fn analyze_resource_document(
                 access.outside_registry_actions.extend(registry_actions);
             }
         }
+        sure_by_class.insert(class, sure);
         grants.push(grant);
     }
+    // The conditions a message shows are those of the widest class it names.
+    access.conditions = if access.public_read || access.public_write {
+        public_conditions
+    } else {
+        external_conditions
+    };
     for st in &doc.statements {
         if st.effect != Effect::Allow {
             continue;
@@ -586,14 +746,19 @@ pub fn analyze_resource_document(
                 .auth_token_statements
                 .insert(st.reference().to_string());
         }
-        // ecr:*, * or NotAction granted to anyone but the owner.
+        // ecr:*, * or NotAction granted to anyone but the owner, and still
+        // whole after every Deny.
         if st.action.negated || actions::covers_all_ecr(&st.action) {
+            let wide = covered(st, &universe);
             for class in &classes {
                 if *class == Class::Owner {
                     continue;
                 }
-                let t = statement_truth(st, class, zone, resource_arn);
-                if t.truth.possible && !t.uncertain {
+                let t = statement_truth(st, class, frame, resource_arn);
+                let survives = sure_by_class
+                    .get(class)
+                    .is_some_and(|sure| wide.iter().all(|a| sure.contains(a)));
+                if t.truth.possible && !t.uncertain && survives {
                     access.wildcard_actions_to.insert(class.label());
                 }
             }

@@ -539,6 +539,13 @@ fn condition(cx: &mut Ctx<'_>, j: usize, c: &Condition) -> String {
             Some("a value is not valid for the operator (undecidable)"),
         );
     }
+    if c.values.is_empty() {
+        return cx.flag(
+            src,
+            construct,
+            Some("an empty value list (IAM documents no meaning for it)"),
+        );
+    }
     let fam = op.family;
     let pos = fam.positive();
     let neg = fam.is_negated();

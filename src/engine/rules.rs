@@ -53,6 +53,10 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/ECR108-auth-token-in-resource-policy.cedar"),
     ),
     (
+        "rules/ECR109-time-activated-outside-access.cedar",
+        include_str!("../../rules/ECR109-time-activated-outside-access.cedar"),
+    ),
+    (
         "rules/ECR111-registry-policy-outside-trust.cedar",
         include_str!("../../rules/ECR111-registry-policy-outside-trust.cedar"),
     ),

@@ -55,6 +55,9 @@ pub struct AccessFacts {
     pub auth_token_statements: BTreeSet<String>,
     pub outside_registry_actions: BTreeSet<String>,
     pub outside_registry_principals: BTreeSet<String>,
+    /// Outside access a time condition opens after the reference time:
+    /// "anyone from 2027-03-01T00:00:01Z (read)".
+    pub future_access: BTreeSet<String>,
     /// With proofs: one "property verdict" per property.
     pub proofs: BTreeSet<String>,
     /// With proofs: replayed requests from outside, per property group.
@@ -189,6 +192,8 @@ pub struct ScanScope {
 pub struct TrustZone {
     pub accounts: BTreeSet<String>,
     pub org_id: Option<String>,
+    /// The scan's reference time, seconds since the epoch.
+    pub time: Option<i64>,
 }
 
 impl TrustZone {
@@ -203,6 +208,7 @@ impl TrustZone {
         TrustZone {
             accounts,
             org_id: inventory.organization.as_ref().map(|o| o.id.clone()),
+            time: None,
         }
     }
 
@@ -216,12 +222,14 @@ impl TrustZone {
             owner: owner.to_string(),
             accounts: self.accounts.clone(),
             org_id: self.org_id.clone(),
+            time: self.time,
         }
     }
 }
 
 pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
-    let zone = TrustZone::from_inventory(inventory, &options.trusted_accounts);
+    let mut zone = TrustZone::from_inventory(inventory, &options.trusted_accounts);
+    zone.time = Some(options.as_of.unix_timestamp());
     let mut model = AuditModel::default();
     model.scanned.accounts = inventory.accounts.len();
     let errors_by_resource = index_errors(&inventory.errors);

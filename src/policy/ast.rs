@@ -71,6 +71,13 @@ impl PolicyDocument {
                     });
                 }
             }
+            for what in &st.odd_shapes {
+                out.push(Unsupported {
+                    statement: st.reference(),
+                    effect: st.effect,
+                    what: what.clone(),
+                });
+            }
             if let Some(p) = &st.principal {
                 for e in &p.entries {
                     if let Principal::Unrecognized(raw) = &e.principal {
@@ -156,6 +163,9 @@ pub struct Statement {
     pub conditions: Vec<Condition>,
     /// Copied from the document: whether `${...}` variables are interpreted.
     pub variables_enabled: bool,
+    /// Shapes IAM documents no meaning for (an empty Condition block, an
+    /// operator without keys, an empty value list), as messages.
+    pub odd_shapes: Vec<String>,
 }
 
 impl Statement {

@@ -49,6 +49,7 @@ mod json;
 pub mod keys;
 mod parse;
 pub mod pattern;
+pub mod presence;
 pub mod principal;
 mod tri;
 

@@ -349,6 +349,7 @@ fn parse_statement(
         None => Vec::new(),
         Some(c) => parse_conditions(c, &loc(Some("Condition"), &sid))?,
     };
+    let odd_shapes = odd_condition_shapes(get("Condition"));
 
     Ok(Statement {
         index,
@@ -359,7 +360,36 @@ fn parse_statement(
         resource,
         conditions,
         variables_enabled,
+        odd_shapes,
     })
+}
+
+/// Condition shapes IAM gives no documented meaning: an empty block, an
+/// operator with no keys, a key with an empty list of values.
+fn odd_condition_shapes(condition: Option<&Json>) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(Json::Object(ops)) = condition else {
+        return out;
+    };
+    if ops.is_empty() {
+        out.push("an empty Condition block (IAM documents no meaning for it)".to_string());
+    }
+    for (op, block) in ops {
+        let Json::Object(keys) = block else { continue };
+        if keys.is_empty() {
+            out.push(format!(
+                "condition operator {op} with no keys (IAM documents no meaning for it)"
+            ));
+        }
+        for (key, values) in keys {
+            if matches!(values, Json::Array(items) if items.is_empty()) {
+                out.push(format!(
+                    "an empty value list for {op} {key} (IAM documents no meaning for it)"
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn string_list(json: &Json, location: Location) -> Result<Vec<String>, PolicyError> {

@@ -85,6 +85,61 @@ pub fn has_variables(pattern: &str) -> bool {
         .any(|t| matches!(t, Tok::Var { .. }))
 }
 
+/// What a policy variable stands for when a pattern is rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VariableValue {
+    /// This text, literally.
+    Literal(String),
+    /// Whatever the caller likes (a `*` for matching purposes).
+    Chosen,
+    /// Nothing: the variable cannot be resolved.
+    Unresolved,
+}
+
+/// The pattern with every policy variable replaced as `value(key, default)`
+/// says (keys lower-cased). Literal text is escaped (`${*}`, `${?}`, `${$}`)
+/// so it stays literal; a chosen variable becomes `*`. `None` when a
+/// variable is unresolved. `wildcards`: whether `*` and `?` of the pattern
+/// are wildcards (StringLike, Arn operators) or literal (StringEquals). The
+/// result is read with variables enabled, wildcards on.
+pub fn rewrite_variables(
+    pattern: &str,
+    wildcards: bool,
+    value: &mut dyn FnMut(&str, Option<&str>) -> VariableValue,
+) -> Option<String> {
+    let mut out = String::with_capacity(pattern.len());
+    let push_literal = |out: &mut String, c: char| match c {
+        '*' => out.push_str("${*}"),
+        '?' => out.push_str("${?}"),
+        '$' => out.push_str("${$}"),
+        c => out.push(c),
+    };
+    for t in tokenize(pattern, wildcards, true) {
+        match t {
+            Tok::Lit(c) => push_literal(&mut out, c),
+            Tok::Star => out.push('*'),
+            Tok::Quest => out.push('?'),
+            Tok::Var { key, default } => match value(&key, default.as_deref()) {
+                VariableValue::Literal(s) => s.chars().for_each(|c| push_literal(&mut out, c)),
+                VariableValue::Chosen => out.push('*'),
+                VariableValue::Unresolved => return None,
+            },
+        }
+    }
+    Some(out)
+}
+
+/// The keys of the policy variables in a pattern (lower-cased).
+pub fn variable_keys(pattern: &str) -> Vec<String> {
+    tokenize(pattern, true, true)
+        .into_iter()
+        .filter_map(|t| match t {
+            Tok::Var { key, .. } => Some(key),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Replace variables by their values; `None` when one cannot be resolved.
 fn resolve(toks: Vec<Tok>, ctx: Option<&RequestContext>) -> Option<Vec<Tok>> {
     if !toks.iter().any(|t| matches!(t, Tok::Var { .. })) {

@@ -108,6 +108,13 @@ pub fn corpus_cases(kinds: &[&str]) -> Vec<(String, Value)> {
     out
 }
 
+/// The corpus's reference time (a case may set its own `as_of`).
+pub fn corpus_as_of(case: &Value) -> time::OffsetDateTime {
+    let text = case["as_of"].as_str().unwrap_or("2026-11-20T00:00:00Z");
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .expect("as_of is RFC 3339")
+}
+
 /// A corpus case as check-policy's input.
 pub fn corpus_input(case: &Value) -> CheckInput {
     let strings = |k: &str| -> Vec<String> {
@@ -127,5 +134,6 @@ pub fn corpus_input(case: &Value) -> CheckInput {
         org_id: case["org_id"].as_str().map(str::to_string),
         org_accounts: strings("org_accounts"),
         trusted_accounts: strings("trusted_accounts"),
+        as_of: corpus_as_of(case),
     }
 }

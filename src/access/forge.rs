@@ -1,0 +1,423 @@
+//! Values an outsider can forge to match a policy pattern.
+//!
+//! An outsider names its own roles, users, sessions, functions and paths,
+//! so a wildcard pattern on an identity key is matchable unless the part of
+//! the value the outsider cannot choose (its account) is pinned. Where that
+//! part sits in the pattern does not matter: `arn:aws:iam::*:role/deploy-*`,
+//! `*:role/deploy-*` and `*deploy*` all admit `arn:aws:iam::<any>:role/deploy-x`.
+//!
+//! A value is described by a *template*: fixed characters and runs of
+//! characters the owner of the value chooses (its role name, a session
+//! name, the digits of an account for a class of accounts). Whether some
+//! value of the template matches a pattern is an intersection of two
+//! regular languages; it is decided by a breadth-first search over pairs of
+//! positions, which also yields the shortest such value as a witness. The
+//! caller then checks the witness with the exact evaluator: this module only
+//! proposes values.
+
+use std::collections::{HashMap, VecDeque};
+
+/// Characters a run may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chars {
+    Digits,
+    /// IAM role and user names with paths: `[A-Za-z0-9+=,.@_-]` and `/`.
+    NameWithPath,
+    /// IAM names and session names: `[A-Za-z0-9+=,.@_-]`.
+    Name,
+    /// Upper-case letters and digits (unique ids).
+    UpperAlnum,
+    /// Lower-case letters, digits and `-` (service names, regions).
+    LowerDash,
+    /// Anything printable but `:` (one ARN part).
+    ArnPart,
+    /// Anything printable (the resource part of an ARN).
+    Any,
+}
+
+impl Chars {
+    fn allows(self, c: char) -> bool {
+        let name = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+        match self {
+            Chars::Digits => c.is_ascii_digit(),
+            Chars::NameWithPath => name(c) || c == '/',
+            Chars::Name => name(c),
+            Chars::UpperAlnum => c.is_ascii_uppercase() || c.is_ascii_digit(),
+            Chars::LowerDash => c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+            Chars::ArnPart => !c.is_control() && c != ':',
+            Chars::Any => !c.is_control(),
+        }
+    }
+}
+
+/// One piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Fixed(String),
+    /// `min..=max` characters of a class, `preferred` cycled where the
+    /// pattern leaves the choice open.
+    Run {
+        chars: Chars,
+        min: usize,
+        max: usize,
+        preferred: String,
+    },
+}
+
+impl Piece {
+    pub fn fixed(s: &str) -> Piece {
+        Piece::Fixed(s.to_string())
+    }
+
+    pub fn run(chars: Chars, min: usize, max: usize, preferred: &str) -> Piece {
+        Piece::Run {
+            chars,
+            min,
+            max,
+            preferred: preferred.to_string(),
+        }
+    }
+}
+
+/// How the pattern is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// StringEquals: the pattern is the value.
+    Exact,
+    /// StringLike: `*` and `?` anywhere.
+    Like,
+    /// ArnLike/ArnEquals: `*` and `?` do not cross the first five colons.
+    Arn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Lit(char),
+    Star,
+    Quest,
+}
+
+fn tokens(pattern: &str, mode: Mode) -> Vec<Tok> {
+    pattern
+        .chars()
+        .map(|c| match c {
+            '*' if mode != Mode::Exact => Tok::Star,
+            '?' if mode != Mode::Exact => Tok::Quest,
+            c => Tok::Lit(c),
+        })
+        .collect()
+}
+
+/// One template character position: a fixed character, or a choice.
+#[derive(Debug, Clone)]
+enum Slot {
+    Fixed(char),
+    Run {
+        chars: Chars,
+        min: usize,
+        max: usize,
+        preferred: Vec<char>,
+    },
+}
+
+fn slots(template: &[Piece]) -> Vec<Slot> {
+    let mut out = Vec::new();
+    for p in template {
+        match p {
+            Piece::Fixed(s) => out.extend(s.chars().map(Slot::Fixed)),
+            Piece::Run {
+                chars,
+                min,
+                max,
+                preferred,
+            } => out.push(Slot::Run {
+                chars: *chars,
+                min: *min,
+                max: *max,
+                preferred: preferred.chars().collect(),
+            }),
+        }
+    }
+    out
+}
+
+/// Longest run the search tracks exactly; longer runs only grow by `*`.
+const RUN_CAP: usize = 64;
+/// A bound on the search, far above what real patterns need.
+const MAX_STATES: usize = 200_000;
+
+/// The shortest value of `template` that `pattern` matches, if any.
+pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Option<String> {
+    let pat = tokens(pattern, mode);
+    let slots = slots(template);
+    // For ArnLike: the ARN part each pattern position is in.
+    let mut part = Vec::with_capacity(pat.len() + 1);
+    let mut colons = 0;
+    for t in &pat {
+        part.push(colons);
+        if *t == Tok::Lit(':') {
+            colons += 1;
+        }
+    }
+    part.push(colons);
+    let wildcard_may_take = |p: usize, c: char| !(mode == Mode::Arn && c == ':' && part[p] < 5);
+
+    // State: (slot, characters taken in that slot's run, pattern position).
+    type State = (usize, usize, usize);
+    let start: State = (0, 0, 0);
+    let mut parent: HashMap<State, (State, Option<char>)> = HashMap::new();
+    let mut queue = VecDeque::from([start]);
+    parent.insert(start, (start, None));
+    let done = |s: &State| s.0 == slots.len() && s.2 == pat.len();
+    let mut found = None;
+    while let Some(state) = queue.pop_front() {
+        if done(&state) {
+            found = Some(state);
+            break;
+        }
+        if parent.len() > MAX_STATES {
+            return None;
+        }
+        let (si, k, p) = state;
+        let mut next: Vec<(State, Option<char>)> = Vec::new();
+        // Moves that take no character.
+        if p < pat.len() && pat[p] == Tok::Star {
+            next.push(((si, k, p + 1), None));
+        }
+        if let Some(Slot::Run { min, .. }) = slots.get(si) {
+            if k >= *min {
+                next.push(((si + 1, 0, p), None));
+            }
+        }
+        // Moves that take one character of the value.
+        let mut choices: Vec<(char, usize, usize)> = Vec::new(); // (char, next slot, next k)
+        match slots.get(si) {
+            Some(Slot::Fixed(c)) => choices.push((*c, si + 1, 0)),
+            Some(Slot::Run {
+                chars,
+                max,
+                preferred,
+                min,
+            }) if k < *max => {
+                // An unbounded run only needs counting up to its minimum.
+                let nk = if *max > RUN_CAP && k + 1 >= *min {
+                    *min
+                } else {
+                    k + 1
+                };
+                if let Some(Tok::Lit(c)) = pat.get(p) {
+                    if chars.allows(*c) {
+                        choices.push((*c, si, nk));
+                    }
+                }
+                let pref = preferred
+                    .get(k % preferred.len().max(1))
+                    .copied()
+                    .filter(|c| chars.allows(*c));
+                if let Some(c) = pref {
+                    choices.push((c, si, nk));
+                }
+            }
+            _ => {}
+        }
+        for (c, nsi, nk) in choices {
+            match pat.get(p) {
+                Some(Tok::Lit(x)) if *x == c => next.push(((nsi, nk, p + 1), Some(c))),
+                Some(Tok::Quest) if wildcard_may_take(p, c) => {
+                    next.push(((nsi, nk, p + 1), Some(c)))
+                }
+                Some(Tok::Star) if wildcard_may_take(p, c) => next.push(((nsi, nk, p), Some(c))),
+                _ => {}
+            }
+        }
+        for (n, c) in next {
+            if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(n) {
+                e.insert((state, c));
+                queue.push_back(n);
+            }
+        }
+    }
+    let mut state = found?;
+    let mut out = Vec::new();
+    while state != start {
+        let (prev, c) = parent[&state];
+        if let Some(c) = c {
+            out.push(c);
+        }
+        state = prev;
+    }
+    out.reverse();
+    Some(out.into_iter().collect())
+}
+
+/// The account digits of a template: fixed when the class is one account,
+/// a run of twelve digits (preferring `preferred`) otherwise.
+pub fn account(fixed: Option<&str>, preferred: &str) -> Piece {
+    match fixed {
+        Some(a) => Piece::fixed(a),
+        None => Piece::run(Chars::Digits, 12, 12, preferred),
+    }
+}
+
+/// The ARNs an IAM principal of an account may have (`aws:PrincipalArn`).
+pub fn principal_arns(account: &Piece) -> Vec<Vec<Piece>> {
+    let name = || Piece::run(Chars::NameWithPath, 1, usize::MAX, "zq");
+    let plain = || Piece::run(Chars::Name, 1, usize::MAX, "zq");
+    vec![
+        vec![
+            Piece::fixed("arn:aws:iam::"),
+            account.clone(),
+            Piece::fixed(":role/"),
+            name(),
+        ],
+        vec![
+            Piece::fixed("arn:aws:iam::"),
+            account.clone(),
+            Piece::fixed(":user/"),
+            name(),
+        ],
+        vec![
+            Piece::fixed("arn:aws:sts::"),
+            account.clone(),
+            Piece::fixed(":assumed-role/"),
+            plain(),
+            Piece::fixed("/"),
+            plain(),
+        ],
+        vec![
+            Piece::fixed("arn:aws:sts::"),
+            account.clone(),
+            Piece::fixed(":federated-user/"),
+            plain(),
+        ],
+        vec![
+            Piece::fixed("arn:aws:iam::"),
+            account.clone(),
+            Piece::fixed(":root"),
+        ],
+    ]
+}
+
+/// The ARNs of resources an account owns (`aws:SourceArn`): any service,
+/// region and resource; some services (S3) leave the account out.
+pub fn resource_arns(account: &Piece, accountless: bool) -> Vec<Vec<Piece>> {
+    let mut out = vec![vec![
+        Piece::fixed("arn:aws:"),
+        Piece::run(Chars::LowerDash, 1, usize::MAX, "zq"),
+        Piece::fixed(":"),
+        Piece::run(Chars::LowerDash, 0, usize::MAX, "zq"),
+        Piece::fixed(":"),
+        account.clone(),
+        Piece::fixed(":"),
+        Piece::run(Chars::Any, 1, usize::MAX, "zq"),
+    ]];
+    if accountless {
+        out.push(vec![
+            Piece::fixed("arn:aws:"),
+            Piece::run(Chars::LowerDash, 1, usize::MAX, "zq"),
+            Piece::fixed(":"),
+            Piece::run(Chars::LowerDash, 0, usize::MAX, ""),
+            Piece::fixed("::"),
+            Piece::run(Chars::Any, 1, usize::MAX, "zq"),
+        ]);
+    }
+    out
+}
+
+/// The `aws:userid` values of principals of an account: a role session
+/// (`AROA…:session`), a user (`AIDA…`), the root (the account id), a
+/// federated user (`account:name`).
+pub fn user_ids(account: &Piece) -> Vec<Vec<Piece>> {
+    let id = |prefix: &str| {
+        vec![
+            Piece::fixed(prefix),
+            Piece::run(Chars::UpperAlnum, 1, usize::MAX, "Z"),
+        ]
+    };
+    let session = || Piece::run(Chars::Name, 1, usize::MAX, "zq");
+    let mut role = id("AROA");
+    role.extend([Piece::fixed(":"), session()]);
+    vec![
+        role,
+        id("AIDA"),
+        vec![account.clone()],
+        vec![account.clone(), Piece::fixed(":"), session()],
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn any_account() -> Piece {
+        account(None, "999999999999")
+    }
+
+    fn matches_principal(pattern: &str, mode: Mode) -> Option<String> {
+        principal_arns(&any_account())
+            .iter()
+            .find_map(|t| witness(t, pattern, mode))
+    }
+
+    #[test]
+    fn wildcards_anywhere_admit_an_outsider() {
+        for p in [
+            "*:role/deploy-*",
+            "*deploy*",
+            "arn:aws:iam::*:role/deploy-*",
+            "arn:aws:*:role/deploy-*",
+            "arn:*",
+            "*",
+            "*111122223333*",
+        ] {
+            let w = matches_principal(p, Mode::Like).unwrap_or_else(|| panic!("{p}"));
+            assert!(crate::policy::pattern::glob_match(p, &w), "{p} -> {w}");
+        }
+        let w = matches_principal("*:role/deploy-*", Mode::Like).unwrap();
+        assert_eq!(w, "arn:aws:iam::999999999999:role/deploy-");
+    }
+
+    #[test]
+    fn a_pinned_account_is_not_matchable_by_another() {
+        for p in [
+            "arn:aws:iam::111122223333:role/deploy-*",
+            "*:111122223333:role/deploy-*",
+            "*:111122223333:*",
+        ] {
+            let w = matches_principal(p, Mode::Like);
+            assert!(
+                w.as_deref().is_none_or(|w| w.contains("111122223333")),
+                "{p} -> {w:?}"
+            );
+        }
+        // Role names cannot hold a colon, so the account stays pinned.
+        let w = matches_principal("*:111122223333:role/x", Mode::Like).unwrap();
+        assert_eq!(w, "arn:aws:iam::111122223333:role/x");
+    }
+
+    #[test]
+    fn arn_mode_keeps_wildcards_inside_parts() {
+        // `*` cannot swallow the account part under ArnLike.
+        assert!(matches_principal("arn:aws:iam::1111*:role/x", Mode::Arn)
+            .unwrap()
+            .starts_with("arn:aws:iam::1111"));
+        assert!(matches_principal("*:role/deploy", Mode::Arn).is_none());
+        assert!(matches_principal("arn:aws:iam::*:role/deploy", Mode::Arn).is_some());
+    }
+
+    #[test]
+    fn source_arns_and_user_ids() {
+        let t = resource_arns(&any_account(), true);
+        let w = t
+            .iter()
+            .find_map(|t| witness(t, "*:function:deploy-*", Mode::Like))
+            .unwrap();
+        assert!(w.starts_with("arn:aws:") && w.contains(":function:deploy-"), "{w}");
+        let ids = user_ids(&any_account());
+        let w = ids
+            .iter()
+            .find_map(|t| witness(t, "*:deploy-*", Mode::Like))
+            .unwrap();
+        assert!(w.ends_with(":deploy-"), "{w}");
+    }
+}
