@@ -1,6 +1,7 @@
 //! Cross-check between the corpus expectations and the concrete evaluator,
 //! on the repository and registry cases simple enough to decide by trying
-//! representative principals: no Condition, no service principal.
+//! representative principals: no Condition, no policy variable in Resource,
+//! no service principal.
 //!
 //! For each such case, the widest class of principal the evaluator allows
 //! some repository-level read (resp. write/permissions) action must equal
@@ -42,17 +43,25 @@ fn principals(
             RequestPrincipal::from_arn(&format!("arn:aws:iam::{acct}:role/x")).unwrap(),
         ));
     }
+    let class_of = |account: &str| {
+        if account == owner {
+            "owner-only"
+        } else if zone.iter().any(|a| a == account) {
+            "org-only"
+        } else {
+            "external"
+        }
+    };
     for st in &doc.statements {
         for e in st.principal.iter().flat_map(|p| p.entries.iter()) {
-            if let Principal::Iam(arn) = &e.principal {
-                let class = if arn.account == owner {
-                    "owner-only"
-                } else if zone.contains(&arn.account) {
-                    "org-only"
-                } else {
-                    "external"
-                };
-                out.push((class, RequestPrincipal::Iam(arn.clone())));
+            match &e.principal {
+                Principal::Iam(arn) => {
+                    out.push((class_of(&arn.account), RequestPrincipal::Iam(arn.clone())));
+                }
+                Principal::Account(a) => {
+                    out.push((class_of(a), RequestPrincipal::from_arn(a).unwrap()));
+                }
+                _ => {}
             }
         }
     }
@@ -122,6 +131,10 @@ fn simple_cases_agree_with_the_evaluator() {
             let doc = parse(&policy.to_string(), PolicyKind::Resource).unwrap();
             let simple = doc.statements.iter().all(|s| {
                 s.conditions.is_empty()
+                    && s
+                        .resource
+                        .as_ref()
+                        .is_none_or(|r| r.patterns.iter().all(|p| !p.contains("${")))
                     && s.principal.as_ref().is_some_and(|p| {
                         p.entries
                             .iter()

@@ -365,6 +365,16 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
         Accounts::One(a) => forge::account(Some(a), a),
         _ => forge::account(None, &preferred),
     };
+    // The shortest value may put the pattern's digits in the account part,
+    // naming a party of its own; with the account fixed to one the class
+    // holds, the pattern must be matched by the names the caller picks.
+    let with_fixed_account = |make: &dyn Fn(&Piece) -> Vec<Vec<Piece>>| {
+        let mut t = make(&account_piece);
+        if !matches!(accounts, Accounts::One(_)) {
+            t.extend(make(&forge::account(Some(&preferred), &preferred)));
+        }
+        t
+    };
     let literals_ok = matches!(accounts, Accounts::One(_));
     match (kind, party) {
         (IdKind::Account, _) => {
@@ -384,10 +394,10 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
         }
         (IdKind::PrincipalArn | IdKind::SourceArn, _) => {
             let templates = if kind == IdKind::PrincipalArn {
-                forge::principal_arns(&account_piece)
+                with_fixed_account(&forge::principal_arns)
             } else {
                 // An account-less resource (an S3 bucket) can be anyone's.
-                forge::resource_arns(&account_piece, anyone)
+                with_fixed_account(&|a: &Piece| forge::resource_arns(a, anyone))
             };
             let fresh = vec![
                 format!("arn:aws:iam::{preferred}:role/zz-fresh"),
@@ -447,7 +457,7 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
                     format!("{preferred_id}:zz-fresh"),
                 ],
                 absent_ok: anyone,
-                templates: forge::user_ids(&account_piece),
+                templates: with_fixed_account(&forge::user_ids),
                 account_shaped: false,
                 literals_ok: false,
             }
@@ -909,6 +919,18 @@ pub fn named_classes(cond: &Condition, zone: &Zone, out: &mut BTreeSet<Class>) {
                 }
             }
             _ => {}
+        }
+    }
+    // A unique id names one principal even when the session part is a
+    // pattern (`AROAEXAMPLEID:*`).
+    if key == "aws:userid" {
+        for value in &cond.values {
+            let v = value.value.as_str();
+            let (id, session) = v.split_once(':').unwrap_or((v, ""));
+            let pattern = |s: &str| s.contains('*') || s.contains('?');
+            if !pattern(id) && pattern(session) && !is_account_id(id) && !v.contains("${") {
+                out.insert(Class::UserId(v.to_string()));
+            }
         }
     }
 }
