@@ -551,3 +551,61 @@ fn explain_policy_prints_cedar() {
     let r = run(&["explain-policy", &path("inventories/bad/not-json.json")]);
     assert_eq!(r.code, 2);
 }
+
+/// `check-policy --as-of` decides time conditions: before a window opens the
+/// grant is reported as future access (ECR109, with the date), inside it as
+/// current access, after it as nothing.
+#[test]
+fn check_policy_as_of_decides_time_windows() {
+    let file = path("policies/repository/200-time-future-public.json");
+    let case: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let dir = common::temp_dir("as-of");
+    let policy = dir.join("policy.json");
+    std::fs::write(&policy, case["policy"].to_string()).unwrap();
+    let policy = policy.display().to_string();
+    let ids = |as_of: &str| -> (Vec<String>, String) {
+        let r = run(&[
+            "check-policy",
+            &policy,
+            "--kind",
+            "repository",
+            "--account",
+            "111122223333",
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let report: Value = serde_json::from_str(&r.stdout).unwrap();
+        let findings = report["findings"].as_array().unwrap();
+        (
+            findings
+                .iter()
+                .map(|f| f["rule_id"].as_str().unwrap().to_string())
+                .collect(),
+            findings
+                .iter()
+                .map(|f| f["message"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    };
+    let (before, message) = ids("2026-11-20");
+    assert_eq!(before, ["ECR109"], "{message}");
+    assert!(message.contains("anyone from 2027-"), "{message}");
+    let (inside, _) = ids("2030-01-01");
+    assert!(inside.contains(&"ECR101".to_string()), "{inside:?}");
+    assert!(!inside.contains(&"ECR109".to_string()), "{inside:?}");
+    let r = run(&[
+        "check-policy",
+        &policy,
+        "--kind",
+        "repository",
+        "--as-of",
+        "2026-11-20T06:00:00",
+    ]);
+    assert_eq!(r.code, 2, "a time without offset is a usage error");
+}

@@ -37,12 +37,7 @@ fn corpus_verdicts_and_rules() {
         }
         let input = corpus_input(case);
         let expect = &case["expect"];
-        let result = check::check(
-            &input,
-            rules.clone(),
-            RuleSelection::default(),
-            None,
-        );
+        let result = check::check(&input, rules.clone(), RuleSelection::default(), None);
         let fired: BTreeSet<String> = result
             .findings
             .iter()

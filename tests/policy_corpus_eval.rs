@@ -131,8 +131,7 @@ fn simple_cases_agree_with_the_evaluator() {
             let doc = parse(&policy.to_string(), PolicyKind::Resource).unwrap();
             let simple = doc.statements.iter().all(|s| {
                 s.conditions.is_empty()
-                    && s
-                        .resource
+                    && s.resource
                         .as_ref()
                         .is_none_or(|r| r.patterns.iter().all(|p| !p.contains("${")))
                     && s.principal.as_ref().is_some_and(|p| {

@@ -27,9 +27,7 @@ use super::forge::{self, Mode, Piece};
 use crate::policy::condition::{parse_cidr, ConditionValue, KnownOperator, OperatorFamily};
 use crate::policy::keys;
 use crate::policy::pattern::{self, VariableValue};
-use crate::policy::{
-    Condition, Operator, PolicyDocument, RequestContext, ResourceElement, Tri,
-};
+use crate::policy::{Condition, Operator, PolicyDocument, RequestContext, ResourceElement, Tri};
 
 /// A class of principals the analysis asks about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -204,7 +202,6 @@ impl<'a> Frame<'a> {
             }
         })
     }
-
 }
 
 /// Whether a condition can hold / must hold for a class.
@@ -480,7 +477,8 @@ fn id_kind(key: &str) -> Option<IdKind> {
 /// RFC 3339 text of a time in seconds since the epoch.
 pub(crate) fn rfc3339(secs: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
-    t.format(&time::format_description::well_known::Rfc3339).ok()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 fn domain(key: &str, class: &Class, frame: &Frame) -> Domain {
@@ -586,7 +584,8 @@ fn candidates(cond: &Condition, class: &Class, frame: &Frame) -> Option<Vec<Opti
             for f in fresh {
                 out.push(Some(f));
             }
-            let has_wildcard = |s: &str| mode != Mode::Exact && (s.contains('*') || s.contains('?'));
+            let has_wildcard =
+                |s: &str| mode != Mode::Exact && (s.contains('*') || s.contains('?'));
             for value in &cond.values {
                 let v = value.value.as_str();
                 if key == "aws:sourceip" {
@@ -609,7 +608,8 @@ fn candidates(cond: &Condition, class: &Class, frame: &Frame) -> Option<Vec<Opti
                 if !has_wildcard(v) {
                     // A literal is a named party's, unless it holds the
                     // account standing for the class (a resolved variable).
-                    let representative = v.contains(&frame.outsiders[0]) || v.contains(UNNAMED_MEMBER);
+                    let representative =
+                        v.contains(&frame.outsiders[0]) || v.contains(UNNAMED_MEMBER);
                     if (literals_ok || representative) && eligible(v) {
                         out.push(Some(v.to_string()));
                     }
@@ -689,8 +689,10 @@ fn resolve_variables(
             values.push(v.clone());
             continue;
         }
-        let rewritten = pattern::rewrite_variables(&v.value, wildcards, &mut |key, default| {
-            match fixed_value(key, class, frame) {
+        let rewritten =
+            pattern::rewrite_variables(&v.value, wildcards, &mut |key, default| match fixed_value(
+                key, class, frame,
+            ) {
                 Some(Some(value)) => VariableValue::Literal(value),
                 Some(None) => match default {
                     Some(d) => VariableValue::Literal(d.to_string()),
@@ -703,8 +705,7 @@ fn resolve_variables(
                     chosen = true;
                     VariableValue::Chosen
                 }
-            }
-        });
+            });
         match rewritten {
             Some(text) => values.push(ConditionValue {
                 value: text,
@@ -835,20 +836,20 @@ pub fn resource_truth(
     let mut unresolved = None;
     let mut patterns = Vec::with_capacity(element.patterns.len());
     for p in &element.patterns {
-        let rewritten = pattern::rewrite_variables(p, true, &mut |key, default| {
-            match fixed_value(key, class, frame) {
-                Some(Some(value)) => VariableValue::Literal(value),
-                Some(None) => match default {
-                    Some(d) => VariableValue::Literal(d.to_string()),
-                    None => {
-                        unresolved = Some(key.to_string());
-                        VariableValue::Unresolved
-                    }
-                },
+        let rewritten = pattern::rewrite_variables(p, true, &mut |key, default| match fixed_value(
+            key, class, frame,
+        ) {
+            Some(Some(value)) => VariableValue::Literal(value),
+            Some(None) => match default {
+                Some(d) => VariableValue::Literal(d.to_string()),
                 None => {
-                    chosen = true;
-                    VariableValue::Chosen
+                    unresolved = Some(key.to_string());
+                    VariableValue::Unresolved
                 }
+            },
+            None => {
+                chosen = true;
+                VariableValue::Chosen
             }
         });
         match rewritten {

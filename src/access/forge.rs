@@ -412,7 +412,10 @@ mod tests {
             .iter()
             .find_map(|t| witness(t, "*:function:deploy-*", Mode::Like))
             .unwrap();
-        assert!(w.starts_with("arn:aws:") && w.contains(":function:deploy-"), "{w}");
+        assert!(
+            w.starts_with("arn:aws:") && w.contains(":function:deploy-"),
+            "{w}"
+        );
         let ids = user_ids(&any_account());
         let w = ids
             .iter()

@@ -267,8 +267,10 @@ fn deny_covers(st: &Statement, resource: &str) -> bool {
                 star
             }
         }
-        Some(r) => crate::policy::pattern::resource_matches(r, resource, st.variables_enabled, None)
-            .is_true(),
+        Some(r) => {
+            crate::policy::pattern::resource_matches(r, resource, st.variables_enabled, None)
+                .is_true()
+        }
     }
 }
 

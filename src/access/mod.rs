@@ -256,9 +256,10 @@ pub(crate) struct StatementTruth {
 
 pub(crate) fn statement_is_uncertain(st: &Statement) -> bool {
     !st.odd_shapes.is_empty()
-        || st.conditions
-        .iter()
-        .any(|c| c.operator.known().is_none() || !c.malformed_values().is_empty())
+        || st
+            .conditions
+            .iter()
+            .any(|c| c.operator.known().is_none() || !c.malformed_values().is_empty())
         || st.principal.as_ref().is_some_and(|p| {
             p.entries.iter().any(|e| {
                 matches!(
@@ -488,11 +489,8 @@ pub fn analyze_resource_document(
                     .find(|n| n.class == g.class)
                     .map(|n| n.certain_actions.clone())
                     .unwrap_or_default();
-                let opened: BTreeSet<&'static str> = g
-                    .certain_actions
-                    .difference(&before)
-                    .copied()
-                    .collect();
+                let opened: BTreeSet<&'static str> =
+                    g.certain_actions.difference(&before).copied().collect();
                 if opened.is_empty() || !reported.insert(g.class.clone()) {
                     continue;
                 }

@@ -144,7 +144,10 @@ mod tests {
         assert!(!key_absent("ecr:UntagResource", "aws:tagkeys"));
         assert!(key_absent("ecr:UntagResource", "aws:requesttag/team"));
         assert!(!key_absent("ecr:BatchGetImage", "ecr:resourcetag/team"));
-        assert!(key_absent("ecr:GetAuthorizationToken", "ecr:resourcetag/team"));
+        assert!(key_absent(
+            "ecr:GetAuthorizationToken",
+            "ecr:resourcetag/team"
+        ));
         // Keys the table does not govern, and actions it does not list.
         assert!(!key_absent("ecr:BatchGetImage", "aws:principalorgid"));
         assert!(!key_absent("sts:AssumeRole", "aws:requesttag/team"));
