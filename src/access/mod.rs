@@ -506,6 +506,35 @@ pub fn analyze_resource_document(
     analysis
 }
 
+/// Who gets what through which statements and conditions, for a message:
+/// "999988887777 (read) via statement 1 (Sid Partner) when StringEquals
+/// aws:PrincipalAccount 999988887777".
+fn granted_by(
+    label: &str,
+    sure: &BTreeSet<&'static str>,
+    doc: &PolicyDocument,
+    granting: &BTreeSet<usize>,
+    sparing: &BTreeSet<usize>,
+) -> String {
+    let mut parts = Vec::new();
+    for &i in granting {
+        let st = &doc.statements[i];
+        let conditions: Vec<String> = st.conditions.iter().map(describe_condition).collect();
+        parts.push(if conditions.is_empty() {
+            format!("{} unconditionally", st.reference())
+        } else {
+            format!("{} when {}", st.reference(), conditions.join(" and "))
+        });
+    }
+    for &i in sparing {
+        parts.push(format!(
+            "not denied by {} (Deny)",
+            doc.statements[i].reference()
+        ));
+    }
+    format!("{label} ({}) via {}", access_words(sure), parts.join("; "))
+}
+
 /// "read, write" for a set of actions.
 fn access_words(acts: &BTreeSet<&'static str>) -> String {
     let mut words = Vec::new();
@@ -610,6 +639,10 @@ fn analyze_at(
         let mut allowed: BTreeSet<&'static str> = BTreeSet::new();
         let mut sure: BTreeSet<&'static str> = BTreeSet::new();
         let mut residual: BTreeSet<String> = BTreeSet::new();
+        // The Allow statements that grant the class something for certain.
+        let mut granting: BTreeSet<usize> = BTreeSet::new();
+        // The Deny statements that name those actions but spare the class.
+        let mut sparing: BTreeSet<usize> = BTreeSet::new();
         for group in &asked {
             let mut bound = Vec::with_capacity(doc.statements.len());
             let mut certain = Vec::with_capacity(doc.statements.len());
@@ -640,6 +673,20 @@ fn analyze_at(
             } else {
                 group.decider.allowed(&certain)
             };
+            for (i, st) in doc.statements.iter().enumerate() {
+                let names_granted = group_sure
+                    .iter()
+                    .any(|a| actions::element_matches(&st.action, a));
+                match st.effect {
+                    Effect::Allow if certain[i] && names_granted => {
+                        granting.insert(i);
+                    }
+                    Effect::Deny if names_granted => {
+                        sparing.insert(i);
+                    }
+                    _ => {}
+                }
+            }
             residual.extend(group_residual);
             allowed.extend(group_allowed);
             sure.extend(group_sure);
@@ -698,6 +745,9 @@ fn analyze_at(
             _ => {}
         }
         if class.is_outside() && !sure.is_empty() {
+            access
+                .granted_by
+                .insert(granted_by(&grant.class, &sure, doc, &granting, &sparing));
             if public {
                 public_conditions.extend(grant.conditions.iter().cloned());
             } else {

@@ -55,6 +55,9 @@ pub struct AccessFacts {
     pub auth_token_statements: BTreeSet<String>,
     pub outside_registry_actions: BTreeSet<String>,
     pub outside_registry_principals: BTreeSet<String>,
+    /// For each outside class with access: what, through which statements
+    /// and conditions ("999988887777: read via statement 1 when ...").
+    pub granted_by: BTreeSet<String>,
     /// Outside access a time condition opens after the reference time:
     /// "anyone from 2027-03-01T00:00:01Z (read)".
     pub future_access: BTreeSet<String>,
