@@ -667,6 +667,32 @@ fn fixed_value(key: &str, class: &Class, frame: &Frame) -> Option<Option<String>
     }
 }
 
+/// What one policy variable stands for, for a class: noting whether members
+/// choose it, or which key has no value.
+fn variable_value(
+    key: &str,
+    default: Option<&str>,
+    class: &Class,
+    frame: &Frame,
+    chosen: &mut bool,
+    unresolved: &mut Option<String>,
+) -> VariableValue {
+    match fixed_value(key, class, frame) {
+        Some(Some(value)) => VariableValue::Literal(value),
+        Some(None) => match default {
+            Some(d) => VariableValue::Literal(d.to_string()),
+            None => {
+                *unresolved = Some(key.to_string());
+                VariableValue::Unresolved
+            }
+        },
+        None => {
+            *chosen = true;
+            VariableValue::Chosen
+        }
+    }
+}
+
 /// The condition with its policy variables resolved for the class: values
 /// every member shares become literal text, values members choose (their
 /// tags, names, unknown keys) become `*` and the operator a wildcard one.
@@ -689,23 +715,9 @@ fn resolve_variables(
             values.push(v.clone());
             continue;
         }
-        let rewritten =
-            pattern::rewrite_variables(&v.value, wildcards, &mut |key, default| match fixed_value(
-                key, class, frame,
-            ) {
-                Some(Some(value)) => VariableValue::Literal(value),
-                Some(None) => match default {
-                    Some(d) => VariableValue::Literal(d.to_string()),
-                    None => {
-                        unresolved = Some(key.to_string());
-                        VariableValue::Unresolved
-                    }
-                },
-                None => {
-                    chosen = true;
-                    VariableValue::Chosen
-                }
-            });
+        let rewritten = pattern::rewrite_variables(&v.value, wildcards, &mut |key, default| {
+            variable_value(key, default, class, frame, &mut chosen, &mut unresolved)
+        });
         match rewritten {
             Some(text) => values.push(ConditionValue {
                 value: text,
@@ -836,21 +848,8 @@ pub fn resource_truth(
     let mut unresolved = None;
     let mut patterns = Vec::with_capacity(element.patterns.len());
     for p in &element.patterns {
-        let rewritten = pattern::rewrite_variables(p, true, &mut |key, default| match fixed_value(
-            key, class, frame,
-        ) {
-            Some(Some(value)) => VariableValue::Literal(value),
-            Some(None) => match default {
-                Some(d) => VariableValue::Literal(d.to_string()),
-                None => {
-                    unresolved = Some(key.to_string());
-                    VariableValue::Unresolved
-                }
-            },
-            None => {
-                chosen = true;
-                VariableValue::Chosen
-            }
+        let rewritten = pattern::rewrite_variables(p, true, &mut |key, default| {
+            variable_value(key, default, class, frame, &mut chosen, &mut unresolved)
         });
         match rewritten {
             Some(text) => patterns.push(text),
