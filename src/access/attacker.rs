@@ -558,10 +558,15 @@ fn pattern_mode(family: OperatorFamily) -> Mode {
     }
 }
 
-/// Candidate values of the key for the class, or `None` for "free".
-fn candidates(cond: &Condition, class: &Class, frame: &Frame) -> Option<Vec<Option<String>>> {
+/// Candidate values of the key for the class, or `None` for "free"; an
+/// error when a pattern is too involved to search.
+fn candidates(
+    cond: &Condition,
+    class: &Class,
+    frame: &Frame,
+) -> Result<Option<Vec<Option<String>>>, forge::GaveUp> {
     let key = cond.key.lower.as_str();
-    match domain(key, class, frame) {
+    Ok(match domain(key, class, frame) {
         Domain::Free => None,
         Domain::Values(v) => Some(v),
         Domain::Outside {
@@ -618,7 +623,7 @@ fn candidates(cond: &Condition, class: &Class, frame: &Frame) -> Option<Vec<Opti
                 if !templates.is_empty() {
                     // Values the class's members can name themselves.
                     for t in &templates {
-                        if let Some(w) = forge::witness(t, v, mode) {
+                        if let Some(w) = forge::witness(t, v, mode)? {
                             if eligible(&w) {
                                 out.push(Some(w));
                             }
@@ -643,7 +648,7 @@ fn candidates(cond: &Condition, class: &Class, frame: &Frame) -> Option<Vec<Opti
             }
             Some(out)
         }
-    }
+    })
 }
 
 /// Keys that are the same for every member of a class (for policy
@@ -805,8 +810,15 @@ pub fn judge_condition(cond: &Condition, class: &Class, frame: &Frame, vars: boo
     if chosen && cond.operator.known().is_some_and(|o| o.family.is_negated()) {
         return Judgement::decided(Truth::CHOSEN);
     }
-    let Some(values) = candidates(&cond, class, frame) else {
-        return Judgement::decided(Truth::CHOSEN);
+    let values = match candidates(&cond, class, frame) {
+        Ok(Some(values)) => values,
+        Ok(None) => return Judgement::decided(Truth::CHOSEN),
+        Err(forge::GaveUp) => {
+            return Judgement::undecided(format!(
+                "a pattern of {} {} is too involved to decide who can match it",
+                cond.operator, cond.key.raw
+            ))
+        }
     };
     let mut possible = false;
     let mut necessary = true;

@@ -144,10 +144,14 @@ fn slots(template: &[Piece]) -> Vec<Slot> {
 /// Longest run the search tracks exactly; longer runs only grow by `*`.
 const RUN_CAP: usize = 64;
 /// A bound on the search, far above what real patterns need.
-const MAX_STATES: usize = 200_000;
+const MAX_STATES: usize = 100_000;
+
+/// The search ran out of its bound: the pattern is too involved to decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GaveUp;
 
 /// The shortest value of `template` that `pattern` matches, if any.
-pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Option<String> {
+pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Result<Option<String>, GaveUp> {
     let pat = tokens(pattern, mode);
     let slots = slots(template);
     // For ArnLike: the ARN part each pattern position is in.
@@ -176,7 +180,7 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Option<String> 
             break;
         }
         if parent.len() > MAX_STATES {
-            return None;
+            return Err(GaveUp);
         }
         let (si, k, p) = state;
         let mut next: Vec<(State, Option<char>)> = Vec::new();
@@ -237,7 +241,9 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Option<String> 
             }
         }
     }
-    let mut state = found?;
+    let Some(mut state) = found else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     while state != start {
         let (prev, c) = parent[&state];
@@ -247,7 +253,7 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Option<String> 
         state = prev;
     }
     out.reverse();
-    Some(out.into_iter().collect())
+    Ok(Some(out.into_iter().collect()))
 }
 
 /// The account digits of a template: fixed when the class is one account,
@@ -356,7 +362,7 @@ mod tests {
     fn matches_principal(pattern: &str, mode: Mode) -> Option<String> {
         principal_arns(&any_account())
             .iter()
-            .find_map(|t| witness(t, pattern, mode))
+            .find_map(|t| witness(t, pattern, mode).unwrap())
     }
 
     #[test]
@@ -410,7 +416,7 @@ mod tests {
         let t = resource_arns(&any_account(), true);
         let w = t
             .iter()
-            .find_map(|t| witness(t, "*:function:deploy-*", Mode::Like))
+            .find_map(|t| witness(t, "*:function:deploy-*", Mode::Like).unwrap())
             .unwrap();
         assert!(
             w.starts_with("arn:aws:") && w.contains(":function:deploy-"),
@@ -419,8 +425,21 @@ mod tests {
         let ids = user_ids(&any_account());
         let w = ids
             .iter()
-            .find_map(|t| witness(t, "*:deploy-*", Mode::Like))
+            .find_map(|t| witness(t, "*:deploy-*", Mode::Like).unwrap())
             .unwrap();
         assert!(w.ends_with(":deploy-"), "{w}");
+    }
+
+    #[test]
+    fn long_patterns_are_bounded_and_never_answer_a_wrong_no() {
+        // A witness exists (a role named a…a): found, or the search gives
+        // up (the caller then reports the condition undecided).
+        let hostile = "*a".repeat(3000) + "*";
+        let t = principal_arns(&any_account());
+        match witness(&t[0], &hostile, Mode::Like) {
+            Ok(Some(w)) => assert!(crate::policy::pattern::glob_match(&hostile, &w)),
+            Ok(None) => panic!("a matchable pattern was called unmatchable"),
+            Err(GaveUp) => {}
+        }
     }
 }
