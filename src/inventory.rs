@@ -432,6 +432,22 @@ pub enum ErrorKind {
     Other,
 }
 
+impl ErrorKind {
+    /// The kebab-case name the inventory and the reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::AccessDenied => "access-denied",
+            ErrorKind::AssumeRoleFailed => "assume-role-failed",
+            ErrorKind::RegionDisabled => "region-disabled",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::ServerError => "server-error",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Network => "network",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
 fn root_path() -> String {
     "/".to_string()
 }

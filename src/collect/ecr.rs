@@ -95,18 +95,15 @@ pub(crate) async fn collect_region(
         registry_scanning(&s, &client),
         pull_through_cache_rules(&s, &client),
     );
-    let registry = match (replication, policy, scanning, pull_through) {
-        (Some(replication_configuration), Some(policy), Some(scanning), Some(rules)) => {
-            Some(Registry {
-                policy,
-                replication_configuration,
-                scanning_configuration: scanning,
-                pull_through_cache_rules: rules,
-            })
-        }
-        // Any part unread: the registry's settings are unknown as a whole.
-        _ => None,
-    };
+    // Every read is its own fact: a part that failed is recorded as an
+    // error (the model marks what it would have said as unknown) and the
+    // rest of the registry is kept.
+    let registry = Some(Registry {
+        policy: policy.flatten(),
+        replication_configuration: replication.flatten(),
+        scanning_configuration: scanning.flatten(),
+        pull_through_cache_rules: pull_through.unwrap_or_default(),
+    });
 
     let mut region = Region {
         region: scope.region.clone(),

@@ -8,7 +8,7 @@
 pub mod rules;
 mod template;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
@@ -21,6 +21,10 @@ use serde_json::Value;
 use crate::finding::{fingerprint, Finding, ResourceKind, Severity};
 use crate::model::{AuditEntity, AuditModel};
 pub use rules::{load_rules, Rule, RuleError};
+
+/// The rule reported for another rule that could not be evaluated on a
+/// resource because a read it depends on failed.
+pub const NOT_EVALUATED: &str = "ECR002";
 
 /// Thresholds visible to rules as `context.*`.
 #[derive(Debug, Clone, Copy)]
@@ -210,13 +214,81 @@ impl Engine {
                 message: e.to_string(),
             })
             .collect();
-        let findings = response
+        let mut findings: Vec<Finding> = response
             .diagnostics()
             .reason()
             .filter_map(|id| self.rules.get(id.to_string().as_str()))
             .map(|rule| self.finding(rule, entity))
             .collect();
+        let mut errors: Vec<EvaluationError> = errors;
+        if !entity.unread.is_empty() {
+            // A rule that reads a fact no one could read neither fires nor
+            // passes: it is reported as not evaluated, once per failed read.
+            let mut unevaluated = Vec::new();
+            for rule in self.rules.values() {
+                if !rule.resource_kinds().contains(&entity.kind) {
+                    continue;
+                }
+                let reads = rule.reads(entity.kind);
+                let failed: BTreeSet<&String> = entity
+                    .unread
+                    .iter()
+                    .filter(|(attr, _)| reads.includes(attr))
+                    .flat_map(|(_, reads)| reads.iter())
+                    .collect();
+                if failed.is_empty() {
+                    continue;
+                }
+                findings.retain(|f| f.rule_id != rule.id);
+                errors.retain(|e| e.rule_id != rule.id);
+                for read in failed {
+                    unevaluated.push((rule, read.clone()));
+                }
+            }
+            if let Some(marker) = self.rules.get(NOT_EVALUATED) {
+                findings.retain(|f| f.rule_id != NOT_EVALUATED);
+                for (rule, read) in unevaluated {
+                    findings.push(self.not_evaluated(marker, rule, &read, entity));
+                }
+            }
+        }
         (findings, errors)
+    }
+
+    /// The finding for a rule that could not be evaluated on an entity
+    /// because a read it depends on failed.
+    fn not_evaluated(
+        &self,
+        marker: &Rule,
+        rule: &Rule,
+        read: &str,
+        entity: &AuditEntity,
+    ) -> Finding {
+        let what = match entity.kind {
+            ResourceKind::Registry => format!(
+                "the registry in {} {}",
+                entity.account,
+                entity.region.as_deref().unwrap_or("")
+            ),
+            _ => entity.arn.clone(),
+        };
+        Finding {
+            rule_id: marker.id.clone(),
+            rule_name: marker.name.clone(),
+            severity: marker.severity,
+            title: marker.title.clone(),
+            message: format!(
+                "Rule {} ({}) could not be evaluated on {what}: {read}. It neither fires nor passes until the read succeeds.",
+                rule.id, rule.name
+            ),
+            resource_kind: entity.kind,
+            resource_arn: entity.arn.clone(),
+            account: entity.account.clone(),
+            region: entity.region.clone(),
+            location: entity.location.clone(),
+            fingerprint: fingerprint(&marker.id, &entity.arn, &format!("{} {read}", rule.id)),
+            details: serde_json::json!({ "rule": rule.id, "failed_read": read }),
+        }
     }
 
     fn finding(&self, rule: &Rule, entity: &AuditEntity) -> Finding {

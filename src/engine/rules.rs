@@ -21,6 +21,10 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/ECR001-unanalyzable-policy.cedar"),
     ),
     (
+        "rules/ECR002-rule-not-evaluated.cedar",
+        include_str!("../../rules/ECR002-rule-not-evaluated.cedar"),
+    ),
+    (
         "rules/ECR101-public-read-access.cedar",
         include_str!("../../rules/ECR101-public-read-access.cedar"),
     ),
@@ -151,7 +155,151 @@ pub struct RulePolicy {
     pub message: Option<String>,
 }
 
+/// The attributes of the resource a rule's policy reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reads {
+    /// Only these top-level attributes.
+    Attributes(std::collections::BTreeSet<String>),
+    /// The resource as a whole (or in a form not followed): everything.
+    Everything,
+}
+
+impl Reads {
+    pub fn includes(&self, attribute: &str) -> bool {
+        match self {
+            Reads::Attributes(a) => a.contains(attribute),
+            Reads::Everything => true,
+        }
+    }
+}
+
+/// Which top-level attributes of `resource` a Cedar policy reads:
+/// `resource.attr`, `resource has attr`, `resource["attr"]`; any other use of
+/// `resource` (beyond the scope's `resource is T`) reads everything.
+pub fn attributes_read(policy: &Policy) -> Reads {
+    let text = policy.to_string();
+    // The condition only: the scope names the type, not attributes, and
+    // annotations come before the effect.
+    let body = scope_end(&text).map_or(text.as_str(), |i| &text[i..]);
+    let mut out = std::collections::BTreeSet::new();
+    let bytes = body.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while let Some(pos) = body[i..].find("resource") {
+        let start = i + pos;
+        let end = start + "resource".len();
+        i = end;
+        let before_ok = start == 0 || !is_ident(bytes[start - 1]);
+        let after_ok = end >= bytes.len() || !is_ident(bytes[end]);
+        // `context.resource`, a string "resource" or `my_resource` are not it.
+        if !before_ok || !after_ok || (start > 0 && bytes[start - 1] == b'.') {
+            continue;
+        }
+        if in_string(body, start) {
+            continue;
+        }
+        let rest = body[end..].trim_start();
+        let ident = |t: &str| -> String {
+            t.bytes()
+                .take_while(|b| is_ident(*b))
+                .map(char::from)
+                .collect()
+        };
+        if let Some(r) = rest.strip_prefix('.') {
+            let name = ident(r.trim_start());
+            // `resource.attr` or a method call such as `resource.getTag`:
+            // anything but a plain attribute reads everything.
+            let after = r.trim_start()[name.len()..].trim_start();
+            if name.is_empty() || after.starts_with('(') {
+                return Reads::Everything;
+            }
+            out.insert(name);
+        } else if let Some(r) = rest.strip_prefix("has") {
+            let r = r.trim_start();
+            let name = match r.strip_prefix('"') {
+                Some(q) => q.split('"').next().unwrap_or("").to_string(),
+                None => ident(r),
+            };
+            if name.is_empty() {
+                return Reads::Everything;
+            }
+            out.insert(name);
+        } else if let Some(r) = rest.strip_prefix('[') {
+            match r.trim_start().strip_prefix('"') {
+                Some(q) => {
+                    out.insert(q.split('"').next().unwrap_or("").to_string());
+                }
+                None => return Reads::Everything,
+            }
+        } else {
+            return Reads::Everything;
+        }
+    }
+    Reads::Attributes(out)
+}
+
+/// Where the scope `permit (...)` / `forbid (...)` of a policy text ends.
+fn scope_end(text: &str) -> Option<usize> {
+    let effect = ["permit", "forbid"]
+        .iter()
+        .filter_map(|e| {
+            let mut from = 0;
+            while let Some(p) = text[from..].find(e) {
+                let at = from + p;
+                if !in_string(text, at) {
+                    return Some(at);
+                }
+                from = at + e.len();
+            }
+            None
+        })
+        .min()?;
+    let mut depth = 0usize;
+    for (i, c) in text[effect..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(effect + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether byte `at` of Cedar text lies inside a string literal.
+fn in_string(text: &str, at: usize) -> bool {
+    let mut inside = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if i >= at {
+            break;
+        }
+        match c {
+            '\\' if inside => escaped = !escaped,
+            '"' if !escaped => inside = !inside,
+            _ => escaped = false,
+        }
+    }
+    inside
+}
+
 impl Rule {
+    /// The attributes the rule reads on a kind of resource.
+    pub fn reads(&self, kind: ResourceKind) -> Reads {
+        let mut out = std::collections::BTreeSet::new();
+        for p in self.policies.iter().filter(|p| p.kind == kind) {
+            match attributes_read(&p.policy) {
+                Reads::Everything => return Reads::Everything,
+                Reads::Attributes(a) => out.extend(a),
+            }
+        }
+        Reads::Attributes(out)
+    }
+
     /// The resource types the rule applies to.
     pub fn resource_kinds(&self) -> Vec<ResourceKind> {
         self.policies.iter().map(|p| p.kind).collect()

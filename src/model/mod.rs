@@ -172,6 +172,11 @@ pub struct AuditEntity {
     pub location: String,
     /// Attributes as declared in the audit schema.
     pub attrs: Value,
+    /// Attributes whose facts could not be read, with the failed reads
+    /// ("ecr:GetRepositoryPolicy failed (access-denied): ..."). Rules that
+    /// read them are not evaluated on this entity.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unread: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -240,12 +245,9 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
     for account in &inventory.accounts {
         for region in &account.regions {
             model.scanned.regions.insert(region.region.clone());
-            model.entities.push(registry_entity(
-                &account.id,
-                region,
-                &zone,
-                &inventory.errors,
-            ));
+            let registry = registry_entity(&account.id, region, &zone, &inventory.errors);
+            let registry_scanning_unread = registry.unread.get("scan_type").cloned();
+            model.entities.push(registry);
             model.scanned.repositories += region.repositories.len();
             model.scanned.images += region
                 .repositories
@@ -260,7 +262,16 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                         .get(repo.repository_arn.as_str())
                         .map(Vec::as_slice)
                         .unwrap_or(&[]);
-                    repository_entity(&account.id, region, repo, errors, options, &zone, &cache)
+                    repository_entity(
+                        &account.id,
+                        region,
+                        repo,
+                        errors,
+                        registry_scanning_unread.as_ref(),
+                        options,
+                        &zone,
+                        &cache,
+                    )
                 })
                 .collect();
             model.entities.extend(repositories);
@@ -293,6 +304,41 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
         }
     }
     model
+}
+
+/// Which attributes of a registry or repository a failed read leaves
+/// unknown: every read is its own fact.
+const READS: &[(&str, ResourceKind, &[&str])] = &[
+    ("ecr:GetRegistryPolicy", ResourceKind::Registry, &["policy", "access"]),
+    ("ecr:DescribeRegistry", ResourceKind::Registry, &["replication_outside_trust"]),
+    ("ecr:GetRegistryScanningConfiguration", ResourceKind::Registry, &["scan_type"]),
+    ("ecr:GetRepositoryPolicy", ResourceKind::Repository, &["policy", "access"]),
+    ("ecr:GetLifecyclePolicy", ResourceKind::Repository, &["lifecycle"]),
+    ("ecr:ListTagsForResource", ResourceKind::Repository, &["tags"]),
+    ("ecr:BatchGetRepositoryScanningConfiguration", ResourceKind::Repository, &["scan_frequency"]),
+    ("ecr:DescribeImages", ResourceKind::Repository, &["images"]),
+    ("ecr:BatchGetImage", ResourceKind::Repository, &["images"]),
+];
+
+/// The attributes the failed reads leave unknown on an entity of `kind`.
+fn unread_attributes<'a>(
+    kind: ResourceKind,
+    errors: impl IntoIterator<Item = &'a CollectionError>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in errors {
+        let Some((_, _, attrs)) = READS
+            .iter()
+            .find(|(op, k, _)| *op == e.operation && *k == kind)
+        else {
+            continue;
+        };
+        let read = format!("{} failed ({}): {}", e.operation, e.kind.as_str(), e.message);
+        for a in *attrs {
+            out.entry(a.to_string()).or_default().insert(read.clone());
+        }
+    }
+    out
 }
 
 fn index_errors(errors: &[CollectionError]) -> BTreeMap<&str, Vec<&CollectionError>> {
@@ -364,7 +410,7 @@ fn registry_entity(
     let registry = region.registry.as_ref();
     let complete = registry.is_some() && registry_errors.is_empty();
     let any_repository = any_repository_arn(partition, &region.region, account);
-    let (mut policy, access_facts) = match registry.and_then(|r| r.policy.as_deref()) {
+    let (policy, access_facts) = match registry.and_then(|r| r.policy.as_deref()) {
         Some(text) => {
             let a = access::analyze_resource_policy(
                 text,
@@ -387,16 +433,7 @@ fn registry_entity(
                 .collect()
         })
         .unwrap_or_default();
-    for e in registry_errors
-        .iter()
-        .filter(|e| e.operation.contains("RegistryPolicy"))
-    {
-        policy.present = true;
-        policy.analyzable = false;
-        policy
-            .problems
-            .insert(format!("{} failed: {}", e.operation, e.message));
-    }
+    let unread = unread_attributes(ResourceKind::Registry, registry_errors.iter().copied());
     let scan_type = registry
         .and_then(|r| r.scanning_configuration.as_ref())
         .map(|c| c.scan_type.clone())
@@ -422,6 +459,7 @@ fn registry_entity(
         account: account.to_string(),
         region: Some(region.region.clone()),
         attrs,
+        unread,
     }
 }
 
@@ -430,6 +468,7 @@ fn repository_entity(
     region: &Region,
     repo: &Repository,
     errors: &[&CollectionError],
+    registry_scanning_unread: Option<&BTreeSet<String>>,
     options: &ModelOptions,
     zone: &TrustZone,
     cache: &PolicyCache,
@@ -447,19 +486,20 @@ fn repository_entity(
     let customer_managed_key = enc.encryption_type.to_ascii_uppercase().starts_with("KMS")
         && !kms_key.is_empty()
         && !kms_key.contains("alias/aws/");
-    let (mut policy, access_facts) = match repo.policy.as_deref() {
+    let (policy, access_facts) = match repo.policy.as_deref() {
         Some(text) => cache.repository(text, &repo.repository_arn, account, zone),
         None => (PolicyFacts::absent(), AccessFacts::default()),
     };
-    for e in errors
-        .iter()
-        .filter(|e| e.operation.contains("RepositoryPolicy"))
-    {
-        policy.present = true;
-        policy.analyzable = false;
-        policy
-            .problems
-            .insert(format!("{} failed: {}", e.operation, e.message));
+    let mut unread = unread_attributes(ResourceKind::Repository, errors.iter().copied());
+    // Without the repository's own scan frequency, coverage is derived from
+    // the registry's scanning configuration: unknown if that was not read.
+    if repo.scan_frequency.is_none() {
+        if let Some(reads) = registry_scanning_unread {
+            unread
+                .entry("scanning_covered".to_string())
+                .or_default()
+                .extend(reads.iter().cloned());
+        }
     }
     let tags: BTreeSet<String> = repo
         .tags
@@ -498,6 +538,7 @@ fn repository_entity(
             location_segment(&repo.repository_name)
         ),
         attrs,
+        unread,
     }
 }
 
@@ -694,6 +735,7 @@ fn principal_entity(
             location_segment(&format!("{path}{name}"))
         ),
         attrs,
+        unread: BTreeMap::new(),
     }
 }
 
