@@ -597,3 +597,124 @@ fn an_account_that_cannot_be_read_is_an_error_and_the_others_complete() {
     );
     assert_no_secrets(&[&report.to_string(), &scan.stderr, &run.stderr]);
 }
+
+/// The findings of a live scan of the organization, as JSON, and its exit.
+fn scan_findings(moto: &Moto, at: &str, name: &str) -> (i32, Value) {
+    let dir = scratch(name);
+    let path = dir.join("report.json");
+    let mut args = vec![
+        "scan",
+        "--org",
+        "--format",
+        "json",
+        "--as-of",
+        at,
+        "--fail-on",
+        "never",
+        "--quiet",
+        "-o",
+        path.to_str().unwrap(),
+    ];
+    args.extend(region_args());
+    let run = ecr_audit(moto, &args, None);
+    assert!(run.status == 0 || run.status == 3, "{}", run.describe());
+    (run.status, read_json(&path))
+}
+
+fn rule_findings(report: &Value, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| keep(f))
+        .cloned()
+        .collect()
+}
+
+/// One registry read denied in every account and region (an SCP, a narrow
+/// audit role): only the facts that read would have produced are unknown.
+/// Every other registry and repository finding stays, the rules that read
+/// the unknown facts say they could not be evaluated (ECR002), and the scan
+/// exits 3 naming the denied call.
+#[test]
+fn a_denied_registry_read_loses_only_what_it_would_have_said() {
+    let (moto, world) = org_world();
+    let at = as_of(&world);
+    let (status, full) = scan_findings(&moto, &at, "live-fact-full");
+    assert_eq!(status, 0);
+    let all = |_: &Value| true;
+    let baseline = rule_findings(&full, all);
+    assert!(
+        baseline.iter().any(|f| f["resource_kind"] == "registry"),
+        "the test organization has registry findings: {baseline:#?}"
+    );
+
+    // Pull-through cache rules: no rule reads them, so every finding stays.
+    for (status, body, code) in [(403, "xml", "AccessDenied"), (500, "html", "")] {
+        moto.command(json!({"cmd": "clear_faults"}));
+        moto.fault(
+            json!({"operation": "ecr:DescribePullThroughCacheRules", "status": status,
+                          "body": body, "code": code}),
+        );
+        let (exit, report) = scan_findings(&moto, &at, "live-fact-pull-through");
+        assert_eq!(exit, 3, "a failed read makes the scan incomplete");
+        assert_eq!(rule_findings(&report, all), baseline, "HTTP {status}");
+        let errors = report["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 6, "one per account and region: {errors:#?}");
+        assert!(errors
+            .iter()
+            .all(|e| e["operation"] == "ecr:DescribePullThroughCacheRules"));
+    }
+
+    // The registry policy: the rules reading it are not evaluated on the
+    // registries, everything else is as before.
+    moto.command(json!({"cmd": "clear_faults"}));
+    moto.fault(
+        json!({"operation": "ecr:GetRegistryPolicy", "status": 403, "body": "xml",
+                      "code": "AccessDenied"}),
+    );
+    let (exit, report) = scan_findings(&moto, &at, "live-fact-registry-policy");
+    assert_eq!(exit, 3);
+    let reads_policy = |f: &Value| {
+        let id = f["rule_id"].as_str().unwrap();
+        f["resource_kind"] == "registry"
+            && (id.starts_with("ECR10") || id == "ECR111" || id == "ECR001")
+    };
+    let kept: Vec<Value> = baseline
+        .iter()
+        .filter(|f| !reads_policy(f))
+        .cloned()
+        .collect();
+    assert!(
+        kept.iter()
+            .any(|f| f["rule_id"] == "ECR112" || f["resource_kind"] == "repository"),
+        "{kept:#?}"
+    );
+    assert_eq!(
+        rule_findings(&report, |f| f["rule_id"] != "ECR002"),
+        kept,
+        "only the registry-policy findings are gone"
+    );
+    let not_evaluated = rule_findings(&report, |f| f["rule_id"] == "ECR002");
+    assert!(!not_evaluated.is_empty());
+    for f in &not_evaluated {
+        assert_eq!(f["resource_kind"], "registry", "{f}");
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("ecr:GetRegistryPolicy failed (access-denied)"),
+            "{message}"
+        );
+    }
+    // One per rule that reads the policy, per registry.
+    let rules: std::collections::BTreeSet<&str> = not_evaluated
+        .iter()
+        .map(|f| f["details"]["rule"].as_str().unwrap())
+        .collect();
+    for id in ["ECR001", "ECR101", "ECR103", "ECR111"] {
+        assert!(
+            rules.contains(id),
+            "{id} not reported as not evaluated: {rules:?}"
+        );
+    }
+    assert!(!rules.contains("ECR112"), "replication was read: {rules:?}");
+}

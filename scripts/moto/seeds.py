@@ -393,7 +393,10 @@ class OrgWorld:
             m, r1,
             registry_policy=policy([
                 {"Sid": "DevReplicates", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{dev}:root"},
-                 "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"], "Resource": f"arn:aws:ecr:{r1}:{m}:repository/*"}
+                 "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"], "Resource": f"arn:aws:ecr:{r1}:{m}:repository/*"},
+                # A partner outside the organization: a registry finding (ECR111).
+                {"Sid": "PartnerReplicates", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                 "Action": ["ecr:ReplicateImage"], "Resource": f"arn:aws:ecr:{r1}:{m}:repository/*"}
             ]),
             replication=[{"destinations": [{"region": r2, "registryId": dev}],
                           "repositoryFilters": [{"filter": "base", "filterType": "PREFIX_MATCH"}]}],
