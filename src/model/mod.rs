@@ -309,13 +309,41 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
 /// Which attributes of a registry or repository a failed read leaves
 /// unknown: every read is its own fact.
 const READS: &[(&str, ResourceKind, &[&str])] = &[
-    ("ecr:GetRegistryPolicy", ResourceKind::Registry, &["policy", "access"]),
-    ("ecr:DescribeRegistry", ResourceKind::Registry, &["replication_outside_trust"]),
-    ("ecr:GetRegistryScanningConfiguration", ResourceKind::Registry, &["scan_type"]),
-    ("ecr:GetRepositoryPolicy", ResourceKind::Repository, &["policy", "access"]),
-    ("ecr:GetLifecyclePolicy", ResourceKind::Repository, &["lifecycle"]),
-    ("ecr:ListTagsForResource", ResourceKind::Repository, &["tags"]),
-    ("ecr:BatchGetRepositoryScanningConfiguration", ResourceKind::Repository, &["scan_frequency"]),
+    (
+        "ecr:GetRegistryPolicy",
+        ResourceKind::Registry,
+        &["policy", "access"],
+    ),
+    (
+        "ecr:DescribeRegistry",
+        ResourceKind::Registry,
+        &["replication_outside_trust"],
+    ),
+    (
+        "ecr:GetRegistryScanningConfiguration",
+        ResourceKind::Registry,
+        &["scan_type"],
+    ),
+    (
+        "ecr:GetRepositoryPolicy",
+        ResourceKind::Repository,
+        &["policy", "access"],
+    ),
+    (
+        "ecr:GetLifecyclePolicy",
+        ResourceKind::Repository,
+        &["lifecycle"],
+    ),
+    (
+        "ecr:ListTagsForResource",
+        ResourceKind::Repository,
+        &["tags"],
+    ),
+    (
+        "ecr:BatchGetRepositoryScanningConfiguration",
+        ResourceKind::Repository,
+        &["scan_frequency"],
+    ),
     ("ecr:DescribeImages", ResourceKind::Repository, &["images"]),
     ("ecr:BatchGetImage", ResourceKind::Repository, &["images"]),
 ];
@@ -333,7 +361,12 @@ fn unread_attributes<'a>(
         else {
             continue;
         };
-        let read = format!("{} failed ({}): {}", e.operation, e.kind.as_str(), e.message);
+        let read = format!(
+            "{} failed ({}): {}",
+            e.operation,
+            e.kind.as_str(),
+            e.message
+        );
         for a in *attrs {
             out.entry(a.to_string()).or_default().insert(read.clone());
         }
