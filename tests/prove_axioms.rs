@@ -60,8 +60,10 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
     let account = rng.pick(&OUTSIDE).to_string();
     let mut ctx = RequestContext::new();
     ctx.insert("aws:resourceaccount", ["111122223333"]);
-    // Keys the caller chooses, realistic values.
-    if rng.next().is_multiple_of(2) {
+    // Keys the caller chooses, realistic values. A service calling with its
+    // own principal carries no network keys.
+    let network = caller != Caller::Service;
+    if network && rng.next().is_multiple_of(2) {
         ctx.insert(
             "aws:sourceip",
             [rng.pick(&["203.0.113.9", "198.51.100.7", "2001:db8::1"])],
@@ -76,14 +78,15 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
         "aws:currenttime",
         [rng.pick(&["2026-11-29T12:00:00Z", "2031-05-01T00:00:00Z"])],
     );
-    if rng.next().is_multiple_of(3) {
+    if network && rng.next().is_multiple_of(3) {
         ctx.insert("aws:sourcevpce", ["vpce-0fff0000"]);
         ctx.insert("aws:sourcevpc", ["vpc-0fff0000"]);
     }
     let principal = match caller {
         Caller::Iam => {
-            // Paths may hold account-shaped pieces and colons.
-            let path = rng.pick(&["/", "/team/", "/x::111122223333:/", "/111122223333/"]);
+            // Paths may hold account-shaped pieces (but no colon: IAM names
+            // and paths are alphanumeric with `+=,.@_-`).
+            let path = rng.pick(&["/", "/team/", "/x-111122223333-/", "/111122223333/"]);
             let (arn, principal_arn, kind, userid) = match rng.next() % 4 {
                 0 => {
                     let a = format!("arn:aws:iam::{account}:root");
@@ -164,6 +167,7 @@ fn realistic_outside_requests_satisfy_every_axiom() {
             resource_arn: RESOURCE,
             public_providers: &providers,
             pinned_subjects: &[],
+            action: "ecr:BatchGetImage",
         };
         let world = axioms(&w);
         assert!(world.matches("@world").count() >= 10, "{world}");
@@ -210,6 +214,7 @@ fn an_inside_request_breaks_the_outsider_axiom() {
         resource_arn: RESOURCE,
         public_providers: &providers,
         pinned_subjects: &[],
+        action: "ecr:BatchGetImage",
     });
     let set =
         PolicySet::from_str(&format!("permit (principal, action, resource);\n{world}")).unwrap();

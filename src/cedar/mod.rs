@@ -21,8 +21,8 @@ pub mod schema;
 mod translate;
 
 pub use request::{ConcreteRequest, RequestError};
+pub(crate) use translate::{cedar_datetime, cedar_long, like_lit, lit, uid};
 pub use translate::{iam_principal_id, role_id_of_session, root_id};
-pub(crate) use translate::{like_lit, lit, uid};
 
 use crate::policy::{Effect, PolicyDocument, PolicyKind, StatementRef};
 use cedar_policy::{Policy, PolicyId, PolicySet, ValidationMode};
@@ -37,6 +37,10 @@ pub enum FlagSource {
     Resource,
     /// One condition (index into `Statement::conditions`).
     Condition(usize),
+    /// The Condition element's shape (an empty block, an operator without
+    /// keys, an empty value list): IAM documents no meaning for it, so the
+    /// statement's applying is undecidable.
+    Shape,
 }
 
 /// A boolean the caller supplies in `context.flags`: the truth of one part
@@ -127,6 +131,12 @@ impl Translation {
     pub fn reads_tag(&self, view: &str, key: &str) -> bool {
         let needle = format!("context.{view}.hasTag({})", lit(key));
         self.statements.iter().any(|s| s.text.contains(&needle))
+    }
+
+    /// The twelve-digit account ids the document writes (principals and
+    /// condition values): each is a party of its own.
+    pub fn document_accounts(&self) -> std::collections::BTreeSet<String> {
+        crate::access::attacker::document_accounts(&self.doc)
     }
 
     /// The translated document, for keys that must tell apart documents

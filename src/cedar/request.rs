@@ -273,12 +273,13 @@ fn key_tags(req: &Request, wanted: &std::collections::BTreeSet<String>) -> KeyTa
     t
 }
 
-fn tri_flag(t: Tri, effect: Effect) -> bool {
+fn tri_flag(t: Tri, effect: Effect, certain: bool) -> bool {
     match t {
         Tri::True => true,
         Tri::False => false,
-        // Undecidable: widen an Allow, narrow a Deny (DESIGN §8).
-        Tri::Unknown => effect == Effect::Allow,
+        // Undecidable: widen an Allow, narrow a Deny (DESIGN §8); for the
+        // certain decision, the other way round.
+        Tri::Unknown => (effect == Effect::Allow) != certain,
     }
 }
 
@@ -286,6 +287,16 @@ impl Translation {
     /// The Cedar request and entities for a concrete request, with every
     /// flag of this translation computed by the policy module.
     pub fn request(&self, req: &Request) -> Result<ConcreteRequest, RequestError> {
+        self.request_with(req, false)
+    }
+
+    /// [`Translation::request`]; with `certain`, undecidable parts are
+    /// settled against the request (an Allow's do not apply, a Deny's do).
+    pub fn request_with(
+        &self,
+        req: &Request,
+        certain: bool,
+    ) -> Result<ConcreteRequest, RequestError> {
         let index = schema::action_index(&req.action)
             .ok_or_else(|| RequestError::UnknownAction(req.action.clone()))?;
         let (action, action_entity) = action_entity(index)?;
@@ -313,10 +324,11 @@ impl Translation {
                 FlagSource::Condition(j) => st.conditions.get(j).map_or(Tri::True, |c| {
                     c.evaluate(&req.context, st.variables_enabled)
                 }),
+                FlagSource::Shape => Tri::Unknown,
             };
             flags.push((
                 f.name.clone(),
-                RestrictedExpression::new_bool(tri_flag(t, f.effect)),
+                RestrictedExpression::new_bool(tri_flag(t, f.effect, certain)),
             ));
         }
 
@@ -346,7 +358,18 @@ impl Translation {
     /// `policy::eval::Decision` (never `Unknown`: undecidable parts were
     /// settled by the flags).
     pub fn authorize(&self, req: &Request) -> Result<Decision, RequestError> {
-        let c = self.request(req)?;
+        self.authorize_with(req, false)
+    }
+
+    /// The decision when every undecidable part is settled against the
+    /// request ([`Translation::request_with`]): `Allow` here means allowed
+    /// however those parts are read.
+    pub fn authorize_certain(&self, req: &Request) -> Result<Decision, RequestError> {
+        self.authorize_with(req, true)
+    }
+
+    fn authorize_with(&self, req: &Request, certain: bool) -> Result<Decision, RequestError> {
+        let c = self.request_with(req, certain)?;
         let resp = Authorizer::new().is_authorized(&c.request, &self.policies, &c.entities);
         let diag = resp.diagnostics();
         if let Some(e) = diag.errors().next() {

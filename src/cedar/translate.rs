@@ -186,6 +186,7 @@ impl Ctx<'_> {
             FlagSource::Principal => format!("s{n}.principal"),
             FlagSource::Resource => format!("s{n}.resource"),
             FlagSource::Condition(j) => format!("s{n}.c{}", j + 1),
+            FlagSource::Shape => format!("s{n}.shape"),
         };
         if !self.flags.iter().any(|f| f.name == name) {
             self.flags.push(Flag {
@@ -221,6 +222,13 @@ pub(crate) fn statement(cx: &mut Ctx<'_>) -> StatementOut {
     let mut when = vec![principal_when, resource_when];
     for (j, c) in st.conditions.iter().enumerate() {
         when.push(condition(cx, j, c));
+    }
+    if !st.odd_shapes.is_empty() {
+        when.push(cx.flag(
+            FlagSource::Shape,
+            st.odd_shapes.join("; "),
+            Some("a condition shape IAM documents no meaning for (undecidable)"),
+        ));
     }
     let effect = match st.effect {
         Effect::Allow => "permit",

@@ -258,10 +258,14 @@ impl<'c> Prover<'c> {
 
     fn start(&mut self) -> Result<(), String> {
         let limit = format!("--tlimit-per={}", self.options.timeout.as_millis().max(1));
+        // `--strings-exp`: a `like` pattern with a wildcard on both sides of
+        // a literal (`*deploy*`) compiles to `str.contains`, which cvc5
+        // decides only with its extended string solver.
+        let args = [limit.as_str(), "--strings-exp", "--strings-fmf"];
         // The process is spawned inside the runtime: its pipes belong to it.
         let solver = self
             .runtime
-            .block_on(async { LocalSolver::cvc5_with_args([limit.as_str()]) })
+            .block_on(async { LocalSolver::cvc5_with_args(args) })
             .map_err(|e| format!("cannot start cvc5: {e}"))?;
         let compiler =
             CedarSymCompiler::new(solver).map_err(|e| format!("cannot start cvc5: {e}"))?;
@@ -326,10 +330,11 @@ impl<'c> Prover<'c> {
         // matters only when the policy names resources.
         let names_resources = crate::policy::may_name_resources(policy_text);
         let key = format!(
-            "{subject:?}\n{property:?}\n{}\n{:?}\n{:?}\n{}\n{policy_text}",
+            "{subject:?}\n{property:?}\n{}\n{:?}\n{:?}\n{:?}\n{}\n{policy_text}",
             zone.owner,
             zone.accounts,
             zone.org_id,
+            zone.time,
             if names_resources { arn } else { "" }
         );
         if self.options.cache {
@@ -422,6 +427,10 @@ impl<'c> Prover<'c> {
         if let Some(widened) = widen_single_wildcards(doc) {
             searches.push((Some(widened), String::new()));
         }
+        // A caller of an account the policy never names, whose principal
+        // ARN says that account in so many letters: the solver's own
+        // account field may be one the replay has to replace.
+        searches.push((None, unnamed_search(&t, zone)));
         if !t.flags.is_empty() {
             // Grants that hold without an undecidable part, against denials
             // taken as not applying, then as applying.
@@ -429,7 +438,8 @@ impl<'c> Prover<'c> {
             searches.push((None, pin_flags(&t, true)));
         }
         for (widened, search) in searches {
-            if !unknown.contains("does not replay") || started.elapsed() > budget {
+            let searchable = unknown.contains("does not replay") || unknown.contains("gave up");
+            if !searchable || started.elapsed() > budget {
                 break;
             }
             let outcome = match &widened {
@@ -440,7 +450,7 @@ impl<'c> Prover<'c> {
                 Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
                 // Nothing without the flags: the answer stays unknown.
                 Ok(None) => {}
-                Err(why) if why.contains("does not replay") => {}
+                Err(why) if why.contains("does not replay") || why.contains("gave up") => {}
                 Err(why) => unknown = why,
             }
         }
@@ -469,17 +479,18 @@ impl<'c> Prover<'c> {
         };
         let mut unknown: Option<String> = None;
         for caller in callers(ctx.subject, ctx.public_providers) {
-            let input = world::WorldInput {
-                translation: tq,
-                zone: ctx.zone,
-                caller,
-                resource_arn: ctx.arn,
-                public_providers: ctx.public_providers,
-                pinned_subjects: ctx.pinned_subjects,
-            };
-            let axioms = world::axioms(&input);
-            let full = format!("{text}\n{axioms}{search}");
-            for action in representatives(query, &ctx.property.actions(ctx.subject), caller) {
+            for action in representatives(query, tq, &ctx.property.actions(ctx.subject), caller) {
+                let input = world::WorldInput {
+                    translation: tq,
+                    zone: ctx.zone,
+                    caller,
+                    resource_arn: ctx.arn,
+                    public_providers: ctx.public_providers,
+                    pinned_subjects: ctx.pinned_subjects,
+                    action,
+                };
+                let axioms = world::axioms(&input);
+                let full = format!("{text}\n{axioms}{search}");
                 let key = format!("{replayed_on}{caller:?}\n{action}\n{full}");
                 match self.answer(ctx, &key, &full, caller, action) {
                     Answer::Unsat => {}
@@ -571,6 +582,55 @@ fn refuted(mut cx: Box<Counterexample>, pins_resource: bool, arn: &str) -> Verdi
     Verdict::Refuted { counterexample: cx }
 }
 
+/// An outside account the document never names (the one the concrete
+/// analysis values "anyone" with).
+pub fn unnamed_account(t: &Translation, zone: &Zone) -> String {
+    let named = world::known_accounts(t, zone);
+    crate::access::Frame::with_named(zone, named).outsiders[0].clone()
+}
+
+/// Search restriction (not an axiom): the caller, or the party a service
+/// acts for, is in [`unnamed_account`], and its ARNs say so.
+fn unnamed_search(t: &Translation, zone: &Zone) -> String {
+    let acct = unnamed_account(t, zone);
+    let mut conds = vec![format!(
+        "(principal is Iam::Principal && principal.account != {})",
+        cedar::lit(&acct)
+    )];
+    let keys = |k: &str| format!("context.keys.hasTag({})", cedar::lit(k));
+    let get = |k: &str| format!("context.keys.getTag({})", cedar::lit(k));
+    if t.keys.contains("aws:principalarn") {
+        let k = "aws:principalarn";
+        conds.push(format!(
+            "({} && !({g} like \"arn:*:iam::{acct}:*\" || {g} like \"arn:*:sts::{acct}:*\"))",
+            keys(k),
+            g = get(k)
+        ));
+    }
+    for k in ["aws:sourceaccount", "aws:sourceowner"] {
+        if t.keys.contains(k) {
+            conds.push(format!(
+                "({} && {} != {})",
+                keys(k),
+                get(k),
+                cedar::lit(&acct)
+            ));
+        }
+    }
+    if t.keys.contains("aws:sourcearn") {
+        let k = "aws:sourcearn";
+        conds.push(format!(
+            "({} && !({} like \"arn:*:*:*:{acct}:*\"))",
+            keys(k),
+            get(k)
+        ));
+    }
+    format!(
+        "@search(\"a caller of an account the policy never names\")\nforbid (principal, action, resource) when {{ {} }};\n",
+        conds.join(" || ")
+    )
+}
+
 /// Search restrictions (not axioms): every flag of an Allow statement false;
 /// every flag of a Deny statement true when `deny_applies`.
 fn pin_flags(t: &Translation, deny_applies: bool) -> String {
@@ -655,10 +715,12 @@ fn callers(subject: Subject, public_providers: &BTreeSet<String>) -> Vec<Caller>
 /// no statement names are denied without asking.
 fn representatives(
     doc: &PolicyDocument,
+    t: &Translation,
     actions: &[&'static str],
     caller: Caller,
 ) -> Vec<&'static str> {
-    let mut groups: BTreeMap<Vec<usize>, &'static str> = BTreeMap::new();
+    // Actions whose requests carry different keys are asked apart.
+    let mut groups: BTreeMap<(Vec<usize>, Vec<bool>), &'static str> = BTreeMap::new();
     for a in actions {
         if caller == Caller::WebIdentity && *a != "sts:AssumeRoleWithWebIdentity" {
             continue;
@@ -674,7 +736,12 @@ fn representatives(
             .iter()
             .any(|i| doc.statements[*i].effect == Effect::Allow);
         if allows {
-            groups.entry(signature).or_insert(a);
+            let absent: Vec<bool> = t
+                .keys
+                .iter()
+                .map(|k| world::absent_key(caller, a, k))
+                .collect();
+            groups.entry((signature, absent)).or_insert(a);
         }
     }
     groups.into_values().collect()

@@ -13,7 +13,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::access::Zone;
-use crate::cedar::{like_lit, lit, uid, Translation};
+use crate::cedar::{cedar_datetime, cedar_long, like_lit, lit, uid, Translation};
+use crate::policy::condition::parse_date;
+use crate::policy::presence;
 
 /// Who calls, as a Cedar principal type of the schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -210,6 +212,29 @@ pub struct WorldInput<'a> {
     pub public_providers: &'a BTreeSet<String>,
     /// Per `<host>:sub` key, the values that pin a subject to the zone.
     pub pinned_subjects: &'a [(String, String)],
+    /// The action asked about: keys its requests never carry are absent.
+    pub action: &'a str,
+}
+
+/// The values of the clock keys at the zone's reference time.
+pub(crate) fn clock_values(zone: &Zone) -> Vec<(&'static str, String)> {
+    let Some(t) = zone.time else {
+        return Vec::new();
+    };
+    let mut out = vec![("aws:epochtime", t.to_string())];
+    if let Some(rfc) = crate::access::attacker::rfc3339(t) {
+        out.push(("aws:currenttime", rfc));
+    }
+    out
+}
+
+/// Keys a caller never sends (lower-case) for this action: tags and
+/// settings the action does not carry (`policy::presence`), and network
+/// keys of a service calling with its own principal.
+pub(crate) fn absent_key(caller: Caller, action: &str, key: &str) -> bool {
+    presence::key_absent(action, key)
+        || (caller == Caller::Service
+            && matches!(key, "aws:sourceip" | "aws:sourcevpc" | "aws:sourcevpce"))
 }
 
 /// The wildcard-free values the policy's conditions give a key (the VPCs
@@ -227,9 +252,13 @@ pub(crate) fn named_values(t: &Translation, key: &str) -> BTreeSet<String> {
 }
 
 /// Accounts the proof must tell apart: the zone's and those the policy names.
-pub(crate) fn known_accounts(text: &str, zone: &Zone) -> BTreeSet<String> {
+pub(crate) fn known_accounts(t: &Translation, zone: &Zone) -> BTreeSet<String> {
+    let text = t.text();
+    let text = text.as_str();
     let mut accounts: BTreeSet<String> = zone.accounts.clone();
     accounts.insert(zone.owner.clone());
+    // Every account id the document writes is a party of its own.
+    accounts.extend(t.document_accounts());
     accounts.extend(uids_of(text, "Account"));
     for id in uids_of(text, "Principal") {
         if let Some(p) = named_principal(&id) {
@@ -342,6 +371,21 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
             );
         }
     }
+    // The clock is the scan's reference time, not the caller's choice.
+    for (k, v) in clock_values(w.zone) {
+        if keys.contains(k) {
+            pin_value(&mut a, w.translation, k, &v);
+        }
+    }
+    // Keys requests for this action (or from this caller) never carry.
+    for k in keys {
+        if absent_key(w.caller, w.action, k) {
+            a.forbid_when(
+                "requests for this action from this caller never carry this key",
+                &has("sets", k),
+            );
+        }
+    }
     // Facts of the resource.
     if keys.contains("aws:resourceaccount") {
         a.forbid_when(
@@ -418,7 +462,7 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         );
     }
 
-    let accounts = known_accounts(&text, w.zone);
+    let accounts = known_accounts(w.translation, w.zone);
     match w.caller {
         Caller::Iam => iam_axioms(&mut a, w, &text, &accounts, &zone_accounts),
         Caller::Anonymous | Caller::WebIdentity => {
@@ -483,6 +527,50 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
         }
     }
     a.out
+}
+
+/// The key has exactly the value `v`, in every view the policy reads, as
+/// `Translation::request` would build it.
+fn pin_value(a: &mut Axioms, t: &Translation, k: &str, v: &str) {
+    let reason = "the clock is the scan's reference time";
+    a.forbid_when(
+        reason,
+        &format!(
+            "!({} && {} == {} && {} && {} == [{}])",
+            has("keys", k),
+            get("keys", k),
+            lit(v),
+            has("sets", k),
+            get("sets", k),
+            lit(v)
+        ),
+    );
+    let typed = [
+        ("nums", cedar_long(v).map(|n| n.to_string())),
+        (
+            "dates",
+            parse_date(v)
+                .and_then(cedar_datetime)
+                .map(|d| format!("datetime({})", lit(&d))),
+        ),
+    ];
+    for (view, value) in typed {
+        if !t.reads_tag(view, k) {
+            continue;
+        }
+        match value {
+            Some(e) => a.forbid_when(
+                reason,
+                &format!("!({} && {} == {e})", has(view, k), get(view, k)),
+            ),
+            None => a.forbid_when(reason, &has(view, k)),
+        }
+    }
+    for view in ["bools", "ips", "arns"] {
+        if t.reads_tag(view, k) {
+            a.forbid_when(reason, &has(view, k));
+        }
+    }
 }
 
 /// Source keys of the party a service acts for: outside the zone, or absent.
@@ -632,6 +720,37 @@ fn iam_axioms(
         a.forbid_when(
             "a signed request has aws:PrincipalArn",
             &format!("!{}", has("keys", k)),
+        );
+        // IAM names and paths hold no `:`: the ARN has six parts, and its
+        // resource part follows the kind of principal (a session presents
+        // its role's ARN).
+        let g = get("keys", k);
+        a.forbid_when(
+            "aws:PrincipalArn has six parts",
+            &format!("{} && {g} like \"*:*:*:*:*:*:*\"", has("keys", k)),
+        );
+        let shapes: Vec<String> = [
+            ("root", "iam", "root"),
+            ("user", "iam", "user/*"),
+            ("session", "iam", "role/*"),
+            ("federated-user", "sts", "federated-user/*"),
+        ]
+        .iter()
+        .map(|(kind, svc, rest)| {
+            let any: Vec<String> = PARTITIONS
+                .iter()
+                .map(|p| format!("{g} like \"arn:{p}:{svc}::*:{rest}\""))
+                .collect();
+            format!("(principal.kind == \"{kind}\" && ({}))", any.join(" || "))
+        })
+        .collect();
+        a.forbid_when(
+            "aws:PrincipalArn follows the kind of principal",
+            &format!("{} && !({})", has("keys", k), shapes.join(" || ")),
+        );
+        a.forbid_when(
+            "a principal's name is not empty",
+            &format!("{} && {g} like \"*/\"", has("keys", k)),
         );
         // A principal ARN starts with `arn:<partition>:iam::<account>:` or
         // `arn:<partition>:sts::<account>:`: such a literal prefix says the
