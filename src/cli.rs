@@ -233,6 +233,13 @@ pub struct TargetArgs {
     /// Bound on AWS requests in flight.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub max_concurrency: u16,
+    /// Longest one attempt of one AWS request may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// Deadline for the whole collection, in seconds: what is not read by
+    /// then is reported as an error (exit 3) and everything read is kept.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
     /// Print the number of AWS requests made, by operation, to stderr.
     #[arg(long)]
     pub stats: bool,

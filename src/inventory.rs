@@ -40,6 +40,14 @@ pub struct Inventory {
     /// Requests made during collection, by operation (`ecr:DescribeImages`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub request_counts: BTreeMap<String, u64>,
+    /// Attempts the SDK retried (throttling, server errors), over all
+    /// operations of the ECR and IAM clients.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Default for Inventory {
@@ -52,6 +60,7 @@ impl Default for Inventory {
             accounts: Vec::new(),
             errors: Vec::new(),
             request_counts: BTreeMap::new(),
+            retries: 0,
         }
     }
 }
@@ -428,6 +437,8 @@ pub enum ErrorKind {
     ServerError,
     Unsupported,
     Network,
+    /// A request timed out, or the scan's deadline (`--timeout`) came first.
+    Timeout,
     #[default]
     Other,
 }
@@ -443,6 +454,7 @@ impl ErrorKind {
             ErrorKind::ServerError => "server-error",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Network => "network",
+            ErrorKind::Timeout => "timeout",
             ErrorKind::Other => "other",
         }
     }
@@ -558,6 +570,7 @@ impl Inventory {
             }
             merged.accounts.extend(part.accounts);
             merged.errors.extend(part.errors);
+            merged.retries += part.retries;
             for (op, n) in part.request_counts {
                 *merged.request_counts.entry(op).or_default() += n;
             }

@@ -114,6 +114,8 @@ fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOption
             .clone()
             .or_else(|| config.scan.external_id.clone()),
         max_concurrency: usize::from(target.max_concurrency),
+        request_timeout: std::time::Duration::from_secs(target.request_timeout),
+        deadline: target.timeout.map(std::time::Duration::from_secs),
         progress: !target.quiet && std::io::stderr().is_terminal(),
     })
 }
@@ -145,6 +147,10 @@ fn print_stats(inventory: &Inventory) {
     }
     let total: u64 = inventory.request_counts.values().sum();
     eprintln!("  {:<55} {total:>7}", "total");
+    eprintln!(
+        "  {:<55} {:>7}",
+        "retried attempts (throttling, server errors)", inventory.retries
+    );
 }
 
 fn live_inventory(target: &TargetArgs, config: &Config) -> Result<Inventory, UsageError> {

@@ -71,6 +71,7 @@ pub(crate) async fn organization(
         return Ok(Some(organization));
     }
     let mut token: Option<String> = None;
+    let mut pages = super::context::Pages::new();
     loop {
         let request = client.list_accounts().set_next_token(token.take());
         match ctx
@@ -93,9 +94,10 @@ pub(crate) async fn organization(
                             status,
                         }
                     }));
-                match out.next_token {
-                    Some(t) if !t.is_empty() => token = Some(t),
-                    _ => break,
+                match pages.next(out.next_token) {
+                    Ok(Some(t)) => token = Some(t),
+                    Ok(None) => break,
+                    Err(failure) => return Err(("organizations:ListAccounts", failure)),
                 }
             }
             Err(e) => return Err(("organizations:ListAccounts", classify(&e))),

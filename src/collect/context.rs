@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use aws_sdk_ecr::error::SdkError;
+
 use super::errors::Failure;
 use crate::inventory::{CollectionError, ErrorKind};
 
@@ -23,24 +25,50 @@ pub(crate) struct Ctx {
     requests: Semaphore,
     counts: Mutex<BTreeMap<&'static str, u64>>,
     errors: Mutex<Vec<CollectionError>>,
+    /// HTTP attempts the SDK clients made (first tries and retries).
+    pub attempts: Arc<AtomicU64>,
+    /// When collection must stop (`--timeout`): what is unfinished then is
+    /// recorded as an error and the rest is kept.
+    pub deadline: Option<tokio::time::Instant>,
     pub progress: Progress,
 }
 
 impl Ctx {
-    pub fn new(max_concurrency: usize, progress: bool) -> Ctx {
+    pub fn new(
+        max_concurrency: usize,
+        progress: bool,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Ctx {
         let max_concurrency = max_concurrency.max(1);
         Ctx {
             requests: Semaphore::new(max_concurrency),
             counts: Mutex::new(BTreeMap::new()),
             errors: Mutex::new(Vec::new()),
+            attempts: Arc::new(AtomicU64::new(0)),
+            deadline,
             progress: Progress::new(progress),
         }
     }
 
     /// Sends one request: waits for a slot, counts it under `operation`
     /// (`ecr:DescribeImages`), awaits it. `send` must be lazy (an SDK
-    /// `send()` future is: nothing goes out before it is polled).
-    pub async fn request<T>(&self, operation: &'static str, send: impl Future<Output = T>) -> T {
+    /// `send()` future is: nothing goes out before it is polled). After the
+    /// scan's deadline, or when it comes during the request, the request
+    /// fails as timed out: the read is recorded as failed and the rest of
+    /// what was collected is kept.
+    pub async fn request<O, E, R>(
+        &self,
+        operation: &'static str,
+        send: impl Future<Output = Result<O, SdkError<E, R>>>,
+    ) -> Result<O, SdkError<E, R>> {
+        let past_deadline =
+            || SdkError::timeout_error("the scan's deadline (--timeout) came first");
+        if self
+            .deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+        {
+            return Err(past_deadline());
+        }
         let _slot = self
             .requests
             .acquire()
@@ -52,7 +80,12 @@ impl Ctx {
             .expect("counts lock")
             .entry(operation)
             .or_default() += 1;
-        send.await
+        match self.deadline {
+            Some(d) => tokio::time::timeout_at(d, send)
+                .await
+                .unwrap_or_else(|_| Err(past_deadline())),
+            None => send.await,
+        }
     }
 
     /// Records that `operation` failed in `account` (and `region`), about
@@ -110,6 +143,22 @@ impl Ctx {
             .collect()
     }
 
+    /// Attempts beyond the first of each request of the clients that
+    /// count attempts (ECR and IAM).
+    pub fn retries(&self) -> u64 {
+        let counted: u64 = self
+            .counts
+            .lock()
+            .expect("counts lock")
+            .iter()
+            .filter(|(op, _)| op.starts_with("ecr:") || op.starts_with("iam:"))
+            .map(|(_, n)| n)
+            .sum();
+        self.attempts
+            .load(Ordering::Relaxed)
+            .saturating_sub(counted)
+    }
+
     pub fn take_errors(&self) -> Vec<CollectionError> {
         let mut errors = std::mem::take(&mut *self.errors.lock().expect("errors lock"));
         errors.sort_by(|a, b| {
@@ -122,6 +171,75 @@ impl Ctx {
             ))
         });
         errors
+    }
+}
+
+/// Counts every HTTP attempt a client makes, so that retries
+/// (attempts − requests) can be reported.
+#[derive(Debug, Clone)]
+pub(crate) struct AttemptCounter(pub Arc<AtomicU64>);
+
+impl aws_sdk_ecr::config::Intercept for AttemptCounter {
+    fn name(&self) -> &'static str {
+        "ecr-audit attempt counter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &aws_sdk_ecr::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_ecr::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_ecr::config::ConfigBag,
+    ) -> Result<(), aws_sdk_ecr::error::BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Pages of a listing: a token that comes back twice, or more pages than
+/// any real listing has, ends it with an error instead of a hang.
+pub(crate) struct Pages {
+    seen: std::collections::HashSet<String>,
+    pages: usize,
+}
+
+/// More pages than an account can hold (1,000 items each: 50 million).
+const MAX_PAGES: usize = 50_000;
+
+impl Pages {
+    pub fn new() -> Pages {
+        Pages {
+            seen: std::collections::HashSet::new(),
+            pages: 0,
+        }
+    }
+
+    /// The next page's token; `Ok(None)` when the listing is complete.
+    pub fn next(&mut self, token: Option<String>) -> Result<Option<String>, Failure> {
+        self.pages += 1;
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if !self.seen.insert(token.clone()) {
+            return Err(pagination_failure(format!(
+                "the service returned the same pagination token twice (after {} pages); the listing is incomplete",
+                self.pages
+            )));
+        }
+        if self.pages >= MAX_PAGES {
+            return Err(pagination_failure(format!(
+                "the listing did not end after {MAX_PAGES} pages; it is incomplete"
+            )));
+        }
+        Ok(Some(token))
+    }
+}
+
+fn pagination_failure(message: String) -> Failure {
+    Failure {
+        kind: ErrorKind::Other,
+        code: None,
+        status: None,
+        message,
     }
 }
 
@@ -285,15 +403,55 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let ctx = Ctx::new(2, false);
+        let ctx = Ctx::new(2, false, None);
         rt.block_on(async {
-            ctx.request("ecr:DescribeImages", async {}).await;
-            ctx.request("ecr:DescribeImages", async {}).await;
-            ctx.request("iam:GetAccountAuthorizationDetails", async {})
+            let _ = ctx.request("ecr:DescribeImages", answer()).await;
+            let _ = ctx.request("ecr:DescribeImages", answer()).await;
+            let _ = ctx
+                .request("iam:GetAccountAuthorizationDetails", answer())
                 .await;
         });
         let counts = ctx.take_counts();
         assert_eq!(counts["ecr:DescribeImages"], 2);
         assert_eq!(counts["iam:GetAccountAuthorizationDetails"], 1);
+    }
+
+    async fn answer() -> Result<(), SdkError<std::io::Error, ()>> {
+        Ok(())
+    }
+
+    /// A request that never answers ends at the deadline as timed out, and
+    /// every request after it fails at once.
+    #[test]
+    fn the_deadline_ends_a_hung_request_and_the_ones_after_it() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(100);
+            let ctx = Ctx::new(2, false, Some(deadline));
+            let hung = async {
+                std::future::pending::<()>().await;
+                Ok::<(), SdkError<std::io::Error, ()>>(())
+            };
+            let started = std::time::Instant::now();
+            let r = ctx.request("ecr:DescribeImages", hung).await;
+            assert!(matches!(r, Err(SdkError::TimeoutError(_))));
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            let r = ctx.request("ecr:DescribeImages", answer()).await;
+            assert!(matches!(r, Err(SdkError::TimeoutError(_))));
+        });
+    }
+
+    #[test]
+    fn pagination_tokens_that_repeat_end_the_listing() {
+        let mut pages = Pages::new();
+        assert_eq!(pages.next(Some("a".into())).unwrap(), Some("a".into()));
+        assert_eq!(pages.next(Some("b".into())).unwrap(), Some("b".into()));
+        let e = pages.next(Some("a".into())).unwrap_err();
+        assert!(e.message.contains("same pagination token"), "{}", e.message);
+        assert_eq!(Pages::new().next(Some(String::new())).unwrap(), None);
+        assert_eq!(Pages::new().next(None).unwrap(), None);
     }
 }

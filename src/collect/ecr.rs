@@ -18,7 +18,7 @@ use aws_sdk_ecr::types;
 use aws_sdk_ecr::Client;
 use time::OffsetDateTime;
 
-use super::context::{bounded, to_time, SharedCtx, PER_SCOPE};
+use super::context::{bounded, to_time, AttemptCounter, Pages, SharedCtx, PER_SCOPE};
 use super::errors::{classify, Failure};
 use crate::inventory::{
     EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
@@ -55,8 +55,15 @@ pub(crate) async fn collect_region(
     config: SdkConfig,
     scope: RegionScope,
 ) -> Option<Region> {
+    // AWS throttles per account, region and API: each account × region gets
+    // its own retry partition, so throttling in one does not slow the others.
     let conf = aws_sdk_ecr::config::Builder::from(&config)
         .region(aws_sdk_ecr::config::Region::new(scope.region.clone()))
+        .retry_partition(aws_sdk_ecr::config::retry::RetryPartition::new(format!(
+            "ecr/{}/{}",
+            scope.account, scope.region
+        )))
+        .interceptor(AttemptCounter(ctx.attempts.clone()))
         .build();
     let client = Client::from_conf(conf);
     let s = Scope {
@@ -220,6 +227,7 @@ async fn registry_scanning(
 async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<PullThroughCacheRule>> {
     let mut rules = Vec::new();
     let mut token: Option<String> = None;
+    let mut pages = Pages::new();
     loop {
         let request = client
             .describe_pull_through_cache_rules()
@@ -242,9 +250,13 @@ async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<Pull
                             credential_arn: r.credential_arn,
                         }),
                 );
-                match out.next_token {
-                    Some(t) if !t.is_empty() => token = Some(t),
-                    _ => return Some(rules),
+                match pages.next(out.next_token) {
+                    Ok(Some(t)) => token = Some(t),
+                    Ok(None) => return Some(rules),
+                    Err(failure) => {
+                        s.fail("ecr:DescribePullThroughCacheRules", None, &failure);
+                        return None;
+                    }
                 }
             }
             Err(e) => {
@@ -286,6 +298,7 @@ fn replication(c: types::ReplicationConfiguration) -> ReplicationConfiguration {
 async fn list_repositories(s: &Scope, client: &Client) -> Option<Vec<types::Repository>> {
     let mut repositories = Vec::new();
     let mut token: Option<String> = None;
+    let mut pages = Pages::new();
     loop {
         let request = client
             .describe_repositories()
@@ -298,9 +311,13 @@ async fn list_repositories(s: &Scope, client: &Client) -> Option<Vec<types::Repo
         {
             Ok(out) => {
                 repositories.extend(out.repositories.unwrap_or_default());
-                match out.next_token {
-                    Some(t) if !t.is_empty() => token = Some(t),
-                    _ => return Some(repositories),
+                match pages.next(out.next_token) {
+                    Ok(Some(t)) => token = Some(t),
+                    Ok(None) => return Some(repositories),
+                    Err(failure) => {
+                        s.fail("ecr:DescribeRepositories", None, &failure);
+                        return Some(repositories);
+                    }
                 }
             }
             Err(e) => {
@@ -534,6 +551,7 @@ async fn describe_images(
 ) -> Option<Vec<Image>> {
     let mut images = Vec::new();
     let mut token: Option<String> = None;
+    let mut pages = Pages::new();
     loop {
         let request = client
             .describe_images()
@@ -551,9 +569,13 @@ async fn describe_images(
                     .collect();
                 s.ctx.progress.images(page.len() as u64);
                 images.extend(page);
-                match out.next_token {
-                    Some(t) if !t.is_empty() => token = Some(t),
-                    _ => return Some(images),
+                match pages.next(out.next_token) {
+                    Ok(Some(t)) => token = Some(t),
+                    Ok(None) => return Some(images),
+                    Err(failure) => {
+                        s.fail("ecr:DescribeImages", Some(arn), &failure);
+                        return Some(images);
+                    }
                 }
             }
             Err(e) => {

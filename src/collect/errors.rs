@@ -78,10 +78,10 @@ where
             from_response(status, code, message)
         }
         SdkError::TimeoutError(_) => Failure {
-            kind: ErrorKind::Network,
+            kind: ErrorKind::Timeout,
             code: None,
             status: None,
-            message: "the request timed out".to_string(),
+            message: scrub(&format!("the request timed out: {}", chain(err))),
         },
         SdkError::DispatchFailure(f) => {
             // Credentials that cannot be loaded surface here too.

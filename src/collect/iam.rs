@@ -9,7 +9,7 @@ use aws_sdk_iam::types;
 use aws_sdk_iam::Client;
 use percent_encoding::percent_decode_str;
 
-use super::context::SharedCtx;
+use super::context::{AttemptCounter, Pages, SharedCtx};
 use super::errors::classify;
 use crate::inventory::{
     AttachedPolicy, Iam, IamGroup, IamRole, IamUser, InlinePolicy, ManagedPolicy, Tag,
@@ -20,10 +20,18 @@ const PAGE: i32 = 1000;
 
 /// `None` when IAM could not be read (the error is recorded).
 pub(crate) async fn collect_iam(ctx: SharedCtx, config: SdkConfig, account: String) -> Option<Iam> {
-    let client = Client::new(&config);
+    // IAM is global: one retry partition per account.
+    let conf = aws_sdk_iam::config::Builder::from(&config)
+        .retry_partition(aws_sdk_iam::config::retry::RetryPartition::new(format!(
+            "iam/{account}"
+        )))
+        .interceptor(AttemptCounter(ctx.attempts.clone()))
+        .build();
+    let client = Client::from_conf(conf);
     let mut iam = Iam::default();
     let mut policies = Vec::new();
     let mut marker: Option<String> = None;
+    let mut pages = Pages::new();
     loop {
         let request = client
             .get_account_authorization_details()
@@ -57,9 +65,14 @@ pub(crate) async fn collect_iam(ctx: SharedCtx, config: SdkConfig, account: Stri
                         .map(role),
                 );
                 policies.extend(out.policies.unwrap_or_default());
-                match (out.is_truncated, out.marker) {
-                    (true, Some(m)) if !m.is_empty() => marker = Some(m),
-                    _ => break,
+                let next = if out.is_truncated { out.marker } else { None };
+                match pages.next(next) {
+                    Ok(Some(m)) => marker = Some(m),
+                    Ok(None) => break,
+                    Err(failure) => {
+                        ctx.record(&account, None, OPERATION, None, &failure);
+                        return None;
+                    }
                 }
             }
             Err(e) => {

@@ -50,6 +50,11 @@ pub struct CollectOptions {
     pub external_id: Option<String>,
     /// Overall bound on requests in flight.
     pub max_concurrency: usize,
+    /// Longest one attempt of one request may take.
+    pub request_timeout: std::time::Duration,
+    /// When the whole collection must end (`--timeout`): what is unfinished
+    /// then is recorded as an error, the rest is kept.
+    pub deadline: Option<std::time::Duration>,
     /// Draw a progress bar on stderr.
     pub progress: bool,
 }
@@ -65,6 +70,8 @@ impl Default for CollectOptions {
             role_name: DEFAULT_ROLE_NAME.to_string(),
             external_id: None,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            deadline: None,
             progress: false,
         }
     }
@@ -72,6 +79,7 @@ impl Default for CollectOptions {
 
 pub const DEFAULT_ROLE_NAME: &str = "ecr-audit";
 pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Attempts per request (adaptive retry mode) unless AWS_MAX_ATTEMPTS or
 /// AWS_RETRY_MODE says otherwise.
@@ -142,6 +150,13 @@ async fn load_config(opts: &CollectOptions) -> (SdkConfig, Option<String>) {
         loader =
             loader.retry_config(RetryConfig::adaptive().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
     }
+    // A server that never answers must not hang the scan.
+    loader = loader.timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(opts.request_timeout.min(std::time::Duration::from_secs(10)))
+            .operation_attempt_timeout(opts.request_timeout)
+            .build(),
+    );
     let mut config = loader.load().await;
     let default_region = config.region().map(|r| r.to_string());
     if default_region.is_none() {
@@ -159,7 +174,8 @@ async fn load_config(opts: &CollectOptions) -> (SdkConfig, Option<String>) {
 
 async fn collect_async(opts: &CollectOptions) -> Result<Inventory, CollectError> {
     let (base, default_region) = load_config(opts).await;
-    let ctx: SharedCtx = Arc::new(Ctx::new(opts.max_concurrency, opts.progress));
+    let deadline = opts.deadline.map(|d| tokio::time::Instant::now() + d);
+    let ctx: SharedCtx = Arc::new(Ctx::new(opts.max_concurrency, opts.progress, deadline));
 
     let caller = accounts::caller(&ctx, &base).await.map_err(|f| {
         let hint = if f.kind == ErrorKind::Network {
@@ -233,6 +249,7 @@ async fn collect_async(opts: &CollectOptions) -> Result<Inventory, CollectError>
         accounts: collected,
         errors: ctx.take_errors(),
         request_counts: ctx.take_counts(),
+        retries: ctx.retries(),
     })
 }
 
