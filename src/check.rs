@@ -269,6 +269,204 @@ fn reach_str(r: Reach) -> String {
     r.as_str().to_string()
 }
 
+/// What is wrong with a policy file before any analysis: not UTF-8, empty,
+/// not JSON (with line and column), not a JSON object. These are input
+/// errors, never findings. A leading UTF-8 byte-order mark is removed and
+/// reported as a warning.
+pub fn read_policy_text(bytes: &[u8]) -> Result<(String, Vec<String>), PolicyInputError> {
+    let plain = |message: String| PolicyInputError {
+        position: None,
+        message,
+    };
+    let mut warnings = Vec::new();
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => {
+            warnings.push(
+                "the file starts with a UTF-8 byte-order mark; it was ignored (IAM's JSON has none)"
+                    .to_string(),
+            );
+            rest
+        }
+        None => bytes,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        plain(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(plain("empty: no policy document".to_string()));
+    }
+    match crate::policy::parse(text, crate::policy::PolicyKind::Resource) {
+        Err(e) => match e.kind {
+            crate::policy::PolicyErrorKind::InvalidJson { line, column } => {
+                // The parser's message repeats the position; say it once.
+                let message = e
+                    .message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&e.message)
+                    .to_string();
+                Err(PolicyInputError {
+                    position: Some((line, column)),
+                    message: format!("not valid JSON: {message}"),
+                })
+            }
+            crate::policy::PolicyErrorKind::NotAnObject => Err(plain(e.to_string())),
+            _ => Ok((text.to_string(), warnings)),
+        },
+        Ok(_) => Ok((text.to_string(), warnings)),
+    }
+}
+
+/// A policy file that is not a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyInputError {
+    /// Line and column, when the JSON is broken there.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl PolicyInputError {
+    /// `file:line:column: message`, as compilers say it.
+    pub fn describe(&self, file: &str) -> String {
+        match self.position {
+            Some((line, column)) => format!("{file}:{line}:{column}: {}", self.message),
+            None => format!("{file}: {}", self.message),
+        }
+    }
+}
+
+/// When a document grants no action of the service its kind is about (a
+/// trust policy checked as a repository policy...): the warning, with the
+/// kind it looks like.
+pub fn kind_mismatch(input: &CheckInput) -> Option<String> {
+    use crate::policy::{parse, PolicyKind};
+    let policy_kind = match input.kind {
+        Kind::Identity => PolicyKind::Identity,
+        Kind::Trust => PolicyKind::Trust,
+        _ => PolicyKind::Resource,
+    };
+    let kind_of = |k: PolicyKind| match k {
+        PolicyKind::Identity => "identity",
+        PolicyKind::Trust => "trust",
+        PolicyKind::Resource => "repository",
+    };
+    let doc = match parse(&input.text, policy_kind) {
+        Ok(doc) => doc,
+        Err(e) => {
+            // Not a valid document of its kind: ECR001 says why; say which
+            // kind it would be valid as, if any.
+            let other = [
+                PolicyKind::Identity,
+                PolicyKind::Resource,
+                PolicyKind::Trust,
+            ]
+            .into_iter()
+            .filter(|k| *k != policy_kind)
+            .find(|k| parse(&input.text, *k).is_ok())?;
+            let other = kind_of(other);
+            return Some(format!(
+                "the document is not a valid {} policy ({e}); it parses as {} {other} policy (--kind {other})",
+                input.kind.as_str(),
+                article(other)
+            ));
+        }
+    };
+    let allows = |action: &str| {
+        doc.statements.iter().any(|st| {
+            st.effect == crate::policy::Effect::Allow
+                && crate::policy::actions::element_matches(&st.action, action)
+        })
+    };
+    let grants_ecr = crate::policy::actions::all().iter().any(|a| allows(a.name));
+    let grants_assume = identity::ASSUME_ACTIONS.iter().any(|a| allows(a));
+    let has_principal = doc.statements.iter().any(|st| st.principal.is_some());
+    let looks_like = if grants_assume && has_principal {
+        "trust"
+    } else if grants_ecr && !has_principal {
+        "identity"
+    } else if grants_ecr {
+        "repository"
+    } else {
+        ""
+    };
+    let grants_own = match input.kind {
+        Kind::Trust => grants_assume,
+        _ => grants_ecr,
+    };
+    if grants_own
+        || doc
+            .statements
+            .iter()
+            .all(|st| st.effect != crate::policy::Effect::Allow)
+    {
+        return None;
+    }
+    let what = match input.kind {
+        Kind::Trust => "no sts:AssumeRole action",
+        _ => "no ecr: action",
+    };
+    Some(
+        if looks_like.is_empty() || looks_like == input.kind.as_str() {
+            format!(
+                "the document allows {what}, so as a {} policy it grants nothing; is --kind right?",
+                input.kind.as_str()
+            )
+        } else {
+            format!(
+            "the document allows {what}, so as a {} policy it grants nothing; it looks like {} {looks_like} policy (--kind {looks_like})",
+            input.kind.as_str(),
+            article(looks_like)
+        )
+        },
+    )
+}
+
+/// "a" or "an" before a word.
+pub fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// What an identity policy grants, in words ("ECR read, write on every
+/// repository, the registry token"), or "no ECR access".
+pub fn identity_grants(input: &CheckInput) -> String {
+    let a = identity::analyze_identity(
+        &[identity::NamedPolicy {
+            name: NAME.into(),
+            text: &input.text,
+        }],
+        None,
+        &input.account,
+        &zone(input),
+    );
+    let mut parts = Vec::new();
+    if a.ecr_read {
+        parts.push("ECR read");
+    }
+    if a.write_all_repositories {
+        parts.push("write on every repository");
+    } else if a.ecr_write {
+        parts.push("write on some repositories");
+    }
+    if a.ecr_permissions {
+        parts.push("repository permissions");
+    }
+    if a.auth_token {
+        parts.push("the registry token");
+    }
+    if parts.is_empty() {
+        "no ECR access".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// Who the document lets in (upper bounds when it is not fully understood).
 pub fn verdict(input: &CheckInput) -> Verdict {
     let zone = zone(input);

@@ -131,6 +131,10 @@ pub struct CheckPolicyArgs {
     pub rules_dir: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Pass a document the analysis cannot fully decide (ECR001), or one
+    /// that grants no action of its kind, instead of failing the check.
+    #[arg(long)]
+    pub allow_undecided: bool,
     /// Also prove the document's access properties with the SMT solver.
     #[arg(long)]
     pub prove: bool,
@@ -290,6 +294,7 @@ pub struct AnalysisArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
+    /// table (for people), json (for scripts), sarif (for code scanning).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report here instead of stdout.
@@ -301,6 +306,7 @@ pub struct OutputArgs {
     /// Report only findings at or above this severity.
     #[arg(long, value_enum, default_value_t = SeverityArg::Info)]
     pub min_severity: SeverityArg,
+    /// Colour in the table: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }

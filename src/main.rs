@@ -275,7 +275,7 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         },
     };
     let result = scan::run(&inventory, rules, &options);
-    emit(&result, &sources, as_of, &args.output)
+    emit(&result, &sources, as_of, &args.output, false)
 }
 
 /// Writes the report of a finished scan and says which exit code it earns.
@@ -284,6 +284,7 @@ fn emit(
     sources: &[String],
     as_of: OffsetDateTime,
     output: &OutputArgs,
+    checked_document: bool,
 ) -> Result<u8, UsageError> {
     for w in &result.warnings {
         eprintln!("warning: {w}");
@@ -299,6 +300,8 @@ fn emit(
         sources,
         request_counts: &result.request_counts,
         suppressed: result.suppressed,
+        below_min_severity: result.below_min_severity,
+        checked_document,
         proofs: result.proofs.as_ref(),
     };
     let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
@@ -339,8 +342,14 @@ fn emit(
 }
 
 fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
-    let text = std::fs::read_to_string(&args.file)
+    let bytes = std::fs::read(&args.file)
         .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.file.display())))?;
+    // A file that is not a JSON document is an input error, never a pass.
+    let (text, input_warnings) = check::read_policy_text(&bytes)
+        .map_err(|e| UsageError(e.describe(&args.file.display().to_string())))?;
+    for w in &input_warnings {
+        eprintln!("warning: {}: {w}", args.file.display());
+    }
     let config = Config::discover(args.config.as_deref())?;
     let rules = load_rules(args.rules_dir.as_deref().or(config.rules_dir.as_deref()))?;
     let account = args
@@ -369,9 +378,34 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
         as_of,
     };
     let verdict = check::verdict(&input);
+    let decided = match input.kind {
+        check::Kind::Repository | check::Kind::Registry if verdict.verdict == "unanalyzable" => {
+            format!(
+                "not fully decided (at most: read {}, write {})",
+                verdict.read, verdict.write
+            )
+        }
+        check::Kind::Repository | check::Kind::Registry => format!(
+            "verdict {} (read {}, write {})",
+            verdict.verdict, verdict.read, verdict.write
+        ),
+        check::Kind::Trust if verdict.verdict == "unanalyzable" => {
+            "who can assume the role: not fully decided".to_string()
+        }
+        check::Kind::Trust => format!("who can assume the role: {}", verdict.verdict),
+        check::Kind::Identity => {
+            let grants = check::identity_grants(&input);
+            if verdict.verdict == "unanalyzable" {
+                format!("grants (not fully decided, at least): {grants}")
+            } else {
+                format!("grants: {grants}")
+            }
+        }
+    };
     eprintln!(
-        "{}: analysed as a {} policy in account {}{}{}; verdict {} (read {}, write {})",
+        "{}: analysed as {} {} policy in account {}{}{}; {decided}",
         args.file.display(),
+        check::article(input.kind.as_str()),
         input.kind.as_str(),
         account,
         if args.account.is_none() {
@@ -384,10 +418,11 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
         } else {
             ""
         },
-        verdict.verdict,
-        verdict.read,
-        verdict.write,
     );
+    let mismatch = check::kind_mismatch(&input);
+    if let Some(m) = &mismatch {
+        eprintln!("warning: {}: {m}", args.file.display());
+    }
     config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
     let selection = rule_selection(&config);
     let prove = if args.prove {
@@ -399,12 +434,29 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
     // Only what the policy decides: the synthetic resources carry no images
     // and compliant settings, so configuration rules stay silent anyway.
     result.findings.retain(|f| f.rule_id.as_str() < "ECR3");
-    emit(
+    let code = emit(
         &result,
         &[args.file.display().to_string()],
         as_of,
         &args.output,
-    )
+        true,
+    )?;
+    // In CI, a document nobody could fully analyse, or one checked as the
+    // wrong kind, must not pass unnoticed.
+    let undecided = verdict.verdict == "unanalyzable";
+    if code == EXIT_CLEAN && !args.allow_undecided && (undecided || mismatch.is_some()) {
+        eprintln!(
+            "error: {}: {}; the check fails (pass --allow-undecided to accept it)",
+            args.file.display(),
+            if undecided {
+                "the document could not be fully analysed (ECR001)"
+            } else {
+                "the document grants nothing of its kind"
+            }
+        );
+        return Ok(EXIT_FINDINGS);
+    }
+    Ok(code)
 }
 
 fn run_explain_policy(args: ExplainPolicyArgs) -> Result<u8, UsageError> {

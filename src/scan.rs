@@ -31,6 +31,8 @@ pub struct ProveSettings {
 pub struct ScanResult {
     pub findings: Vec<Finding>,
     pub suppressed: usize,
+    /// Findings left out by `--min-severity`.
+    pub below_min_severity: usize,
     pub warnings: Vec<String>,
     /// Collection errors and rule evaluation errors: the scan is incomplete.
     pub errors: Vec<CollectionError>,
@@ -80,10 +82,12 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
         },
     );
     let (findings, eval_errors) = engine.evaluate(&model);
+    let all = findings.len();
     let findings: Vec<Finding> = findings
         .into_iter()
         .filter(|f| f.severity >= options.min_severity)
         .collect();
+    let below_min_severity = all - findings.len();
     let today = options.model.as_of.date();
     let mut outcome = apply_ignores(findings, &options.ignores, today);
     sort_findings(&mut outcome.kept);
@@ -102,6 +106,7 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     ScanResult {
         findings: outcome.kept,
         suppressed: outcome.suppressed,
+        below_min_severity,
         warnings,
         errors,
         scanned: model.scanned,

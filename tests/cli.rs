@@ -534,11 +534,175 @@ fn check_policy_reports_like_a_scan() {
         "medium",
     ]);
     assert_eq!(
-        r.code, 1,
-        "an unparsable policy is reported (ECR001), never passed: {}",
+        r.code, 2,
+        "a file that is not JSON is an input error, never passed: {}",
+        r.stderr
+    );
+}
+
+/// check-policy in CI: what is not a JSON document is an input error (exit
+/// 2, with line and column); a document the analysis cannot fully decide,
+/// or one checked as the wrong kind, fails the default gate; nothing that
+/// was not decided is printed as "none".
+#[test]
+fn check_policy_never_passes_what_it_did_not_decide() {
+    let dir = common::temp_dir("check-gate");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+    let comma = write(
+        "comma.json",
+        br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"},]}"#,
+    );
+    let r = run(&["check-policy", &comma, "--kind", "repository"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("comma.json:1:") && r.stderr.contains("not valid JSON"),
+        "{}",
+        r.stderr
+    );
+    for (name, bytes) in [
+        ("empty.json", &b""[..]),
+        (
+            "blank.json",
+            &b"  
+"[..],
+        ),
+    ] {
+        let f = write(name, bytes);
+        let r = run(&["check-policy", &f, "--kind", "repository"]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains("empty"), "{}", r.stderr);
+    }
+    let non_utf8 = write("latin1.json", b"{\"Version\": \"2012-10-17\xe9\"}");
+    let r = run(&["check-policy", &non_utf8, "--kind", "repository"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not UTF-8"), "{}", r.stderr);
+
+    // A byte-order mark is skipped with a warning; the document is analysed.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(
+        br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#,
+    );
+    let bom = write("bom.json", &bom);
+    let r = run(&["check-policy", &bom, "--kind", "repository"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("byte-order mark"), "{}", r.stderr);
+    assert!(r.stdout.contains("ECR101"), "{}", r.stdout);
+
+    // Undecided: an unknown operator. ECR001 is medium, below the default
+    // --fail-on high, yet the check fails unless the user accepts it.
+    let unknown = write(
+        "unknown-op.json",
+        br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"StringFooBar":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}]}"#,
+    );
+    let r = run(&["check-policy", &unknown, "--kind", "repository"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("could not be fully analysed"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("not fully decided (at most: read public"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("read none"), "{}", r.stderr);
+    let r = run(&[
+        "check-policy",
+        &unknown,
+        "--kind",
+        "repository",
+        "--allow-undecided",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // The wrong kind: a trust policy checked as a repository policy, and a
+    // repository policy checked as a trust policy.
+    let trust = write(
+        "trust.json",
+        br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}]}"#,
+    );
+    let r = run(&["check-policy", &trust, "--kind", "repository"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--kind trust"), "{}", r.stderr);
+    let r = run(&[
+        "check-policy",
+        &comma.replace("comma", "bom"),
+        "--kind",
+        "trust",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--kind repository"), "{}", r.stderr);
+    let r = run(&["check-policy", &trust, "--kind", "trust"]);
+    assert!(
+        r.stderr.contains("who can assume the role: external"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("read none"), "{}", r.stderr);
+
+    // Identity policies say what they grant, and the summary counts no
+    // synthetic inventory.
+    let admin = write(
+        "admin.json",
+        br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#,
+    );
+    let r = run(&["check-policy", &admin, "--kind", "identity"]);
+    assert!(
+        r.stderr.contains("an identity policy")
+            && r.stderr
+                .contains("grants: ECR read, write on every repository"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("checked 1 policy document"),
+        "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("ECR001"), "{}", r.stdout);
+    assert!(!r.stdout.contains("1 accounts"), "{}", r.stdout);
+}
+
+/// --min-severity says how many findings it leaves out, in the table and
+/// the JSON; counts read as English.
+#[test]
+fn min_severity_says_what_it_leaves_out() {
+    let r = run(&[
+        "scan",
+        "--demo",
+        "--min-severity",
+        "high",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(r.code, 0);
+    let summary = r.stdout.lines().last().unwrap_or_default().to_string();
+    let all = run(&["scan", "--demo", "--format", "json", "--fail-on", "never"]);
+    let all: Value = serde_json::from_str(&all.stdout).unwrap();
+    let total = all["summary"]["findings"].as_u64().unwrap();
+    let high = run(&[
+        "scan",
+        "--demo",
+        "--format",
+        "json",
+        "--min-severity",
+        "high",
+        "--fail-on",
+        "never",
+    ]);
+    let high: Value = serde_json::from_str(&high.stdout).unwrap();
+    let shown = high["summary"]["findings"].as_u64().unwrap();
+    let hidden = high["summary"]["below_min_severity"].as_u64().unwrap();
+    assert!(hidden > 0);
+    assert_eq!(shown + hidden, total);
+    assert!(
+        summary.contains(&format!("{hidden} below --min-severity not shown")),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -32,6 +32,7 @@ pub fn render(report: &Report) -> String {
             "findings": report.findings.len(),
             "by_severity": counts,
             "suppressed": report.suppressed,
+            "below_min_severity": report.below_min_severity,
         },
         "findings": report.findings,
         "errors": report.errors,

@@ -29,6 +29,11 @@ pub struct Report<'a> {
     pub sources: &'a [String],
     pub request_counts: &'a BTreeMap<String, u64>,
     pub suppressed: usize,
+    /// Findings left out by `--min-severity`.
+    pub below_min_severity: usize,
+    /// `check-policy`: one document in a synthetic inventory, whose
+    /// counts are not worth reporting.
+    pub checked_document: bool,
     /// With `--prove`.
     pub proofs: Option<&'a crate::prove::run::ProofRun>,
 }

@@ -118,6 +118,15 @@ pub fn proof_summary(run: &crate::prove::run::ProofRun) -> String {
     )
 }
 
+/// "1 finding", "2 findings"; "1 repository", "3 repositories".
+pub fn plural(n: usize, one: &str) -> String {
+    let many = match one.strip_suffix('y') {
+        Some(stem) if !one.ends_with("ey") => format!("{stem}ies"),
+        _ => format!("{one}s"),
+    };
+    format!("{n} {}", if n == 1 { one } else { &many })
+}
+
 pub fn summary(report: &Report) -> String {
     let counts = report.counts();
     let by_sev: Vec<String> = Severity::ALL
@@ -125,20 +134,37 @@ pub fn summary(report: &Report) -> String {
         .map(|s| format!("{} {}", counts.get(s).copied().unwrap_or(0), s))
         .collect();
     let s = report.scanned;
+    let mut left_out = Vec::new();
+    if report.suppressed > 0 {
+        left_out.push(format!("{} suppressed", report.suppressed));
+    }
+    if report.below_min_severity > 0 {
+        left_out.push(format!(
+            "{} below --min-severity not shown",
+            report.below_min_severity
+        ));
+    }
+    let left_out = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", left_out.join(", "))
+    };
+    let scope = if report.checked_document {
+        "checked 1 policy document".to_string()
+    } else {
+        format!(
+            "scanned {}, {}, {}, {}, {}",
+            plural(s.accounts, "account"),
+            plural(s.regions.len(), "region"),
+            plural(s.repositories, "repository"),
+            plural(s.images, "image"),
+            plural(s.iam_principals, "IAM principal"),
+        )
+    };
     format!(
-        "{} findings ({}){} · scanned {} accounts, {} regions, {} repositories, {} images, {} IAM principals · {} collection errors",
-        report.findings.len(),
+        "{} ({}){left_out} · {scope} · {}",
+        plural(report.findings.len(), "finding"),
         by_sev.join(", "),
-        if report.suppressed > 0 {
-            format!(", {} suppressed", report.suppressed)
-        } else {
-            String::new()
-        },
-        s.accounts,
-        s.regions.len(),
-        s.repositories,
-        s.images,
-        s.iam_principals,
-        report.errors.len()
+        plural(report.errors.len(), "collection error"),
     )
 }
