@@ -54,6 +54,24 @@ pub fn image_facts(
         .iter()
         .flat_map(|i| i.index_manifest_digests.iter().map(String::as_str))
         .collect();
+    let sizes: std::collections::HashMap<&str, u64> = images
+        .iter()
+        .map(|i| (i.image_digest.as_str(), i.image_size_in_bytes))
+        .collect();
+    // What an image holds: its own manifest's size and, for an index, its
+    // platforms' — each manifest once per total, however many indexes
+    // share it.
+    let holds = |image: &Image, counted: &mut HashSet<String>| -> i64 {
+        let mut total: u64 = 0;
+        for digest in std::iter::once(&image.image_digest).chain(&image.index_manifest_digests) {
+            if counted.insert(digest.clone()) {
+                total = total.saturating_add(sizes.get(digest.as_str()).copied().unwrap_or(0));
+            }
+        }
+        i64::try_from(total).unwrap_or(i64::MAX)
+    };
+    let mut stale_counted: HashSet<String> = HashSet::new();
+    let mut unpulled_counted: HashSet<String> = HashSet::new();
     let mut facts = ImageFacts::default();
     let mut oldest_stale: Option<OffsetDateTime> = None;
     for image in images {
@@ -67,7 +85,9 @@ pub fn image_facts(
         if image.image_tags.is_empty() {
             if older_than(image.image_pushed_at, as_of, stale_days) {
                 facts.stale_untagged_count += 1;
-                facts.stale_untagged_bytes = facts.stale_untagged_bytes.saturating_add(size);
+                facts.stale_untagged_bytes = facts
+                    .stale_untagged_bytes
+                    .saturating_add(holds(image, &mut stale_counted));
                 oldest_stale = Some(match oldest_stale {
                     Some(t) => t.min(image.image_pushed_at),
                     None => image.image_pushed_at,
@@ -80,7 +100,9 @@ pub fn image_facts(
             };
             if older_than(last_used, as_of, unpulled_days) {
                 facts.unpulled_count += 1;
-                facts.unpulled_bytes = facts.unpulled_bytes.saturating_add(size);
+                facts.unpulled_bytes = facts
+                    .unpulled_bytes
+                    .saturating_add(holds(image, &mut unpulled_counted));
             }
         }
     }
@@ -187,6 +209,32 @@ mod tests {
         assert_eq!(f.stale_untagged_count, 0);
         assert_eq!(f.count, 5);
         assert_eq!(f.latest_digest, "sha256:idx");
+    }
+
+    /// An index's size is what its platforms hold (an OCI index reports
+    /// next to nothing itself); platforms shared by two indexes count once.
+    #[test]
+    fn index_sizes_are_their_platforms_counted_once() {
+        let old = AS_OF - Duration::days(200);
+        let mut a = image("sha256:idx-a", &[], old, 0);
+        a.index_manifest_digests = vec!["sha256:amd64".into(), "sha256:arm64".into()];
+        let mut b = image("sha256:idx-b", &[], old, 0);
+        b.index_manifest_digests = vec!["sha256:amd64".into(), "sha256:s390x".into()];
+        let mut tagged = image("sha256:idx-t", &["v1"], old, 2);
+        tagged.index_manifest_digests = vec!["sha256:arm64".into()];
+        let images = vec![
+            a,
+            b,
+            tagged,
+            image("sha256:amd64", &[], old, 100),
+            image("sha256:arm64", &[], old, 200),
+            image("sha256:s390x", &[], old, 300),
+        ];
+        let f = image_facts(&images, AS_OF, 14, 90);
+        assert_eq!(f.stale_untagged_count, 2);
+        assert_eq!(f.stale_untagged_bytes, 600, "amd64 once, arm64, s390x");
+        assert_eq!(f.unpulled_count, 1);
+        assert_eq!(f.unpulled_bytes, 202);
     }
 
     #[test]
