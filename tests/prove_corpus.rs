@@ -35,6 +35,56 @@ const UNKNOWN_BY_DESIGN: &[(&str, &str, &str)] = &[
         "read",
         "the Deny's operator is unknown: the reference evaluator cannot confirm the Allow; the concrete analysis reports the upper bound (with ECR001)",
     ),
+    (
+        "repository/234-condition-empty-value-list-in-deny.json",
+        "read",
+        "the Deny's empty value list is undecidable: no request is allowed however it is read; the concrete analysis reports the upper bound (with ECR001)",
+    ),
+    (
+        "repository/197-variable-unresolvable-in-deciding-deny.json",
+        "read",
+        "the Deny's variable has no value for callers in no organization: the reference evaluator cannot confirm the Allow; the concrete analysis reports the upper bound (with ECR001)",
+    ),
+    (
+        "repository/159-principal-arn-like-colon-anchored-owner.json",
+        "read",
+        "proved only through \"IAM names hold no ':'\" (a negated str.contains), which cvc5 does not decide within the time limit",
+    ),
+    (
+        "repository/151-principal-arn-like-substring.json",
+        "write",
+        "`*deploy*` on aws:PrincipalArn: the solver's model puts the text in a field the replay must replace, and the searches for a clean ARN time out",
+    ),
+    (
+        "repository/161-principal-arn-like-owner-digits-anywhere.json",
+        "read",
+        "`*111122223333*` on aws:PrincipalArn: the solver's model puts the digits in a field the replay must replace, and the searches for a clean ARN time out",
+    ),
+    (
+        "repository/189-variable-principal-arn-any-account-ci.json",
+        "read",
+        "${aws:PrincipalAccount} inside an ARN pattern is a flag: no request the solver offers replays",
+    ),
+    (
+        "trust/046-anyone-principal-arn-variable-account.json",
+        "assume",
+        "${aws:PrincipalAccount} inside an ARN pattern is a flag: no request the solver offers replays",
+    ),
+    (
+        "repository/190-variable-principal-arn-owner-team-tag.json",
+        "write",
+        "a variable inside an ARN pattern is a flag; the literal account part alone would prove it",
+    ),
+    (
+        "repository/191-variable-resource-principal-tag-prefix.json",
+        "read",
+        "a variable inside a Resource pattern is a flag: no request the solver offers replays",
+    ),
+    (
+        "repository/196-variable-principal-arn-literal-under-2008.json",
+        "read",
+        "under 2008-10-17 `${aws:PrincipalAccount}` is literal text in the account field; that an account id is twelve digits is not a fact the axioms state",
+    ),
 ];
 
 #[test]

@@ -561,6 +561,9 @@ fn condition(cx: &mut Ctx<'_>, j: usize, c: &Condition) -> String {
         && pos.supports_variables()
         && c.values.iter().any(|v| v.value.contains("${"))
     {
+        if let Some(e) = whole_variables(cx, j, c, op) {
+            return e;
+        }
         return cx.flag(
             src,
             construct,
@@ -743,4 +746,89 @@ fn condition(cx: &mut Ctx<'_>, j: usize, c: &Condition) -> String {
     } else {
         format!("({present} && {inner})")
     }
+}
+
+/// A value that is one policy variable and nothing else: its key
+/// (lower-case) and default.
+fn whole_variable(value: &str) -> Option<(String, Option<String>)> {
+    if !value.starts_with("${") || !value.ends_with('}') {
+        return None;
+    }
+    let mut found = None;
+    let rest = crate::policy::pattern::rewrite_variables(value, false, &mut |key, default| {
+        found = Some((key.to_string(), default.map(str::to_string)));
+        crate::policy::pattern::VariableValue::Literal(String::new())
+    })?;
+    rest.is_empty().then_some(found).flatten()
+}
+
+/// `StringEquals` / `StringLike` (positive, no set qualifier) whose values
+/// are literals or whole policy variables (`${aws:PrincipalTag/org}`,
+/// `${aws:PrincipalTag/org, 'o-x'}`): the request's value compared with the
+/// variable's key, or with the default when the key is absent. A variable
+/// key with several values, or absent without a default, leaves the
+/// condition to the flag. `None` when the condition has another shape.
+fn whole_variables(
+    cx: &mut Ctx<'_>,
+    j: usize,
+    c: &Condition,
+    op: &crate::policy::condition::KnownOperator,
+) -> Option<String> {
+    use OperatorFamily::*;
+    let like = match op.family {
+        StringEquals => false,
+        StringLike => true,
+        _ => return None,
+    };
+    if op.set.is_some() {
+        return None;
+    }
+    enum V {
+        Lit(String),
+        Var(String, Option<String>),
+    }
+    let mut vals = Vec::new();
+    for v in &c.values {
+        if v.value.contains("${") {
+            let (key, default) = whole_variable(&v.value)?;
+            vals.push(V::Var(key, default));
+        } else if like && v.value.contains('?') {
+            return None;
+        } else {
+            vals.push(V::Lit(v.value.clone()));
+        }
+    }
+    let construct = format!("{} {}", c.operator.raw(), c.key.raw);
+    let f = cx.flag(FlagSource::Condition(j), construct, None);
+    cx.keys.insert(c.key.lower.clone());
+    let k = lit(&c.key.lower);
+    let g = format!("context.keys.getTag({k})");
+    let mut terms = Vec::new();
+    for v in vals {
+        match v {
+            V::Lit(v) if like => terms.push(format!("{g} like {}", like_lit(&v))),
+            V::Lit(v) => terms.push(format!("{g} == {}", lit(&v))),
+            V::Var(x, default) => {
+                cx.keys.insert(x.clone());
+                let xl = lit(&x);
+                let otherwise = match default {
+                    Some(d) => format!(
+                        "(if context.sets.hasTag({xl}) then {f} else {g} == {})",
+                        lit(&d)
+                    ),
+                    None => f.clone(),
+                };
+                terms.push(format!(
+                    "(if context.keys.hasTag({xl}) then {g} == context.keys.getTag({xl}) else {otherwise})"
+                ));
+            }
+        }
+    }
+    let present = format!("context.sets.hasTag({k})");
+    let inner = format!("(if context.keys.hasTag({k}) then {} else {f})", or(terms));
+    Some(if op.if_exists {
+        format!("(if {present} then {inner} else true)")
+    } else {
+        format!("({present} && {inner})")
+    })
 }

@@ -430,12 +430,17 @@ impl<'c> Prover<'c> {
         // A caller of an account the policy never names, whose principal
         // ARN says that account in so many letters: the solver's own
         // account field may be one the replay has to replace.
-        searches.push((None, unnamed_search(&t, zone)));
+        let unnamed = unnamed_search(&t, zone);
+        searches.push((None, unnamed.clone()));
         if !t.flags.is_empty() {
             // Grants that hold without an undecidable part, against denials
-            // taken as not applying, then as applying.
-            searches.push((None, pin_flags(&t, false)));
-            searches.push((None, pin_flags(&t, true)));
+            // taken as not applying, then as applying; each also for a
+            // caller of an unnamed account.
+            for deny_applies in [false, true] {
+                let pinned = pin_flags(&t, deny_applies);
+                searches.push((None, pinned.clone()));
+                searches.push((None, format!("{pinned}{unnamed}")));
+            }
         }
         for (widened, search) in searches {
             let searchable = unknown.contains("does not replay") || unknown.contains("gave up");
@@ -450,7 +455,11 @@ impl<'c> Prover<'c> {
                 Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
                 // Nothing without the flags: the answer stays unknown.
                 Ok(None) => {}
-                Err(why) if why.contains("does not replay") || why.contains("gave up") => {}
+                Err(why) if why.contains("does not replay") || why.contains("gave up") => {
+                    if std::env::var_os("ECR_AUDIT_DEBUG_PROOF").is_some() {
+                        eprintln!("SEARCH {search}\n=> {why}");
+                    }
+                }
                 Err(why) => unknown = why,
             }
         }
@@ -682,14 +691,39 @@ fn resolve_resource_variables(doc: &PolicyDocument, zone: &Zone) -> PolicyDocume
     for st in out.statements.iter_mut().filter(|st| st.variables_enabled) {
         for c in &mut st.conditions {
             for v in &mut c.values {
-                for (var, value) in &facts {
-                    while let Some(i) = v.value.to_ascii_lowercase().find(var) {
-                        v.value.replace_range(i..i + var.len(), value);
-                    }
-                }
+                v.value = replace_facts(&v.value, &facts);
             }
         }
     }
+    out
+}
+
+/// `${key}` and `${key, 'default'}` of the given keys replaced by their
+/// values (a fact always has a value: the default is never used).
+fn replace_facts(text: &str, facts: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let Some(end) = after.find('}') else {
+            out.push_str(after);
+            return out;
+        };
+        let inner = &after[2..end];
+        let key = inner
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match facts.iter().find(|(var, _)| var[2..var.len() - 1] == key) {
+            Some((_, value)) => out.push_str(value),
+            None => out.push_str(&after[..=end]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
     out
 }
 
