@@ -80,9 +80,75 @@ fn parse_as_of(text: &str) -> Result<OffsetDateTime, UsageError> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(t);
     }
-    let date =
-        config::parse_date(text).map_err(|e| UsageError(format!("--as-of: {e} or RFC 3339")))?;
-    Ok(date.midnight().assume_utc())
+    if let Ok(date) = config::parse_date(text) {
+        return Ok(date.midnight().assume_utc());
+    }
+    // A time of day without an offset is ambiguous: say which forms work.
+    let time_part = text.split_once(['T', 't']).map(|(_, t)| t);
+    if time_part.is_some_and(|t| !t.contains(['Z', 'z', '+', '-'])) {
+        return Err(UsageError(format!(
+            "--as-of: \"{text}\" has no time zone offset; write it as {text}Z (UTC) or with an offset such as +02:00, or give a date (YYYY-MM-DD)"
+        )));
+    }
+    Err(UsageError(format!(
+        "--as-of: \"{text}\" is neither a date (YYYY-MM-DD) nor an RFC 3339 time (such as 2026-11-20T06:00:00Z)"
+    )))
+}
+
+/// An organization id as AWS writes it: `o-` and 10 to 32 lower-case
+/// letters or digits.
+fn check_org_id(id: &str) -> Result<(), UsageError> {
+    let rest = id.strip_prefix("o-").unwrap_or("");
+    if (10..=32).contains(&rest.len())
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "--org-id: \"{id}\" is not an organization id (o- followed by 10 to 32 lower-case letters or digits)"
+        )))
+    }
+}
+
+/// Flags that only make sense for a live scan, when the input is the demo
+/// or saved inventories: an error rather than silently ignored.
+fn check_no_live_flags(target: &TargetArgs, input: &str) -> Result<(), UsageError> {
+    let mut given = Vec::new();
+    if target.profile.is_some() {
+        given.push("--profile");
+    }
+    if !target.regions.is_empty() {
+        given.push("--region");
+    }
+    if target.all_regions {
+        given.push("--all-regions");
+    }
+    if !target.accounts.is_empty() {
+        given.push("--accounts");
+    }
+    if target.org {
+        given.push("--org");
+    }
+    if target.role_name.is_some() {
+        given.push("--role-name");
+    }
+    if target.external_id.is_some() {
+        given.push("--external-id");
+    }
+    if target.timeout.is_some() {
+        given.push("--timeout");
+    }
+    if given.is_empty() {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "{} {} only to a live scan, not to {input}",
+            given.join(", "),
+            if given.len() == 1 { "applies" } else { "apply" }
+        )))
+    }
 }
 
 fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOptions, UsageError> {
@@ -170,9 +236,16 @@ fn load_input(
     config: &Config,
 ) -> Result<(Inventory, Vec<String>), UsageError> {
     if demo {
+        if !inventories.is_empty() {
+            return Err(UsageError(
+                "--demo and --inventory are two inputs: give one".to_string(),
+            ));
+        }
+        check_no_live_flags(target, "--demo")?;
         let inv = Inventory::from_json(DEMO_INVENTORY, "embedded demo")?;
         Ok((inv, vec!["embedded demo".to_string()]))
     } else if !inventories.is_empty() {
+        check_no_live_flags(target, "--inventory")?;
         let mut parts = Vec::new();
         for path in inventories {
             parts.push((path.display().to_string(), Inventory::load(path)?));
@@ -362,6 +435,9 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
     {
         config::check_account(id).map_err(|e| UsageError(format!("account: {e}")))?;
     }
+    if let Some(id) = &args.org_id {
+        check_org_id(id)?;
+    }
     let mut trusted = args.trusted_accounts.clone();
     trusted.extend(config.scan.trusted_accounts.iter().cloned());
     let as_of = match args.as_of.as_deref() {
@@ -548,11 +624,26 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
         }
         RulesFormat::Table => {
             let mut t = String::new();
+            t.push_str(&format!(
+                "{:<7} {:<9} {:<4} {:<42} {}\n",
+                "ID", "SEVERITY", "ON", "NAME", "TITLE"
+            ));
             for r in &rules {
+                let on = if r.enabled_by_default {
+                    !disabled.contains(r.id.as_str())
+                } else {
+                    config.rules.get(&r.id).and_then(|c| c.enabled) == Some(true)
+                };
                 t.push_str(&format!(
-                    "{:<7} {:<9} {:<42} {}{}\n",
+                    "{:<7} {:<9} {:<4} {:<42} {}{}\n",
                     r.id,
-                    r.severity.as_str(),
+                    config
+                        .rules
+                        .get(&r.id)
+                        .and_then(|c| c.severity)
+                        .unwrap_or(r.severity)
+                        .as_str(),
+                    if on { "yes" } else { "off" },
                     r.name,
                     r.title,
                     r.compliance

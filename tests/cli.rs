@@ -325,7 +325,7 @@ fn rules_catalogue_lists_every_rule() {
     assert!(
         table
             .stdout
-            .contains("ECR302  medium    mutable-image-tags"),
+            .contains("ECR302  medium    yes  mutable-image-tags"),
         "{}",
         table.stdout
     );
@@ -772,4 +772,57 @@ fn check_policy_as_of_decides_time_windows() {
         "2026-11-20T06:00:00",
     ]);
     assert_eq!(r.code, 2, "a time without offset is a usage error");
+}
+
+/// Usage errors say what is wrong in one sentence: live flags with the
+/// demo, an organization id of the wrong shape, a time without an offset,
+/// a date that is not one. `rules` shows which rules are off.
+#[test]
+fn usage_errors_say_what_is_wrong() {
+    let r = run(&["scan", "--demo", "--region", "us-east-1"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--region applies only to a live scan"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["scan", "--demo", "--as-of", "2026-11-20T06:00:00"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("has no time zone offset"), "{}", r.stderr);
+    let r = run(&["scan", "--demo", "--as-of", "2026-13-45"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("is neither a date"), "{}", r.stderr);
+    let policy = path("examples/public-pull.json");
+    for bad in ["o-ABCDEFGHIJ", "o-short", "x-a1b2c3d4e5", "o-"] {
+        let r = run(&[
+            "check-policy",
+            &policy,
+            "--kind",
+            "repository",
+            "--org-id",
+            bad,
+        ]);
+        assert_eq!(r.code, 2, "{bad}");
+        assert!(
+            r.stderr.contains("is not an organization id"),
+            "{}",
+            r.stderr
+        );
+    }
+    let r = run(&["rules"]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ECR205"))
+        .unwrap()
+        .to_string();
+    assert!(line.contains(" off "), "{line}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("ECR101"))
+        .unwrap()
+        .to_string();
+    assert!(line.contains(" yes "), "{line}");
 }
