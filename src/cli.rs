@@ -309,6 +309,10 @@ pub struct OutputArgs {
     /// Colour in the table: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Table: one row per finding (a rule with many findings is otherwise
+    /// one row with a count and examples).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -352,6 +352,23 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
 }
 
 /// Writes the report of a finished scan and says which exit code it earns.
+/// The width the table fits: `COLUMNS` when set, else the terminal's, else
+/// (files and pipes) a fixed width so reports diff well.
+fn table_width(to_terminal: bool) -> u16 {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c >= 20);
+    columns
+        .or_else(|| {
+            to_terminal
+                .then(|| crossterm::terminal::size().ok().map(|(w, _)| w))
+                .flatten()
+                .filter(|w| *w >= 20)
+        })
+        .unwrap_or(TABLE_WIDTH)
+}
+
 fn emit(
     result: &ScanResult,
     sources: &[String],
@@ -395,9 +412,14 @@ fn emit(
                     to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
-            // Files and pipes get a fixed width so reports diff well.
-            let width = (!to_terminal).then_some(TABLE_WIDTH);
-            report::table::render(&report, &report::table::TableStyle { color, width })
+            report::table::render(
+                &report,
+                &report::table::TableStyle {
+                    color,
+                    width: table_width(to_terminal),
+                    all: output.all,
+                },
+            )
         }
     };
     write_output(output.output.as_deref(), &text)?;

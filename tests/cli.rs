@@ -4,7 +4,7 @@ mod common;
 
 use serde_json::Value;
 
-use common::{fixture, run, run_in, sarif_validator, temp_dir};
+use common::{fixture, run, run_env, run_in, sarif_validator, temp_dir};
 
 fn path(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_string()
@@ -671,14 +671,18 @@ fn check_policy_never_passes_what_it_did_not_decide() {
 /// the JSON; counts read as English.
 #[test]
 fn min_severity_says_what_it_leaves_out() {
-    let r = run(&[
-        "scan",
-        "--demo",
-        "--min-severity",
-        "high",
-        "--fail-on",
-        "never",
-    ]);
+    // Wide enough for the summary to stay on one line.
+    let r = run_env(
+        &[
+            "scan",
+            "--demo",
+            "--min-severity",
+            "high",
+            "--fail-on",
+            "never",
+        ],
+        &[("COLUMNS", "300")],
+    );
     assert_eq!(r.code, 0);
     let summary = r.stdout.lines().last().unwrap_or_default().to_string();
     let all = run(&["scan", "--demo", "--format", "json", "--fail-on", "never"]);
@@ -825,4 +829,86 @@ fn usage_errors_say_what_is_wrong() {
         .unwrap()
         .to_string();
     assert!(line.contains(" yes "), "{line}");
+}
+
+/// The table fits the width it is given (COLUMNS, else the terminal, else
+/// 150 for files and pipes), with colour on or off: no line is wider, and
+/// no word of a finding is broken across lines. Narrow widths get one block
+/// per finding; rules with many medium or low findings are rolled up unless
+/// --all.
+#[test]
+fn the_table_fits_its_width_without_breaking_words() {
+    let json = run(&["scan", "--demo", "--format", "json", "--fail-on", "never"]);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    let words: std::collections::BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "critical" || f["severity"] == "high")
+        .flat_map(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .split_whitespace()
+                .map(|w| {
+                    w.trim_end_matches(['.', ',', ')'])
+                        .trim_start_matches('(')
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|w| w.len() > 3 && w.len() <= 30)
+        .collect();
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut in_escape = false;
+        for c in s.chars() {
+            match (in_escape, c) {
+                (false, '\x1b') => in_escape = true,
+                (true, 'm') => in_escape = false,
+                (true, _) => {}
+                (false, c) => out.push(c),
+            }
+        }
+        out
+    };
+    for width in ["80", "150", "200"] {
+        for color in ["never", "always"] {
+            for all in [false, true] {
+                let mut args = vec!["scan", "--demo", "--fail-on", "never", "--color", color];
+                if all {
+                    args.push("--all");
+                }
+                let r = run_env(&args, &[("COLUMNS", width)]);
+                assert_eq!(r.code, 0, "{}", r.stderr);
+                let text = strip(&r.stdout);
+                let limit: usize = width.parse().unwrap();
+                for line in text.lines() {
+                    assert!(
+                        line.chars().count() <= limit,
+                        "{width} {color}: {} columns: {line}",
+                        line.chars().count()
+                    );
+                }
+                for w in &words {
+                    assert!(
+                        text.contains(w.as_str()),
+                        "{width} {color}: the word {w:?} is broken or missing"
+                    );
+                }
+                if color == "always" {
+                    assert!(r.stdout.contains('\x1b'), "colour asked for");
+                } else {
+                    assert!(!r.stdout.contains('\x1b'));
+                }
+                // 28 ECR402 findings: one rolled-up row, or one row each.
+                let rows = text.matches("ECR402").count();
+                assert_eq!(rows < 5, !all, "{width} {color} --all={all}: {rows}");
+            }
+        }
+    }
+    // A pipe without COLUMNS: 150.
+    let r = run(&["scan", "--demo", "--fail-on", "never"]);
+    assert!(r.stdout.lines().all(|l| l.chars().count() <= 150));
+    assert!(r.stdout.lines().any(|l| l.chars().count() > 120));
 }

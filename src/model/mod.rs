@@ -266,8 +266,10 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                         &account.id,
                         region,
                         repo,
-                        errors,
-                        registry_scanning_unread.as_ref(),
+                        FailedReads {
+                            own: errors,
+                            registry_scanning: registry_scanning_unread.as_ref(),
+                        },
                         options,
                         &zone,
                         &cache,
@@ -496,12 +498,18 @@ fn registry_entity(
     }
 }
 
+/// The reads that failed for one repository: its own, and the registry's
+/// scanning configuration when that was not read.
+struct FailedReads<'a> {
+    own: &'a [&'a CollectionError],
+    registry_scanning: Option<&'a BTreeSet<String>>,
+}
+
 fn repository_entity(
     account: &str,
     region: &Region,
     repo: &Repository,
-    errors: &[&CollectionError],
-    registry_scanning_unread: Option<&BTreeSet<String>>,
+    failed: FailedReads,
     options: &ModelOptions,
     zone: &TrustZone,
     cache: &PolicyCache,
@@ -523,11 +531,12 @@ fn repository_entity(
         Some(text) => cache.repository(text, &repo.repository_arn, account, zone),
         None => (PolicyFacts::absent(), AccessFacts::default()),
     };
+    let errors = failed.own;
     let mut unread = unread_attributes(ResourceKind::Repository, errors.iter().copied());
     // Without the repository's own scan frequency, coverage is derived from
     // the registry's scanning configuration: unknown if that was not read.
     if repo.scan_frequency.is_none() {
-        if let Some(reads) = registry_scanning_unread {
+        if let Some(reads) = failed.registry_scanning {
             unread
                 .entry("scanning_covered".to_string())
                 .or_default()
