@@ -329,6 +329,9 @@ pub struct CollectArgs {
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
+    /// One rule to print in full (description, remediation, ...).
+    #[arg(value_name = "RULE_ID")]
+    pub id: Option<String>,
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     pub format: RulesFormat,
     /// Directory of custom .cedar rules to list too.

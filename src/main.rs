@@ -352,6 +352,19 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
 }
 
 /// Writes the report of a finished scan and says which exit code it earns.
+/// Long paragraphs of rule text wrapped for a terminal.
+fn text_wrapped(text: &str) -> String {
+    let width = usize::from(table_width(std::io::stdout().is_terminal())).min(100);
+    let mut out = String::new();
+    for line in text.lines() {
+        for piece in report::table::wrap(line, width) {
+            out.push_str(&piece);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The width the table fits: `COLUMNS` when set, else the terminal's, else
 /// (files and pipes) a fixed width so reports diff well.
 fn table_width(to_terminal: bool) -> u16 {
@@ -620,6 +633,63 @@ fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
         .filter(|(_, r)| r.enabled == Some(false))
         .map(|(id, _)| id.as_str())
         .collect();
+    let rules: Vec<Rule> = match &args.id {
+        Some(id) => {
+            let wanted = id.to_ascii_uppercase();
+            let one: Vec<Rule> = rules.into_iter().filter(|r| r.id == wanted).collect();
+            if one.is_empty() {
+                return Err(UsageError(format!(
+                    "no rule {id}: `ecr-audit rules` lists them"
+                )));
+            }
+            one
+        }
+        None => rules,
+    };
+    if let (Some(_), RulesFormat::Table) = (&args.id, args.format) {
+        let mut t = String::new();
+        for r in &rules {
+            let on = if r.enabled_by_default {
+                !disabled.contains(r.id.as_str())
+            } else {
+                config.rules.get(&r.id).and_then(|c| c.enabled) == Some(true)
+            };
+            let severity = config
+                .rules
+                .get(&r.id)
+                .and_then(|c| c.severity)
+                .unwrap_or(r.severity);
+            let kinds: Vec<String> = r
+                .resource_kinds()
+                .iter()
+                .map(|k| format!("{k:?}").to_ascii_lowercase())
+                .collect();
+            t.push_str(&format!(
+                "{} {} ({}, {})\n{}\n\n{}\n\nHow to fix it: {}\n\nApplies to: {}",
+                r.id,
+                r.name,
+                severity.as_str(),
+                if on {
+                    "on"
+                } else {
+                    "off by default or in the config"
+                },
+                r.title,
+                r.description,
+                r.remediation,
+                kinds.join(", "),
+            ));
+            if let Some(c) = &r.compliance {
+                t.push_str(&format!("\nCompliance: {c}"));
+            }
+            if let Some(u) = &r.help_uri {
+                t.push_str(&format!("\nMore: {u}"));
+            }
+            t.push_str(&format!("\nDefined in: {}\n", r.source));
+        }
+        write_output(None, &text_wrapped(&t))?;
+        return Ok(EXIT_CLEAN);
+    }
     let text = match args.format {
         RulesFormat::Json => {
             let list: Vec<serde_json::Value> = rules

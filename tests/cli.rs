@@ -321,6 +321,16 @@ fn rules_catalogue_lists_every_rule() {
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
+    let one = run(&["rules", "ecr402"]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert!(
+        one.stdout.starts_with("ECR402 unpulled-images (low, on)")
+            && one.stdout.contains("How to fix it: ")
+            && one.stdout.contains("rules/ECR402-unpulled-images.cedar"),
+        "{}",
+        one.stdout
+    );
+    assert_eq!(run(&["rules", "ECR999"]).code, 2);
     let table = run(&["rules"]);
     assert!(
         table
