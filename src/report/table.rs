@@ -298,7 +298,13 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
             }
             None => out.push_str(&render_compact(&rows, style)),
         }
-        out.push_str("How to fix a finding: `ecr-audit rules RULE_ID` prints the rule with its remediation.\n");
+        for line in wrap(
+            "How to fix a finding: `ecr-audit rules RULE_ID` prints the rule with its remediation.",
+            usize::from(style.width),
+        ) {
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
     for line in wrap_parts(&summary(report), " · ", usize::from(style.width)) {
         out.push_str(&line);
