@@ -63,6 +63,53 @@ fn main() -> ExitCode {
     }
 }
 
+/// The custom rules directory: the flag's, else the config's — relative to
+/// the config file's folder, and named with the config file and line when it
+/// is missing.
+fn rules_dir(
+    flag: Option<&Path>,
+    config: &Config,
+) -> Result<Option<std::path::PathBuf>, UsageError> {
+    if let Some(dir) = flag {
+        return Ok(Some(dir.to_path_buf()));
+    }
+    let Some(dir) = &config.rules_dir else {
+        return Ok(None);
+    };
+    let base = config
+        .source
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty());
+    let resolved = match base {
+        Some(b) if dir.is_relative() => b.join(dir),
+        _ => dir.clone(),
+    };
+    if resolved.is_dir() {
+        return Ok(Some(resolved));
+    }
+    let source = config
+        .source
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "the configuration".to_string());
+    let line = config
+        .source
+        .as_deref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| {
+            text.lines()
+                .position(|l| l.trim_start().starts_with("rules_dir"))
+                .map(|i| format!(":{}", i + 1))
+        })
+        .unwrap_or_default();
+    Err(UsageError(format!(
+        "{source}{line}: rules_dir \"{}\" is not a directory ({}; a relative path is read from the config file's folder)",
+        dir.display(),
+        resolved.display()
+    )))
+}
+
 fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
     engine::load_rules(dir).map_err(|errors| {
         UsageError(
@@ -321,11 +368,7 @@ fn model_options(
 
 fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     let config = Config::discover(args.analysis.config.as_deref())?;
-    let rules_dir = args
-        .analysis
-        .rules_dir
-        .clone()
-        .or_else(|| config.rules_dir.clone());
+    let rules_dir = rules_dir(args.analysis.rules_dir.as_deref(), &config)?;
     let rules = load_rules(rules_dir.as_deref())?;
     config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
     let trusted = trusted_accounts(&config, &args.analysis)?;
@@ -459,7 +502,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<u8, UsageError> {
         eprintln!("warning: {}: {w}", args.file.display());
     }
     let config = Config::discover(args.config.as_deref())?;
-    let rules = load_rules(args.rules_dir.as_deref().or(config.rules_dir.as_deref()))?;
+    let rules = load_rules(rules_dir(args.rules_dir.as_deref(), &config)?.as_deref())?;
     let account = args
         .account
         .clone()
@@ -624,7 +667,7 @@ fn run_collect(args: ecr_audit::cli::CollectArgs) -> Result<u8, UsageError> {
 
 fn run_rules(args: ecr_audit::cli::RulesArgs) -> Result<u8, UsageError> {
     let config = Config::discover(args.config.as_deref())?;
-    let dir = args.rules_dir.clone().or_else(|| config.rules_dir.clone());
+    let dir = rules_dir(args.rules_dir.as_deref(), &config)?;
     let rules = load_rules(dir.as_deref())?;
     config.check_rule_ids(&engine::rules::rule_ids(&rules))?;
     let disabled: HashSet<&str> = config
