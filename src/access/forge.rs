@@ -21,8 +21,9 @@ use std::collections::{HashMap, VecDeque};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chars {
     Digits,
-    /// IAM role and user names with paths: `[A-Za-z0-9+=,.@_-]` and `/`.
-    NameWithPath,
+    /// IAM paths: any printable ASCII but space (the IAM API's pattern for
+    /// `Path` allows `!` through DEL, `:` and `/` among them).
+    Path,
     /// IAM names and session names: `[A-Za-z0-9+=,.@_-]`.
     Name,
     /// Upper-case letters and digits (unique ids).
@@ -40,7 +41,7 @@ impl Chars {
         let name = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
         match self {
             Chars::Digits => c.is_ascii_digit(),
-            Chars::NameWithPath => name(c) || c == '/',
+            Chars::Path => c.is_ascii_graphic(),
             Chars::Name => name(c),
             Chars::UpperAlnum => c.is_ascii_uppercase() || c.is_ascii_digit(),
             Chars::LowerDash => c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
@@ -266,21 +267,26 @@ pub fn account(fixed: Option<&str>, preferred: &str) -> Piece {
 }
 
 /// The ARNs an IAM principal of an account may have (`aws:PrincipalArn`).
+/// A role's or user's path may hold any printable character, `:` included
+/// (the IAM API reference's pattern for `Path`), so a pattern's literal
+/// account after a wildcard can sit in an outsider's path.
 pub fn principal_arns(account: &Piece) -> Vec<Vec<Piece>> {
-    let name = || Piece::run(Chars::NameWithPath, 1, usize::MAX, "zq");
+    let path = || Piece::run(Chars::Path, 0, usize::MAX, "");
     let plain = || Piece::run(Chars::Name, 1, usize::MAX, "zq");
     vec![
         vec![
             Piece::fixed("arn:aws:iam::"),
             account.clone(),
             Piece::fixed(":role/"),
-            name(),
+            path(),
+            plain(),
         ],
         vec![
             Piece::fixed("arn:aws:iam::"),
             account.clone(),
             Piece::fixed(":user/"),
-            name(),
+            path(),
+            plain(),
         ],
         vec![
             Piece::fixed("arn:aws:sts::"),
@@ -385,20 +391,31 @@ mod tests {
 
     #[test]
     fn a_pinned_account_is_not_matchable_by_another() {
-        for p in [
-            "arn:aws:iam::111122223333:role/deploy-*",
-            "*:111122223333:role/deploy-*",
-            "*:111122223333:*",
-        ] {
-            let w = matches_principal(p, Mode::Like);
-            assert!(
-                w.as_deref().is_none_or(|w| w.contains("111122223333")),
-                "{p} -> {w:?}"
-            );
-        }
-        // Role names cannot hold a colon, so the account stays pinned.
-        let w = matches_principal("*:111122223333:role/x", Mode::Like).unwrap();
-        assert_eq!(w, "arn:aws:iam::111122223333:role/x");
+        let outsider = |p: &str| {
+            principal_arns(&account(Some("999999999999"), "999999999999"))
+                .iter()
+                .find_map(|t| witness(t, p, Mode::Like).unwrap())
+        };
+        assert_eq!(outsider("arn:aws:iam::111122223333:role/deploy-*"), None);
+        assert_eq!(outsider("arn:aws:iam::111122223333:*"), None);
+        // Under ArnLike the account part is its own field.
+        let arn_outsider = principal_arns(&account(Some("999999999999"), "999999999999"))
+            .iter()
+            .find_map(|t| witness(t, "*:111122223333:role/x", Mode::Arn).unwrap());
+        assert_eq!(arn_outsider, None);
+    }
+
+    #[test]
+    fn a_path_can_hold_what_follows_a_leading_wildcard() {
+        // IAM paths may contain `:`: an outsider's role under the path
+        // `/x:111122223333:role/` matches a pattern whose account part
+        // follows a wildcard.
+        let w = principal_arns(&account(Some("999999999999"), "999999999999"))
+            .iter()
+            .find_map(|t| witness(t, "*:111122223333:role/deploy-*", Mode::Like).unwrap())
+            .unwrap();
+        assert!(w.starts_with("arn:aws:iam::999999999999:role/"), "{w}");
+        assert!(crate::policy::pattern::glob_match("*:111122223333:role/deploy-*", &w));
     }
 
     #[test]
