@@ -290,6 +290,9 @@ pub struct AnalysisArgs {
     /// Account trusted in addition to the scanned ones and the organization (repeatable).
     #[arg(long = "trusted-account", value_name = "ID")]
     pub trusted_accounts: Vec<String>,
+    /// Print the time each phase took (input, model, rules, report) to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Clone, Args)]

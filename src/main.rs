@@ -374,7 +374,9 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
     let trusted = trusted_accounts(&config, &args.analysis)?;
     let as_of_flag = as_of_flag(&args.analysis)?;
 
+    let started = std::time::Instant::now();
     let (inventory, sources) = load_input(&args.inventories, args.demo, &args.target, &config)?;
+    let input_time = started.elapsed();
 
     let model = model_options(&config, as_of_flag, &inventory, trusted);
     let as_of = model.as_of;
@@ -391,7 +393,20 @@ fn run_scan(args: ScanArgs) -> Result<u8, UsageError> {
         },
     };
     let result = scan::run(&inventory, rules, &options);
-    emit(&result, &sources, as_of, &args.output, false)
+    let started = std::time::Instant::now();
+    let code = emit(&result, &sources, as_of, &args.output, false)?;
+    if args.analysis.timings {
+        let mut phases = vec![("input (read, parse, or collect)", input_time)];
+        phases.extend(result.timings.iter().copied());
+        phases.push(("report (render and write)", started.elapsed()));
+        let total: std::time::Duration = phases.iter().map(|(_, d)| *d).sum();
+        eprintln!("timings:");
+        for (phase, d) in phases {
+            eprintln!("  {phase:<40} {:>9.3} s", d.as_secs_f64());
+        }
+        eprintln!("  {:<40} {:>9.3} s", "total", total.as_secs_f64());
+    }
+    Ok(code)
 }
 
 /// Writes the report of a finished scan and says which exit code it earns.

@@ -42,10 +42,16 @@ pub struct ScanResult {
     pub collected_at: Option<OffsetDateTime>,
     /// The proofs, with `--prove`.
     pub proofs: Option<ProofRun>,
+    /// How long each phase took ("model", "proofs", "rules", ...).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> ScanResult {
+    let mut timings = Vec::new();
+    let started = std::time::Instant::now();
     let mut model = model::build(inventory, &options.model);
+    timings.push(("model (policy analysis, image facts)", started.elapsed()));
+    let started = std::time::Instant::now();
     let mut proof_warnings = Vec::new();
     let mut proof_errors = Vec::new();
     let proofs = options.prove.as_ref().and_then(|settings| {
@@ -73,6 +79,10 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
             }
         }
     });
+    if options.prove.is_some() {
+        timings.push(("proofs", started.elapsed()));
+    }
+    let started = std::time::Instant::now();
     let engine = Engine::new(
         rules,
         &options.selection,
@@ -88,6 +98,7 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
         .filter(|f| f.severity >= options.min_severity)
         .collect();
     let below_min_severity = all - findings.len();
+    timings.push(("rules", started.elapsed()));
     let today = options.model.as_of.date();
     let mut outcome = apply_ignores(findings, &options.ignores, today);
     sort_findings(&mut outcome.kept);
@@ -114,5 +125,6 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
         request_counts: inventory.request_counts.clone(),
         collected_at: inventory.collected_at,
         proofs,
+        timings,
     }
 }
