@@ -424,6 +424,19 @@ pub fn kind_mismatch(input: &CheckInput) -> Option<String> {
     )
 }
 
+/// The document analysed as the only identity policy of a role.
+fn identity_analysis(input: &CheckInput) -> identity::IdentityAnalysis {
+    identity::analyze_identity(
+        &[identity::NamedPolicy {
+            name: NAME.into(),
+            text: &input.text,
+        }],
+        None,
+        &input.account,
+        &zone(input),
+    )
+}
+
 /// "a" or "an" before a word.
 pub fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -436,15 +449,7 @@ pub fn article(word: &str) -> &'static str {
 /// What an identity policy grants, in words ("ECR read, write on every
 /// repository, the registry token"), or "no ECR access".
 pub fn identity_grants(input: &CheckInput) -> String {
-    let a = identity::analyze_identity(
-        &[identity::NamedPolicy {
-            name: NAME.into(),
-            text: &input.text,
-        }],
-        None,
-        &input.account,
-        &zone(input),
-    );
+    let a = identity_analysis(input);
     let mut parts = Vec::new();
     if a.ecr_read {
         parts.push("ECR read");
@@ -513,15 +518,7 @@ pub fn verdict(input: &CheckInput) -> Verdict {
             }
         }
         Kind::Identity => {
-            let a = identity::analyze_identity(
-                &[identity::NamedPolicy {
-                    name: NAME.into(),
-                    text: &input.text,
-                }],
-                None,
-                &input.account,
-                &zone,
-            );
+            let a = identity_analysis(input);
             Verdict {
                 verdict: if a.problems.is_empty() {
                     "owner-only"
