@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_config::SdkConfig;
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 
-use super::context::SharedCtx;
+use super::context::{AttemptCounter, CompleteXml, SharedCtx};
 use super::errors::{classify, Failure};
 use super::regions::partition_of;
 use crate::inventory::{Organization, OrganizationAccount};
@@ -19,14 +19,31 @@ pub(crate) struct Caller {
     pub partition: String,
 }
 
+/// An STS client whose successful answers must be complete documents and
+/// whose attempts are counted.
+fn sts_client(ctx: &SharedCtx, config: &SdkConfig) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::config::Builder::from(config)
+        .interceptor(AttemptCounter(ctx.attempts.clone()))
+        .interceptor(CompleteXml)
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
 pub(crate) async fn caller(ctx: &SharedCtx, config: &SdkConfig) -> Result<Caller, Failure> {
-    let sts = aws_sdk_sts::Client::new(config);
+    let sts = sts_client(ctx, config);
     let out = ctx
         .request("sts:GetCallerIdentity", sts.get_caller_identity().send())
         .await
         .map_err(|e| classify(&e))?;
     let account = out.account.unwrap_or_default();
     let arn = out.arn.unwrap_or_default();
+    if account.is_empty() {
+        return Err(super::errors::from_response(
+            None,
+            None,
+            Some("GetCallerIdentity answered without an account id".to_string()),
+        ));
+    }
     Ok(Caller {
         partition: partition_of(&arn).to_string(),
         account,
@@ -41,7 +58,10 @@ pub(crate) async fn organization(
     config: &SdkConfig,
     list_accounts: bool,
 ) -> Result<Option<Organization>, (&'static str, Failure)> {
-    let client = aws_sdk_organizations::Client::new(config);
+    let conf = aws_sdk_organizations::config::Builder::from(config)
+        .interceptor(AttemptCounter(ctx.attempts.clone()))
+        .build();
+    let client = aws_sdk_organizations::Client::from_conf(conf);
     let described = ctx
         .request(
             "organizations:DescribeOrganization",
@@ -206,7 +226,7 @@ async fn assume_once(
     base: &SdkConfig,
     role: &RoleSpec,
 ) -> Result<(SdkConfig, Option<SystemTime>), Failure> {
-    let sts = aws_sdk_sts::Client::new(base);
+    let sts = sts_client(ctx, base);
     let out = ctx
         .request(
             "sts:AssumeRole",

@@ -143,17 +143,10 @@ impl Ctx {
             .collect()
     }
 
-    /// Attempts beyond the first of each request of the clients that
-    /// count attempts (ECR and IAM).
+    /// Attempts beyond the first of each request (every client counts its
+    /// attempts: ECR, IAM, STS and Organizations).
     pub fn retries(&self) -> u64 {
-        let counted: u64 = self
-            .counts
-            .lock()
-            .expect("counts lock")
-            .iter()
-            .filter(|(op, _)| op.starts_with("ecr:") || op.starts_with("iam:"))
-            .map(|(_, n)| n)
-            .sum();
+        let counted: u64 = self.counts.lock().expect("counts lock").values().sum();
         self.attempts
             .load(Ordering::Relaxed)
             .saturating_sub(counted)
@@ -195,6 +188,85 @@ impl aws_sdk_ecr::config::Intercept for AttemptCounter {
     }
 }
 
+/// Fails a successful answer of an XML (query protocol) service whose
+/// document is cut short. The SDK's XML deserializer reads such a document
+/// leniently, as if the elements that are missing were empty: a truncated
+/// IAM answer would look like an account without users or roles, and a
+/// failed read would become a clean bill.
+#[derive(Debug, Clone)]
+pub(crate) struct CompleteXml;
+
+impl aws_sdk_ecr::config::Intercept for CompleteXml {
+    fn name(&self) -> &'static str {
+        "ecr-audit complete XML answers"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_ecr::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_ecr::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_ecr::config::ConfigBag,
+    ) -> Result<(), aws_sdk_ecr::error::BoxError> {
+        let response = context.response();
+        if !response.status().is_success() {
+            return Ok(());
+        }
+        match response.body().bytes() {
+            Some(body) if !xml_is_complete(body) => Err(format!(
+                "the answer is not a complete XML document ({} bytes)",
+                body.len()
+            )
+            .into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// True when `body` is an XML document whose root element is closed at its
+/// end (an empty body is complete: some answers have none).
+pub(crate) fn xml_is_complete(body: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return true;
+    }
+    // Skip the declaration, processing instructions and comments.
+    loop {
+        if let Some(after) = rest.strip_prefix("<?") {
+            match after.find("?>") {
+                Some(end) => rest = after[end + 2..].trim_start(),
+                None => return false,
+            }
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            match after.find("-->") {
+                Some(end) => rest = after[end + 3..].trim_start(),
+                None => return false,
+            }
+        } else {
+            break;
+        }
+    }
+    let Some(after) = rest.strip_prefix('<') else {
+        return false;
+    };
+    let name_end = after
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .unwrap_or(after.len());
+    let name = &after[..name_end];
+    if name.is_empty() {
+        return false;
+    }
+    let end = text.trim_end();
+    if end.ends_with(&format!("</{name}>")) {
+        return true;
+    }
+    // A root element that closes itself: `<Name/>` or `<Name a="b"/>`.
+    let tag_end = after.find('>').map(|i| i + 1);
+    tag_end.is_some_and(|i| after[..i].ends_with("/>") && after[i..].trim().is_empty())
+}
+
 /// Pages of a listing: a token that comes back twice, or more pages than
 /// any real listing has, ends it with an error instead of a hang.
 pub(crate) struct Pages {
@@ -232,6 +304,17 @@ impl Pages {
         }
         Ok(Some(token))
     }
+}
+
+/// Keeps the first of items with the same key: a listing whose pages
+/// repeat (a token that comes back) must not report an item twice.
+pub(crate) fn dedup_by_key<T, K, F>(items: &mut Vec<T>, key: F)
+where
+    K: Eq + std::hash::Hash,
+    F: Fn(&T) -> K,
+{
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(key(item)));
 }
 
 fn pagination_failure(message: String) -> Failure {
@@ -372,6 +455,32 @@ pub(crate) type SharedCtx = Arc<Ctx>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_items_are_kept_once_in_order() {
+        let mut items = vec![("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5)];
+        dedup_by_key(&mut items, |(k, _)| *k);
+        assert_eq!(items, vec![("a", 1), ("b", 2), ("c", 4)]);
+    }
+
+    #[test]
+    fn xml_documents_cut_short_are_told_apart() {
+        let whole = r#"<?xml version="1.0"?>
+<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult><Account>123456789012</Account></GetCallerIdentityResult>
+</GetCallerIdentityResponse>
+"#;
+        assert!(xml_is_complete(whole.as_bytes()));
+        assert!(xml_is_complete(b""));
+        assert!(xml_is_complete(b"<Empty/>"));
+        assert!(xml_is_complete(b"<!-- x --><A b=\"c\" />"));
+        for cut in [60, 120, whole.len() - 5] {
+            assert!(!xml_is_complete(&whole.as_bytes()[..cut]), "{cut}");
+        }
+        assert!(!xml_is_complete(b"{\"json\": true}"));
+        assert!(!xml_is_complete(b"<A><B></B>"));
+        assert!(!xml_is_complete(&[0xff, 0xfe]));
+    }
 
     #[test]
     fn bounded_keeps_order_and_limit() {

@@ -18,7 +18,7 @@ use aws_sdk_ecr::types;
 use aws_sdk_ecr::Client;
 use time::OffsetDateTime;
 
-use super::context::{bounded, to_time, AttemptCounter, Pages, SharedCtx, PER_SCOPE};
+use super::context::{bounded, dedup_by_key, to_time, AttemptCounter, Pages, SharedCtx, PER_SCOPE};
 use super::errors::{classify, Failure};
 use crate::inventory::{
     EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
@@ -118,9 +118,10 @@ pub(crate) async fn collect_region(
         repositories: Vec::new(),
     };
 
-    let Some(listed) = list_repositories(&s, &client).await else {
+    let Some(mut listed) = list_repositories(&s, &client).await else {
         return Some(region);
     };
+    dedup_by_key(&mut listed, |r| r.repository_arn.clone());
     ctx.progress.repositories(listed.len() as u64);
 
     let frequencies = scan_frequencies(&s, &client, &listed).await;
@@ -514,6 +515,7 @@ async fn collect_repository(
     }
 
     let mut images = describe_images(&s, &client, &name, &registry_id, &arn).await?;
+    dedup_by_key(&mut images, |i| i.image_digest.clone());
 
     let indexes: Vec<String> = images
         .iter()

@@ -73,6 +73,19 @@ where
     match err {
         SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
             let status = err.raw_response().map(|r| r.status().as_u16());
+            if let Some(s) = status.filter(|s| (200..300).contains(s)) {
+                // A success status whose answer could not be read (cut
+                // short, not the format the service speaks).
+                return Failure {
+                    kind: ErrorKind::Other,
+                    code: None,
+                    status,
+                    message: scrub(&format!(
+                        "the answer (HTTP {s}) could not be read: {}",
+                        innermost(err)
+                    )),
+                };
+            }
             let code = err.code().map(str::to_string);
             let message = err.message().map(str::to_string);
             from_response(status, code, message)
@@ -119,6 +132,17 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
         next = e.source();
     }
     parts.join(": ")
+}
+
+/// The deepest source of an error: what actually went wrong, without the
+/// layers that wrapped it.
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut deepest = err;
+    while let Some(source) = deepest.source() {
+        deepest = source;
+    }
+    let text = deepest.to_string();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Classifies an HTTP error answer from its status, code and message.

@@ -9,7 +9,7 @@ use aws_sdk_iam::types;
 use aws_sdk_iam::Client;
 use percent_encoding::percent_decode_str;
 
-use super::context::{AttemptCounter, Pages, SharedCtx};
+use super::context::{AttemptCounter, CompleteXml, Pages, SharedCtx};
 use super::errors::classify;
 use crate::inventory::{
     AttachedPolicy, Iam, IamGroup, IamRole, IamUser, InlinePolicy, ManagedPolicy, Tag,
@@ -26,6 +26,7 @@ pub(crate) async fn collect_iam(ctx: SharedCtx, config: SdkConfig, account: Stri
             "iam/{account}"
         )))
         .interceptor(AttemptCounter(ctx.attempts.clone()))
+        .interceptor(CompleteXml)
         .build();
     let client = Client::from_conf(conf);
     let mut iam = Iam::default();
