@@ -6,7 +6,7 @@
 //! (the permit policies that were satisfied) is the list of rules that fire.
 
 pub mod rules;
-mod template;
+pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
@@ -298,12 +298,17 @@ impl Engine {
         };
         let mut details = serde_json::Map::new();
         for path in &rule.details {
+            let top = path.split('.').next().unwrap_or(path);
+            if entity.unread.contains_key(top) {
+                continue;
+            }
             if let Some(v) = template::lookup(&scope, path) {
                 let key = path.rsplit('.').next().unwrap_or(path).to_string();
                 details.insert(key, v.clone());
             }
         }
-        let mut message = template::render(rule.message_for(entity.kind), &scope);
+        let unread = |attribute: &str| entity.unread.contains_key(attribute);
+        let mut message = template::render_known(rule.message_for(entity.kind), &scope, &unread);
         // A proof's replayed counterexample is the strongest evidence a
         // finding can carry: say it in the message too.
         let counterexamples = details

@@ -50,6 +50,12 @@ fn display(value: &Value) -> String {
 }
 
 pub fn render(template: &str, scope: &Scope) -> String {
+    render_known(template, scope, &|_| false)
+}
+
+/// [`render`], with the attributes `unread` says could not be read printed
+/// as "unknown (not read)" rather than as what an empty value would say.
+pub fn render_known(template: &str, scope: &Scope, unread: &dyn Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -64,7 +70,14 @@ pub fn render(template: &str, scope: &Scope) -> String {
             Some((p, f)) => (p, Some(f)),
             None => (spec, None),
         };
+        let top = path
+            .strip_prefix("resource.")
+            .unwrap_or(path)
+            .split('.')
+            .next()
+            .unwrap_or("");
         match (lookup(scope, path), filter) {
+            _ if !path.starts_with("context.") && unread(top) => out.push_str("unknown (not read)"),
             (Some(v), Some("bytes")) => out.push_str(&human_bytes(v.as_i64().unwrap_or(0))),
             (Some(v), _) => out.push_str(&display(v)),
             (None, _) => out.push_str(&format!("{{?{spec}}}")),

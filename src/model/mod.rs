@@ -533,9 +533,17 @@ fn repository_entity(
     };
     let errors = failed.own;
     let mut unread = unread_attributes(ResourceKind::Repository, errors.iter().copied());
-    // Without the repository's own scan frequency, coverage is derived from
-    // the registry's scanning configuration: unknown if that was not read.
-    if repo.scan_frequency.is_none() {
+    // Coverage is the repository's effective scan frequency: a failed read
+    // of it leaves coverage unknown (scan-on-push alone does not say, since
+    // registry scanning rules override it). Without a frequency at all
+    // (older inventories), coverage is derived from the registry's
+    // configuration: unknown if that was not read.
+    if let Some(reads) = unread.get("scan_frequency").cloned() {
+        unread
+            .entry("scanning_covered".to_string())
+            .or_default()
+            .extend(reads);
+    } else if repo.scan_frequency.is_none() {
         if let Some(reads) = failed.registry_scanning {
             unread
                 .entry("scanning_covered".to_string())
