@@ -173,6 +173,13 @@ impl Default for ProverOptions {
     }
 }
 
+/// How cvc5 is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Default,
+    Extended,
+}
+
 /// Counters of one proof run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ProverStats {
@@ -213,6 +220,9 @@ pub struct ProofCache {
     answers: Mutex<HashMap<String, Answer>>,
     /// Per property of a policy text in a zone: skips the translation too.
     verdicts: Mutex<HashMap<String, Verdict>>,
+    /// Per Cedar translation: its validation (a document's properties
+    /// share one translation; strict validation costs more than asking).
+    validations: Mutex<HashMap<String, Result<(), Vec<String>>>>,
 }
 
 /// Is the solver there? The error says how to get it.
@@ -233,10 +243,16 @@ pub fn solver_available() -> Result<(), String> {
 /// One worker: a cvc5 process and the runtime that talks to it.
 pub struct Prover<'c> {
     runtime: tokio::runtime::Runtime,
+    /// cvc5 in its default mode: most questions.
     compiler: Option<CedarSymCompiler<LocalSolver>>,
+    /// cvc5 with its extended string solver, started on the first question
+    /// the default mode refuses.
+    extended: Option<CedarSymCompiler<LocalSolver>>,
     options: ProverOptions,
     cache: &'c ProofCache,
     pub stats: ProverStats,
+    /// Questions the solver gave up on (time limit), this worker.
+    gave_up: u64,
 }
 
 impl<'c> Prover<'c> {
@@ -248,20 +264,27 @@ impl<'c> Prover<'c> {
         let mut p = Prover {
             runtime,
             compiler: None,
+            extended: None,
             options,
             cache,
             stats: ProverStats::default(),
+            gave_up: 0,
         };
-        p.start()?;
+        p.compiler = Some(p.start(Mode::Default)?);
         Ok(p)
     }
 
-    fn start(&mut self) -> Result<(), String> {
+    fn start(&mut self, mode: Mode) -> Result<CedarSymCompiler<LocalSolver>, String> {
         let limit = format!("--tlimit-per={}", self.options.timeout.as_millis().max(1));
-        // `--strings-exp`: a `like` pattern with a wildcard on both sides of
-        // a literal (`*deploy*`) compiles to `str.contains`, which cvc5
-        // decides only with its extended string solver.
-        let args = [limit.as_str(), "--strings-exp", "--strings-fmf"];
+        let mut args = vec![limit];
+        if mode == Mode::Extended {
+            // A `like` pattern with a wildcard on both sides of a literal
+            // (`*deploy*`) becomes `str.contains`, and a negated pattern a
+            // negative regular-expression membership: cvc5 decides those
+            // only with its extended string solver. It is slower on every
+            // other question, so only the questions that need it get it.
+            args.extend(["--strings-exp".to_string(), "--strings-fmf".to_string()]);
+        }
         // The process is spawned inside the runtime: its pipes belong to it.
         let solver = self
             .runtime
@@ -269,9 +292,8 @@ impl<'c> Prover<'c> {
             .map_err(|e| format!("cannot start cvc5: {e}"))?;
         let compiler =
             CedarSymCompiler::new(solver).map_err(|e| format!("cannot start cvc5: {e}"))?;
-        self.compiler = Some(compiler);
         self.stats.solvers_started += 1;
-        Ok(())
+        Ok(compiler)
     }
 
     /// Ask whether the policy set allows some request of `caller` doing
@@ -290,14 +312,39 @@ impl<'c> Prover<'c> {
         let env = RequestEnv::new(principal, action, resource);
         let compiled = CompiledPolicySet::compile(pset, &env, cedar::schema::schema())
             .map_err(|e| format!("symbolic compilation failed: {e}"))?;
-        if self.compiler.is_none() {
-            self.start()?;
+        match self.ask_in(Mode::Default, &compiled) {
+            // The default mode refuses the question outright (in
+            // milliseconds): it needs the extended string solver.
+            Err(why) if why.contains("--strings-exp") => self.ask_in(Mode::Extended, &compiled),
+            other => other,
         }
-        let compiler = self.compiler.as_mut().expect("started above");
+    }
+
+    fn ask_in(
+        &mut self,
+        mode: Mode,
+        compiled: &CompiledPolicySet,
+    ) -> Result<Option<cedar_policy_symcc::Env>, String> {
+        let slot_empty = match mode {
+            Mode::Default => self.compiler.is_none(),
+            Mode::Extended => self.extended.is_none(),
+        };
+        if slot_empty {
+            let c = self.start(mode)?;
+            match mode {
+                Mode::Default => self.compiler = Some(c),
+                Mode::Extended => self.extended = Some(c),
+            }
+        }
+        let slot = match mode {
+            Mode::Default => &mut self.compiler,
+            Mode::Extended => &mut self.extended,
+        };
+        let compiler = slot.as_mut().expect("started above");
         let started = Instant::now();
         let out = self
             .runtime
-            .block_on(compiler.check_always_denies_with_counterexample_opt(&compiled));
+            .block_on(compiler.check_always_denies_with_counterexample_opt(compiled));
         self.stats.queries += 1;
         self.stats.solver_ms += started.elapsed().as_millis() as u64;
         match out {
@@ -305,12 +352,15 @@ impl<'c> Prover<'c> {
             Err(e) => {
                 // After a timeout or a failure the process may be in any
                 // state: the next question gets a fresh one.
-                self.compiler = None;
+                *slot = None;
                 Err(match e {
-                    cedar_policy_symcc::err::Error::SolverUnknown => format!(
-                        "the solver gave up (time limit {} ms per query)",
-                        self.options.timeout.as_millis()
-                    ),
+                    cedar_policy_symcc::err::Error::SolverUnknown => {
+                        self.gave_up += 1;
+                        format!(
+                            "the solver gave up (time limit {} ms per query)",
+                            self.options.timeout.as_millis()
+                        )
+                    }
                     e => format!("the solver failed: {e}"),
                 })
             }
@@ -391,10 +441,49 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
+        self.prove_restricted(doc, subject, arn, zone, property, false)
+    }
+
+    /// The property asked of callers the document does not name only: an
+    /// IAM principal of an account it never names (the account the concrete
+    /// analysis values "anyone" with, [`unnamed_account`]), a service acting
+    /// for that account or for whoever asks it, an anonymous caller, a web
+    /// identity. `Refuted`: "anyone" has the access, with a counterexample
+    /// of such a caller; `Proved`: no such caller has it (named parties
+    /// may).
+    pub fn prove_unnamed(
+        &mut self,
+        policy_text: &str,
+        subject: Subject,
+        arn: &str,
+        zone: &Zone,
+        property: Property,
+    ) -> Verdict {
+        let kind = match subject {
+            Subject::Role => PolicyKind::Trust,
+            _ => PolicyKind::Resource,
+        };
+        match parse(policy_text, kind) {
+            Ok(doc) => self.prove_restricted(&doc, subject, arn, zone, property, true),
+            Err(e) => Verdict::Unknown {
+                reason: format!("the policy does not parse: {e}"),
+            },
+        }
+    }
+
+    fn prove_restricted(
+        &mut self,
+        doc: &PolicyDocument,
+        subject: Subject,
+        arn: &str,
+        zone: &Zone,
+        property: Property,
+        only_unnamed: bool,
+    ) -> Verdict {
         let doc = resolve_resource_variables(doc, zone);
         let doc = &doc;
         let t = cedar::translate(doc);
-        if let Err(errs) = cedar::validate(&t) {
+        if let Err(errs) = self.validate(&t) {
             return Verdict::Unknown {
                 reason: format!("the Cedar translation is invalid: {}", errs.join("; ")),
             };
@@ -410,7 +499,9 @@ impl<'c> Prover<'c> {
             pinned_subjects: &pinned_subjects,
             replay: &t,
         };
-        let mut unknown = match self.sweep(&ctx, doc, &t, "") {
+        let unnamed = unnamed_search(&t, zone);
+        let base = if only_unnamed { unnamed.as_str() } else { "" };
+        let mut unknown = match self.sweep(&ctx, doc, &t, base) {
             Ok(None) => return Verdict::Proved,
             Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
             Err(why) => why,
@@ -419,26 +510,34 @@ impl<'c> Prover<'c> {
         // and the solver's request relied on one. Search for a request that
         // does not: a candidate still has to replay on the policy as written,
         // so a search can only turn "unknown" into "refuted". Searches stop
-        // when the property has had three query time limits.
+        // when the property has had three query time limits, and at the
+        // first search question the solver gives up on: every search is
+        // the question asked above with restrictions added, and the
+        // restrictions that matter after a time limit (negated patterns on
+        // ARNs) are the hard part for the string solver; no search after a
+        // time limit has refuted a property of the corpus.
         let started = Instant::now();
         let budget = self.options.timeout * 3;
         let mut searches: Vec<(Option<PolicyDocument>, String)> = Vec::new();
         // A `?` wildcard has no Cedar form: widen it to `*`.
         if let Some(widened) = widen_single_wildcards(doc) {
-            searches.push((Some(widened), String::new()));
+            searches.push((Some(widened), base.to_string()));
         }
         // A caller of an account the policy never names, whose principal
         // ARN says that account in so many letters: the solver's own
         // account field may be one the replay has to replace.
-        let unnamed = unnamed_search(&t, zone);
-        searches.push((None, unnamed.clone()));
+        if !only_unnamed {
+            searches.push((None, unnamed.clone()));
+        }
         if !t.flags.is_empty() {
             // Grants that hold without an undecidable part, against denials
             // taken as not applying, then as applying; each also for a
             // caller of an unnamed account.
             for deny_applies in [false, true] {
                 let pinned = pin_flags(&t, deny_applies);
-                searches.push((None, pinned.clone()));
+                if !only_unnamed {
+                    searches.push((None, pinned.clone()));
+                }
                 searches.push((None, format!("{pinned}{unnamed}")));
             }
         }
@@ -447,10 +546,12 @@ impl<'c> Prover<'c> {
             if !searchable || started.elapsed() > budget {
                 break;
             }
+            let gave_up = self.gave_up;
             let outcome = match &widened {
                 Some(w) => self.sweep(&ctx, w, &cedar::translate(w), &search),
                 None => self.sweep(&ctx, doc, &t, &search),
             };
+            let timed_out = self.gave_up > gave_up;
             match outcome {
                 Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
                 // Nothing without the flags: the answer stays unknown.
@@ -462,8 +563,26 @@ impl<'c> Prover<'c> {
                 }
                 Err(why) => unknown = why,
             }
+            if timed_out {
+                break;
+            }
         }
         Verdict::Unknown { reason: unknown }
+    }
+
+    /// [`cedar::validate`], once per translation.
+    fn validate(&self, t: &Translation) -> Result<(), Vec<String>> {
+        let key = format!("{}\n{}", t.errors.join("\n"), t.text());
+        if let Some(v) = self.cache.validations.lock().expect("cache lock").get(&key) {
+            return v.clone();
+        }
+        let v = cedar::validate(t);
+        self.cache
+            .validations
+            .lock()
+            .expect("cache lock")
+            .insert(key, v.clone());
+        v
     }
 
     /// Ask every caller and action group of the property about `query`
