@@ -799,6 +799,21 @@ fn iam_axioms(
                 get("keys", k)
             ),
         );
+        // A unique id that starts with an account id is a federated user's
+        // (`<account>:<name>`), and one that is an account id the root's:
+        // either way the caller's own account (roles and users have ids
+        // starting with AROA / AIDA).
+        for acct in accounts.difference(zone_accounts) {
+            a.forbid_when(
+                "a unique id that names an account is the caller's",
+                &format!(
+                    "{h} && ({g} == {l} || {g} like \"{acct}:*\") && principal.account != {l}",
+                    h = has("keys", k),
+                    g = get("keys", k),
+                    l = lit(acct)
+                ),
+            );
+        }
         for acct in zone_accounts {
             a.forbid_when(
                 "an outsider's unique id is not a zone account's",
