@@ -365,11 +365,7 @@ const KNOWN: &[&str] = &[
 ];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map(|i| offset - i).unwrap_or(offset + 1);
-    (line, col)
+    crate::config::line_column(text, offset)
 }
 
 /// Turns a Cedar diagnostic into errors located in `text`.
@@ -392,12 +388,61 @@ fn diagnostic_errors(source: &str, text: &str, diag: &dyn Diagnostic) -> RuleErr
     }
 }
 
+/// How deep `(`, `[` and `{` may nest in a rule file. Cedar's parser
+/// recurses once per level (and more while building its tree), so very deep
+/// nesting would overflow the stack; real rules nest a few levels.
+pub const MAX_NESTING: usize = 64;
+
+/// The byte offset of the first bracket nested deeper than [`MAX_NESTING`],
+/// outside string literals and `//` comments.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Parses and validates the rules of one file.
 pub fn parse_rule_file(
     source: &str,
     text: &str,
     schema: &Schema,
 ) -> Result<Vec<Rule>, Vec<RuleError>> {
+    if let Some(offset) = too_deep(text) {
+        let (line, column) = line_col(text, offset);
+        return Err(vec![RuleError {
+            source: source.to_string(),
+            line,
+            column,
+            message: format!(
+                "brackets nested more than {MAX_NESTING} deep: refused before parsing"
+            ),
+        }]);
+    }
     let set = PolicySet::from_str(text).map_err(|errs| {
         errs.iter()
             .map(|e| diagnostic_errors(source, text, e))
@@ -621,14 +666,16 @@ pub fn load_rules(extra_dir: Option<&Path>) -> Result<Vec<Rule>, Vec<RuleError>>
             .collect();
         paths.sort();
         for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                vec![RuleError {
-                    source: path.display().to_string(),
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read rule file: {e}"),
-                }]
-            })?;
+            let text = crate::config::read_text_file(&path, crate::config::MAX_FILE_BYTES)
+                .map_err(|e| {
+                    let (line, column) = e.position.unwrap_or((0, 0));
+                    vec![RuleError {
+                        source: path.display().to_string(),
+                        line,
+                        column,
+                        message: format!("cannot read rule file: {}", e.message),
+                    }]
+                })?;
             files.push((path.display().to_string(), text));
         }
     }

@@ -12,8 +12,27 @@ use super::error::{Location, PolicyError, PolicyErrorKind as K};
 use super::json::{parse_json, Json};
 use super::principal::{Principal, PrincipalType};
 
+/// The largest policy text analysed: 4 MiB, four hundred times the largest
+/// document AWS accepts (10,240 characters for a repository policy or a
+/// role's inline policies, 6,144 for a managed policy, 8,192 for a trust
+/// policy with a raised quota). Larger: refused, so reported unanalysable.
+pub const MAX_POLICY_BYTES: usize = 4 << 20;
+/// The most statements analysed. The shortest statement IAM accepts takes
+/// about 40 characters, so no document AWS accepts has 1,000.
+pub const MAX_STATEMENTS: usize = 1_000;
+/// The most values one condition key may list. A value takes at least 3
+/// characters (`"",`), so no document AWS accepts has 4,096; the access
+/// analysis is quadratic in their number.
+pub const MAX_CONDITION_VALUES: usize = 4_096;
+
 /// Parse a policy document of the given kind.
 pub fn parse(text: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError> {
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(too_large(format!(
+            "the policy is {} bytes long, more than the {MAX_POLICY_BYTES} analysed (AWS accepts at most 10,240 characters)",
+            text.len()
+        )));
+    }
     let json = parse_json(text).map_err(|(line, column, message)| {
         PolicyError::new(
             K::InvalidJson { line, column },
@@ -21,8 +40,56 @@ pub fn parse(text: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError
             message,
         )
     })?;
+    check_size(&json)?;
     check_duplicates(&json, "")?;
     from_json(&json, kind)
+}
+
+fn too_large(message: String) -> PolicyError {
+    PolicyError::new(K::InvalidValue, Location::default(), message)
+}
+
+/// Refuses documents with more statements or condition values than any
+/// document AWS accepts, before they are built and analysed.
+fn check_size(json: &Json) -> Result<(), PolicyError> {
+    let Json::Object(members) = json else {
+        return Ok(());
+    };
+    let statements: Vec<&Json> = members
+        .iter()
+        .filter(|(k, _)| k == "Statement")
+        .flat_map(|(_, v)| match v {
+            Json::Array(items) => items.iter().collect(),
+            other => vec![other],
+        })
+        .collect();
+    if statements.len() > MAX_STATEMENTS {
+        return Err(too_large(format!(
+            "the policy has {} statements, more than the {MAX_STATEMENTS} analysed (no policy AWS accepts has that many)",
+            statements.len()
+        )));
+    }
+    for st in statements {
+        let Json::Object(members) = st else { continue };
+        for (_, condition) in members.iter().filter(|(k, _)| k == "Condition") {
+            let Json::Object(operators) = condition else {
+                continue;
+            };
+            for (operator, keys) in operators {
+                let Json::Object(keys) = keys else { continue };
+                for (key, v) in keys {
+                    let Json::Array(values) = v else { continue };
+                    if values.len() > MAX_CONDITION_VALUES {
+                        return Err(too_large(format!(
+                            "condition {operator} {key} has {} values, more than the {MAX_CONDITION_VALUES} analysed (no policy AWS accepts has that many)",
+                            values.len()
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parse an already-decoded `serde_json::Value` (duplicate keys are already

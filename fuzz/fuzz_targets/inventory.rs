@@ -1,0 +1,8 @@
+//! (c) Inventory files, read as `--inventory` reads them.
+#![no_main]
+use ecr_audit_fuzz::harness;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = harness::inventory(data);
+});

@@ -1,0 +1,8 @@
+//! (e) Repository lifecycle policies.
+#![no_main]
+use ecr_audit_fuzz::harness;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = harness::lifecycle(data);
+});

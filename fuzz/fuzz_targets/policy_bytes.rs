@@ -1,0 +1,8 @@
+//! (a) Arbitrary bytes as a policy: parse, Cedar translation, access decision.
+#![no_main]
+use ecr_audit_fuzz::harness;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = harness::policy_bytes(data);
+});
