@@ -84,9 +84,15 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
     }
     let principal = match caller {
         Caller::Iam => {
-            // Paths may hold account-shaped pieces (but no colon: IAM names
-            // and paths are alphanumeric with `+=,.@_-`).
-            let path = rng.pick(&["/", "/team/", "/x-111122223333-/", "/111122223333/"]);
+            // Paths may hold account-shaped pieces, and colons: the IAM
+            // API's `Path` pattern allows any character from `!` to DEL.
+            let path = rng.pick(&[
+                "/",
+                "/team/",
+                "/x-111122223333-/",
+                "/111122223333/",
+                "/x:111122223333:role/",
+            ]);
             let (arn, principal_arn, kind, userid) = match rng.next() % 4 {
                 0 => {
                     let a = format!("arn:aws:iam::{account}:root");

@@ -67,17 +67,7 @@ const UNKNOWN_BY_DESIGN: &[(&str, &str, &str)] = &[
     (
         "repository/159-principal-arn-like-colon-anchored-owner.json",
         "read",
-        "proved only through \"IAM names hold no ':'\" (a negated str.contains), which cvc5 does not decide within the time limit",
-    ),
-    (
-        "repository/151-principal-arn-like-substring.json",
-        "write",
-        "`*deploy*` on aws:PrincipalArn: the solver's model puts the text in a field the replay must replace, and the searches for a clean ARN time out",
-    ),
-    (
-        "repository/161-principal-arn-like-owner-digits-anywhere.json",
-        "read",
-        "`*111122223333*` on aws:PrincipalArn: the solver's model puts the digits in a field the replay must replace, and the searches for a clean ARN time out",
+        "the only outside callers hold the owner's account in a path (`/x:111122223333:role/`); cvc5 does not find such an ARN within the time limit",
     ),
     (
         "repository/189-variable-principal-arn-any-account-ci.json",
@@ -108,11 +98,7 @@ const UNKNOWN_BY_DESIGN: &[(&str, &str, &str)] = &[
 
 /// Refutations whose caller does not match the concrete analysis's class,
 /// and why (each keeps exactly this outcome).
-const CLASS_EXCEPTIONS: &[(&str, &str, &str)] = &[(
-    "repository/042-allow-notprincipal-write.json",
-    "write",
-    "NotPrincipal leaves out the root of 999988887777 only: the witness is a role session of that account, which the concrete analysis counts in \"anyone\" (an account written in NotPrincipal is not granted as a party of its own)",
-)];
+const CLASS_EXCEPTIONS: &[(&str, &str, &str)] = &[];
 
 /// Who a counterexample's caller is, as the concrete analysis classes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

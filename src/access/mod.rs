@@ -193,11 +193,18 @@ fn principal_truth(element: Option<&PrincipalElement>, class: &Class, zone: &Zon
         .iter()
         .any(|e| entry_truth(&e.principal).necessary);
     if element.negated {
-        // NotPrincipal applies to whoever is not listed: a class escapes it
-        // only if every member is listed, and is caught by it only if no
-        // member can be listed.
+        // NotPrincipal applies to a request when some identity of the
+        // caller's chain is not listed: listing an account (or a role)
+        // exempts that identity alone, not the users and sessions under it,
+        // which name themselves too. So a class escapes it entirely only if
+        // `*` is listed; it is caught by it for certain only if no member
+        // can be listed.
+        let star_listed = element
+            .entries
+            .iter()
+            .any(|e| matches!(e.principal, Principal::AnyAws));
         Truth {
-            possible: !any_necessary,
+            possible: !star_listed && (!any_necessary || class_has_sub_identities(class)),
             necessary: !any_possible,
         }
     } else {
@@ -206,6 +213,21 @@ fn principal_truth(element: Option<&PrincipalElement>, class: &Class, zone: &Zon
             necessary: any_necessary,
         }
     }
+}
+
+/// A class whose members include principals with their own identities
+/// below the account (users, roles, role sessions).
+fn class_has_sub_identities(class: &Class) -> bool {
+    matches!(
+        class,
+        Class::Anyone
+            | Class::Account(_)
+            | Class::ZoneAccount(_)
+            | Class::OrgMember
+            | Class::Owner
+            | Class::Org(_)
+            | Class::UserId(_)
+    )
 }
 
 fn is_account(s: &str) -> bool {

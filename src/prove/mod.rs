@@ -718,7 +718,8 @@ pub fn unnamed_account(t: &Translation, zone: &Zone) -> String {
 }
 
 /// Search restriction (not an axiom): the caller, or the party a service
-/// acts for, is in [`unnamed_account`], and its ARNs say so.
+/// acts for, is in [`unnamed_account`], its ARNs say so, and its principal
+/// ARN has six plain parts.
 fn unnamed_search(t: &Translation, zone: &Zone) -> String {
     let acct = unnamed_account(t, zone);
     let mut conds = vec![format!(
@@ -733,6 +734,13 @@ fn unnamed_search(t: &Translation, zone: &Zone) -> String {
             "({} && !({g} like \"arn:*:iam::{acct}:*\" || {g} like \"arn:*:sts::{acct}:*\"))",
             keys(k),
             g = get(k)
+        ));
+        // Plain six-part ARNs (no `:` in the path): a path may hold one,
+        // but a caller needs none, and such ARNs replay simply.
+        conds.push(format!(
+            "({} && {} like \"*:*:*:*:*:*:*\")",
+            keys(k),
+            get(k)
         ));
     }
     for k in ["aws:sourceaccount", "aws:sourceowner"] {

@@ -721,14 +721,11 @@ fn iam_axioms(
             "a signed request has aws:PrincipalArn",
             &format!("!{}", has("keys", k)),
         );
-        // IAM names and paths hold no `:`: the ARN has six parts, and its
-        // resource part follows the kind of principal (a session presents
-        // its role's ARN).
+        // The resource part follows the kind of principal (a session
+        // presents its role's ARN). No bound on the parts: a role's or
+        // user's path may hold `:` (the IAM API's `Path` pattern allows
+        // `!` through DEL).
         let g = get("keys", k);
-        a.forbid_when(
-            "aws:PrincipalArn has six parts",
-            &format!("{} && {g} like \"*:*:*:*:*:*:*\"", has("keys", k)),
-        );
         let shapes: Vec<String> = [
             ("root", "iam", "root"),
             ("user", "iam", "user/*"),
