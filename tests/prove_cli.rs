@@ -335,3 +335,52 @@ fn escaped_resource_elements_are_not_shared_between_repositories() {
     assert_eq!(read("team/b0"), "proved");
     assert_eq!(read("team/b29"), "proved");
 }
+
+/// A counterexample says why it works: the condition keys that matter,
+/// the absent ones among them.
+#[test]
+fn counterexamples_name_the_keys_they_leave_absent() {
+    require_solver();
+    let dir = common::temp_dir("absent-keys");
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"Null":{"aws:PrincipalOrgID":"true"}}}]}"#,
+    )
+    .unwrap();
+    let r = run(&[
+        "check-policy",
+        policy.to_str().unwrap(),
+        "--kind",
+        "repository",
+        "--account",
+        "111122223333",
+        "--org-id",
+        "o-a1b2c3d4e5",
+        "--prove",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    let refuted: Vec<&Value> = out["proofs"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["verdict"] == "refuted")
+        .collect();
+    assert!(!refuted.is_empty());
+    for p in refuted {
+        let absent = p["counterexample"]["absent"].as_array().unwrap();
+        assert!(absent.iter().any(|k| k == "aws:principalorgid"), "{p}");
+    }
+    let message = out["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "ECR101")
+        .and_then(|f| f["message"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(message.contains("aws:principalorgid absent"), "{message}");
+}

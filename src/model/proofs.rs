@@ -222,6 +222,7 @@ mod tests {
             action: "ecr:BatchGetImage".into(),
             resource: arn.clone(),
             context: vec![],
+            absent: vec!["aws:principalorgid".into()],
         };
         let warnings = apply_proofs(
             &mut m,

@@ -31,6 +31,9 @@ pub struct Counterexample {
     pub resource: String,
     /// Condition keys and values of the request (lower-case keys).
     pub context: Vec<(String, Vec<String>)>,
+    /// Condition keys the policy reads that the request does not carry:
+    /// their absence is part of why it is allowed.
+    pub absent: Vec<String>,
 }
 
 impl Counterexample {
@@ -54,14 +57,17 @@ impl Counterexample {
         if with_resource {
             s.push_str(&format!(" on {}", self.resource));
         }
-        if !self.context.is_empty() {
-            let ctx: Vec<String> = self
-                .context
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.join("|")))
-                .collect();
+        let mut why: Vec<String> = self
+            .context
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.join("|")))
+            .collect();
+        why.extend(self.absent.iter().map(|k| format!("{k} absent")));
+        if why.is_empty() {
+            s.push_str(", whatever its condition keys");
+        } else {
             s.push_str(" with ");
-            s.push_str(&ctx.join(", "));
+            s.push_str(&why.join(", "));
         }
         s
     }
@@ -543,6 +549,12 @@ pub fn confirm(
                 t.keys.contains(*k)
             })
             .map(|(k, v)| (k.to_string(), v.to_vec()))
+            .collect(),
+        absent: t
+            .keys
+            .iter()
+            .filter(|k| req.context.get(k).is_none_or(|v| v.is_empty()))
+            .cloned()
             .collect(),
     })
 }
