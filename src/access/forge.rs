@@ -415,7 +415,10 @@ mod tests {
             .find_map(|t| witness(t, "*:111122223333:role/deploy-*", Mode::Like).unwrap())
             .unwrap();
         assert!(w.starts_with("arn:aws:iam::999999999999:role/"), "{w}");
-        assert!(crate::policy::pattern::glob_match("*:111122223333:role/deploy-*", &w));
+        assert!(crate::policy::pattern::glob_match(
+            "*:111122223333:role/deploy-*",
+            &w
+        ));
     }
 
     #[test]
