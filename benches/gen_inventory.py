@@ -7,6 +7,7 @@ Two regions per account, a handful of distinct repository policies reused
 across repositories (as organizations do), 40 IAM roles per account.
 Deterministic: the same arguments give the same file.
 """
+import datetime
 import hashlib
 import json
 import sys
@@ -18,12 +19,9 @@ def digest(seed):
     return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
 
 def day(n):
-    # n days before AS_OF, as an RFC 3339 date (month arithmetic kept simple).
-    y, m, d = 2026, 11, 20
-    total = (y * 12 + m - 1) * 30 + d - 1 - n
-    y, rem = divmod(total, 360)
-    m, d = divmod(rem, 30)
-    return f"{y:04d}-{m + 1:02d}-{d + 1:02d}T06:00:00Z"
+    # n days before AS_OF, as an RFC 3339 time (real calendar dates only).
+    t = datetime.datetime(2026, 11, 20, 6, 0, 0) - datetime.timedelta(days=n)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 POLICIES = [
     None,

@@ -260,6 +260,8 @@ fn inventory_not_utf8_is_refused() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(&file), "{}", r.stderr);
     assert!(r.stderr.contains("UTF-8"), "{}", r.stderr);
+    // The byte after the inserted newline: line 2, column 1.
+    assert!(r.stderr.contains("line 2, column 1"), "{}", r.stderr);
 }
 
 #[test]
