@@ -418,19 +418,10 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
-        let kind = match subject {
-            Subject::Role => PolicyKind::Trust,
-            _ => PolicyKind::Resource,
-        };
-        let doc = match parse(policy_text, kind) {
-            Ok(d) => d,
-            Err(e) => {
-                return Verdict::Unknown {
-                    reason: format!("the policy does not parse: {e}"),
-                }
-            }
-        };
-        self.prove_document(&doc, subject, arn, zone, property)
+        match parse_subject_policy(policy_text, subject) {
+            Ok(doc) => self.prove_document(&doc, subject, arn, zone, property),
+            Err(unknown) => unknown,
+        }
     }
 
     pub fn prove_document(
@@ -459,15 +450,9 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
-        let kind = match subject {
-            Subject::Role => PolicyKind::Trust,
-            _ => PolicyKind::Resource,
-        };
-        match parse(policy_text, kind) {
+        match parse_subject_policy(policy_text, subject) {
             Ok(doc) => self.prove_restricted(&doc, subject, arn, zone, property, true),
-            Err(e) => Verdict::Unknown {
-                reason: format!("the policy does not parse: {e}"),
-            },
+            Err(unknown) => unknown,
         }
     }
 
@@ -715,6 +700,18 @@ fn refuted(mut cx: Box<Counterexample>, pins_resource: bool, arn: &str) -> Verdi
 pub fn unnamed_account(t: &Translation, zone: &Zone) -> String {
     let named = world::known_accounts(t, zone);
     crate::access::Frame::with_named(zone, named).outsiders[0].clone()
+}
+
+/// A subject's policy parsed as its kind; a text that does not parse is an
+/// unknown verdict, never a proof.
+fn parse_subject_policy(policy_text: &str, subject: Subject) -> Result<PolicyDocument, Verdict> {
+    let kind = match subject {
+        Subject::Role => PolicyKind::Trust,
+        _ => PolicyKind::Resource,
+    };
+    parse(policy_text, kind).map_err(|e| Verdict::Unknown {
+        reason: format!("the policy does not parse: {e}"),
+    })
 }
 
 /// Search restriction (not an axiom): the caller, or the party a service
