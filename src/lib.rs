@@ -1,6 +1,6 @@
 //! ecr-audit: audit Amazon ECR across an AWS organization.
 //!
-//! Data flows one way (see DESIGN.md): collect → inventory → analysis
+//! Data flows one way: collect → inventory → analysis
 //! (policy → cedar → access, plus image and configuration facts) → engine
 //! (Cedar rules) → findings → report.
 

@@ -1,4 +1,5 @@
-//! IAM policies normalized into Cedar (DESIGN §3, §8).
+//! IAM policies normalized into Cedar (README, "How the policy analysis
+//! works", step 2).
 //!
 //! - [`translate`] turns a parsed [`PolicyDocument`] into a [`Translation`]:
 //!   one Cedar `permit`/`forbid` per statement, annotated with its origin

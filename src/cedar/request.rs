@@ -277,7 +277,7 @@ fn tri_flag(t: Tri, effect: Effect, certain: bool) -> bool {
     match t {
         Tri::True => true,
         Tri::False => false,
-        // Undecidable: widen an Allow, narrow a Deny (DESIGN §8); for the
+        // Undecidable: widen an Allow, narrow a Deny; for the
         // certain decision, the other way round.
         Tri::Unknown => (effect == Effect::Allow) != certain,
     }

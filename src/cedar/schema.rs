@@ -20,7 +20,7 @@ pub const STS_ACTIONS: [&str; 5] = [
 ];
 
 /// Wildcard groups: policies write these patterns often, and `action in G`
-/// is cheaper for the authorizer than `action in [..]` (DESIGN §8).
+/// is cheaper for the authorizer than `action in [..]`.
 const WILDCARD_GROUPS: [&str; 10] = [
     "ecr:*",
     "ecr:Batch*",

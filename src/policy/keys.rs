@@ -1,4 +1,5 @@
-//! Global condition keys the access analysis reasons about (DESIGN.md §3).
+//! Global condition keys the access analysis reasons about (README, "How the
+//! policy analysis works").
 //!
 //! Only the vocabulary lives here: which keys name the caller's identity or
 //! network, and which scope a service principal. Whether a given condition
