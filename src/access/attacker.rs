@@ -279,8 +279,6 @@ enum Domain {
         fresh: Vec<String>,
         absent_ok: bool,
         templates: Vec<Vec<Piece>>,
-        /// Without templates: fill wildcards to build account-shaped values.
-        account_shaped: bool,
         /// Literal values may be held (only for a class bound to one
         /// account: its members may be the principal an ARN names). For the
         /// other classes a literal names a party with a class of its own.
@@ -385,7 +383,6 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
                 fresh,
                 absent_ok: anyone,
                 templates: vec![vec![account_piece]],
-                account_shaped: true,
                 literals_ok: false,
             }
         }
@@ -409,7 +406,6 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
                 fresh,
                 absent_ok: anyone,
                 templates,
-                account_shaped: false,
                 literals_ok,
             }
         }
@@ -423,7 +419,6 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
             fresh: vec!["o-zzzzzzzzzz".into()],
             absent_ok: true,
             templates: vec![],
-            account_shaped: false,
             literals_ok: false,
         },
         (IdKind::OrgPaths, Class::ZoneAccount(_) | Class::OrgMember | Class::Owner) => Domain::Free,
@@ -435,7 +430,6 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
             fresh: vec!["o-zzzzzzzzzz/r-zzzz/ou-zzzz-zzzzzzzz/".into()],
             absent_ok: true,
             templates: vec![],
-            account_shaped: false,
             literals_ok: false,
         },
         (IdKind::UserId, Class::UserId(u)) => Domain::Values(vec![Some(u.clone())]),
@@ -455,7 +449,6 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
                 ],
                 absent_ok: anyone,
                 templates: with_fixed_account(&forge::user_ids),
-                account_shaped: false,
                 literals_ok: false,
             }
         }
@@ -514,7 +507,6 @@ fn domain(key: &str, class: &Class, frame: &Frame) -> Domain {
             fresh: vec!["vpc-zzzzzzzz".into(), "vpce-zzzzzzzz".into()],
             absent_ok: true,
             templates: vec![],
-            account_shaped: false,
             literals_ok: false,
         },
         "aws:sourceip" if *class != Class::Owner => Domain::Outside {
@@ -522,7 +514,6 @@ fn domain(key: &str, class: &Class, frame: &Frame) -> Domain {
             fresh: vec!["198.51.100.77".into(), "2001:db8::77".into()],
             absent_ok: true,
             templates: vec![],
-            account_shaped: false,
             literals_ok: false,
         },
         // Facts of the resource, not the caller's to choose.
@@ -574,7 +565,6 @@ fn candidates(
             fresh,
             absent_ok,
             templates,
-            account_shaped,
             literals_ok,
         } => {
             let mode = cond
@@ -631,17 +621,11 @@ fn candidates(
                     }
                     continue;
                 }
+                // Without templates (organization ids and paths, network
+                // keys): fill the wildcards.
                 for fill in ["9", "zq"] {
-                    let fill = if account_shaped { "9" } else { fill };
-                    let mut w = instantiate(v, fill);
-                    if account_shaped {
-                        // Pad or trim the fill so an account pattern yields 12 digits.
-                        let fixed: usize = v.chars().filter(|c| *c != '*').count();
-                        if fixed <= 12 {
-                            w = instantiate(v, &"9".repeat((12 - fixed).max(1)));
-                        }
-                    }
-                    if eligible(&w) && (!account_shaped || is_account_id(&w)) {
+                    let w = instantiate(v, fill);
+                    if eligible(&w) {
                         out.push(Some(w));
                     }
                 }
