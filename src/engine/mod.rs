@@ -44,6 +44,9 @@ pub struct RuleSelection {
 pub struct Engine {
     rules: BTreeMap<String, Rule>,
     sets: HashMap<ResourceKind, PolicySet>,
+    /// Per resource type, the rules that apply and the attributes each
+    /// reads (found once from their Cedar text).
+    reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>>,
     context: Context,
     context_json: Value,
 }
@@ -120,6 +123,7 @@ pub fn cedar_entity(entity: &AuditEntity) -> Entity {
 impl Engine {
     pub fn new(all_rules: Vec<Rule>, selection: &RuleSelection, ctx: AuditContext) -> Engine {
         let mut rules = BTreeMap::new();
+        let mut reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>> = HashMap::new();
         let mut sets: HashMap<ResourceKind, PolicySet> = HashMap::new();
         for mut rule in all_rules {
             let on = if rule.enabled_by_default {
@@ -139,6 +143,12 @@ impl Engine {
                     .or_default()
                     .add(policy)
                     .expect("rule ids are unique");
+            }
+            for kind in rule.resource_kinds() {
+                reads
+                    .entry(kind)
+                    .or_default()
+                    .push((rule.id.clone(), rule.reads(kind)));
             }
             rules.insert(rule.id.clone(), rule);
         }
@@ -160,6 +170,7 @@ impl Engine {
         Engine {
             rules,
             sets,
+            reads,
             context,
             context_json,
         }
@@ -225,11 +236,10 @@ impl Engine {
             // A rule that reads a fact no one could read neither fires nor
             // passes: it is reported as not evaluated, once per failed read.
             let mut unevaluated = Vec::new();
-            for rule in self.rules.values() {
-                if !rule.resource_kinds().contains(&entity.kind) {
+            for (id, reads) in self.reads.get(&entity.kind).into_iter().flatten() {
+                let Some(rule) = self.rules.get(id) else {
                     continue;
-                }
-                let reads = rule.reads(entity.kind);
+                };
                 let failed: BTreeSet<&String> = entity
                     .unread
                     .iter()
