@@ -1,6 +1,6 @@
 //! What each fuzz target does with one input, shared by the fuzz targets
 //! (`fuzz/fuzz_targets/*.rs`) and by the replay of their regression inputs
-//! in CI (`tests/fuzz_regressions.rs`), so both run the same code paths.
+//! in CI (`tests/it/fuzz_regressions.rs`), so both run the same code paths.
 //!
 //! Every function returns a small `Outcome` instead of panicking on a bad
 //! input: a panic, a stack overflow, a hang or an out-of-memory is the bug.

@@ -2,7 +2,7 @@
 (boto3 against the harness' own endpoint), sets in-process what the API cannot
 (past push times, pulls, scan findings; see extensions.py), and answers with
 the facts a complete collection must find, in a shape the Rust tests compare
-with the inventory (see tests/support/mod.rs).
+with the inventory (see tests/it/support.rs).
 """
 
 import hashlib

@@ -5,8 +5,6 @@
 //! test panics) kills it, and the harness exits by itself when its stdin
 //! closes, so no server outlives the test process.
 
-#![allow(dead_code)] // each test file uses its own part of this module
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};

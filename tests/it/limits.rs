@@ -6,8 +6,6 @@
 //! position — in bounded time, and never with a crash. docs/robustness.md
 //! ("Limits") gives the measured bounds.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -219,7 +217,7 @@ fn write(dir: &std::path::Path, name: &str, data: &[u8]) -> String {
 }
 
 /// Exit 2, and the message names the file and the position.
-fn assert_refused(r: &common::Run, file: &str, position: &str) {
+fn assert_refused(r: &crate::common::Run, file: &str, position: &str) {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(file), "{}", r.stderr);
     assert!(r.stderr.contains(position), "{}", r.stderr);
@@ -242,7 +240,7 @@ fn inventory_nested_too_deep_is_refused_with_its_position() {
     );
     let file = write(&dir, "deep.json", text.as_bytes());
     let r = timed("inventory nested 5,000 deep", || {
-        common::run(&["scan", "--inventory", &file, "--format", "json"])
+        crate::common::run(&["scan", "--inventory", &file, "--format", "json"])
     });
     assert_refused(&r, &file, "line 1, column");
     assert!(r.stderr.contains("recursion limit"), "{}", r.stderr);
@@ -255,7 +253,7 @@ fn inventory_not_utf8_is_refused() {
     data.splice(20..20, [b'\n', 0xff, 0xfe]);
     let file = write(&dir, "latin1.json", &data);
     let r = timed("inventory with invalid UTF-8", || {
-        common::run(&["scan", "--inventory", &file, "--format", "json"])
+        crate::common::run(&["scan", "--inventory", &file, "--format", "json"])
     });
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(&file), "{}", r.stderr);
@@ -273,7 +271,7 @@ fn config_not_utf8_is_refused_with_its_position() {
         b"[thresholds]\nstale_days = 3 # caf\xe9\n",
     );
     let r = timed("config with invalid UTF-8", || {
-        common::run(&["scan", "--demo", "--config", &file])
+        crate::common::run(&["scan", "--demo", "--config", &file])
     });
     assert_refused(&r, &file, "line 2, column 21");
     assert!(r.stderr.contains("not UTF-8"), "{}", r.stderr);
@@ -289,7 +287,7 @@ fn config_nested_too_deep_is_refused_with_its_position() {
     );
     let file = write(&dir, "ecr-audit.toml", text.as_bytes());
     let r = timed("config nested 100,000 deep", || {
-        common::run(&["scan", "--demo", "--config", &file])
+        crate::common::run(&["scan", "--demo", "--config", &file])
     });
     assert_refused(&r, &file, "line 2, column");
 }
@@ -301,7 +299,7 @@ fn huge_config_and_rule_files_are_refused_unread() {
     text.resize(3 << 20, b'#');
     let file = write(&dir, "ecr-audit.toml", &text);
     let r = timed("3 MiB config", || {
-        common::run(&["scan", "--demo", "--config", &file])
+        crate::common::run(&["scan", "--demo", "--config", &file])
     });
     assert_refused(&r, &file, "byte offset 1048576");
 
@@ -310,7 +308,7 @@ fn huge_config_and_rule_files_are_refused_unread() {
     text.resize(3 << 20, b'/');
     let file = write(&rules, "big.cedar", &text);
     let r = timed("3 MiB rule file", || {
-        common::run(&["scan", "--demo", "--rules-dir", rules.to_str().unwrap()])
+        crate::common::run(&["scan", "--demo", "--rules-dir", rules.to_str().unwrap()])
     });
     assert_refused(&r, &file, "byte offset 1048576");
 }
@@ -324,7 +322,7 @@ fn rule_file_not_utf8_is_refused_with_its_position() {
         b"// r\xe8gle\npermit(principal, action, resource);\n",
     );
     let r = timed("rule file with invalid UTF-8", || {
-        common::run(&["scan", "--demo", "--rules-dir", dir.to_str().unwrap()])
+        crate::common::run(&["scan", "--demo", "--rules-dir", dir.to_str().unwrap()])
     });
     assert_refused(&r, &format!("{file}:1:5"), "not UTF-8");
 }
@@ -339,7 +337,7 @@ fn rule_file_nested_too_deep_is_refused_with_its_position() {
     );
     let file = write(&dir, "deep.cedar", text.as_bytes());
     let r = timed("rule file nested 100,000 deep", || {
-        common::run(&["scan", "--demo", "--rules-dir", dir.to_str().unwrap()])
+        crate::common::run(&["scan", "--demo", "--rules-dir", dir.to_str().unwrap()])
     });
     assert_refused(&r, &format!("{file}:2:"), "nest");
 }

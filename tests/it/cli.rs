@@ -1,10 +1,8 @@
 //! The CLI's contracts: exit codes, input errors, report formats.
 
-mod common;
-
 use serde_json::Value;
 
-use common::{fixture, run, run_env, run_in, sarif_validator, temp_dir};
+use crate::common::{fixture, run, run_env, run_in, sarif_validator, temp_dir};
 
 fn path(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_string()
@@ -556,7 +554,7 @@ fn check_policy_reports_like_a_scan() {
 /// was not decided is printed as "none".
 #[test]
 fn check_policy_never_passes_what_it_did_not_decide() {
-    let dir = common::temp_dir("check-gate");
+    let dir = crate::common::temp_dir("check-gate");
     let write = |name: &str, bytes: &[u8]| {
         let p = dir.join(name);
         std::fs::write(&p, bytes).unwrap();
@@ -737,7 +735,7 @@ fn explain_policy_prints_cedar() {
 fn check_policy_as_of_decides_time_windows() {
     let file = path("policies/repository/200-time-future-public.json");
     let case: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let dir = common::temp_dir("as-of");
+    let dir = crate::common::temp_dir("as-of");
     let policy = dir.join("policy.json");
     std::fs::write(&policy, case["policy"].to_string()).unwrap();
     let policy = policy.display().to_string();

@@ -18,7 +18,7 @@
 //! request) cases, `ECR_AUDIT_DIFF_SEED` the seed, and
 //! `ECR_AUDIT_DIFF_VALIDATE=all` validates every generated translation
 //! (default: one in ten). Long run:
-//! `ECR_AUDIT_DIFF_CASES=1000000 cargo test --release --test cedar_differential -- --nocapture`.
+//! `ECR_AUDIT_DIFF_CASES=1000000 cargo test --release --test it cedar_differential -- --nocapture`.
 //!
 //! Measured (release, 2 shared cores, seed 20261129): 1,000,000 cases over
 //! 50,000 documents, 65,024 reference-Unknown skipped, 0 disagreements

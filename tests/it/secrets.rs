@@ -6,12 +6,10 @@
 //! the server does not know), and no output, written file or message holds
 //! any of the three.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
+use crate::support::{ecr_audit_with, scratch, Moto, Run};
 use serde_json::json;
-use support::{ecr_audit_with, scratch, Moto, Run};
 
 const KEY: &str = "AKIAFAKESECRETKEY042";
 const SECRET: &str = "fake/Secret+Key/never-to-be-printed-0042";

@@ -32,8 +32,7 @@ use ecr_audit::prove::{
     Counterexample, ProofCache, Property, Prover, ProverOptions, Subject, Verdict,
 };
 
-mod common;
-use common::{corpus_cases, corpus_input};
+use crate::common::{corpus_cases, corpus_input};
 
 /// Cases where the proof stays "unknown" and why: the construct is a free
 /// flag of the Cedar translation, so no request the solver offers replays.
@@ -42,7 +41,7 @@ const UNKNOWN_BY_DESIGN: &[(&str, &str, &str)] = &[
     (
         "repository/123-variable-principal-account.json",
         "write",
-        "${aws:PrincipalAccount} is a policy variable (a flag); the concrete analysis is knowingly conservative here (tests/policy_corpus.rs)",
+        "${aws:PrincipalAccount} is a policy variable (a flag); the concrete analysis is knowingly conservative here (tests/it/policy_corpus.rs)",
     ),
     (
         "repository/124-variable-escaped-star.json",
@@ -259,7 +258,7 @@ fn class_matches(
 
 #[test]
 fn corpus_proofs_agree_with_the_concrete_analysis() {
-    common::require_solver();
+    crate::common::require_solver();
     let only = std::env::var("PROVE_ONLY").ok();
     let mut cases = Vec::new();
     let mut jobs = Vec::new();
@@ -289,6 +288,7 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
     let mut counts = std::collections::BTreeMap::new();
     let mut refuted_checked = 0;
     let (mut by_unnamed, mut by_named, mut asked_again) = (0, 0, 0);
+    let mut timed_out = Vec::new();
     let mut results = proofs.proofs.iter();
     for ((name, input), job) in cases.iter().zip(&jobs) {
         let mut named = BTreeSet::new();
@@ -333,6 +333,15 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
                     ));
                 }
                 continue;
+            }
+            // A query the solver gave up on under load (this test shares
+            // the machine with the rest of the suite) is sound (unknown,
+            // never "proved") but says nothing: counted, and bounded below.
+            if let Verdict::Unknown { reason } = verdict {
+                if !agree && reason.contains("the solver gave up (time limit") {
+                    timed_out.push(format!("{name} {}", property.name()));
+                    continue;
+                }
             }
             if !agree && solver_dependent.is_none() {
                 disagreements.push(format!(
@@ -401,10 +410,15 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
         }
     }
     eprintln!(
-        "verdicts: {counts:?}; refutations by an unnamed caller {by_unnamed}, by a named party {by_named}; asked again of unnamed callers {asked_again}; proofs {:.1} s on {} workers; solver: {:?}",
+        "verdicts: {counts:?}; refutations by an unnamed caller {by_unnamed}, by a named party {by_named}; asked again of unnamed callers {asked_again}; solver time limit {timed_out:?}; proofs {:.1} s on {} workers; solver: {:?}",
         elapsed.as_secs_f64(),
         proofs.workers,
         proofs.stats
+    );
+    let total: usize = counts.values().sum();
+    assert!(
+        timed_out.len() * 50 <= total,
+        "more than 2% of the properties timed out: {timed_out:?}"
     );
     assert!(
         disagreements.is_empty(),

@@ -2,10 +2,8 @@
 //! operation (moto enforcing IAM with docs/iam-policy.json), a server error,
 //! a region that is not enabled, and `--all-regions`.
 
-mod support;
-
+use crate::support::{ecr_audit, ecr_audit_with, read_json, root, scratch, Moto};
 use serde_json::{json, Value};
-use support::{ecr_audit, ecr_audit_with, read_json, root, scratch, Moto};
 
 fn errors(inventory: &Value) -> Vec<Value> {
     inventory["errors"].as_array().unwrap().clone()

@@ -9,8 +9,7 @@ use serde_json::Value;
 use ecr_audit::check;
 use ecr_audit::engine::{load_rules, RuleSelection};
 
-mod common;
-use common::{corpus_cases, corpus_input};
+use crate::common::{corpus_cases, corpus_input};
 
 /// Cases where the analysis is knowingly more conservative than the corpus,
 /// with the reason. Each must still disagree only in the listed direction.

@@ -1,8 +1,6 @@
 //! Each configuration/image rule fires, and does not fire, exactly where
 //! fixtures/inventories/README.md says: the table there is the expectation.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -15,7 +13,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let readme = std::fs::read_to_string(common::fixture("inventories/README.md")).unwrap();
+    let readme = std::fs::read_to_string(crate::common::fixture("inventories/README.md")).unwrap();
     let mut cases = Vec::new();
     for line in readme.lines() {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -39,8 +37,8 @@ fn cases() -> Vec<Case> {
 }
 
 fn findings_of(file: &str) -> Vec<Value> {
-    let path = common::fixture(&format!("inventories/{file}"));
-    let run = common::run(&[
+    let path = crate::common::fixture(&format!("inventories/{file}"));
+    let run = crate::common::run(&[
         "scan",
         "--inventory",
         path.to_str().unwrap(),
@@ -57,7 +55,7 @@ fn findings_of(file: &str) -> Vec<Value> {
 #[test]
 fn every_fixture_is_described() {
     let described: BTreeSet<String> = cases().into_iter().map(|c| c.file).collect();
-    let dir = common::fixture("inventories");
+    let dir = crate::common::fixture("inventories");
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if name.ends_with(".json") {

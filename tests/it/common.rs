@@ -1,5 +1,4 @@
 //! Shared helpers for the CLI tests: run the real binary.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 

@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-mod common;
-use common::{require_solver, run, sarif_validator};
+use crate::common::{require_solver, run, sarif_validator};
 
 fn demo_zone() -> BTreeSet<String> {
-    let inv: Value =
-        serde_json::from_str(&std::fs::read_to_string(common::fixture("demo-org.json")).unwrap())
-            .unwrap();
+    let inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture("demo-org.json")).unwrap(),
+    )
+    .unwrap();
     let mut zone: BTreeSet<String> = inv["accounts"]
         .as_array()
         .unwrap()
@@ -146,10 +146,10 @@ fn a_solver_that_runs_out_of_time_is_unknown_never_proved() {
 
 #[test]
 fn missing_solver_is_a_usage_error() {
-    let r = common::run_env(&["prove", "--demo"], &[("CVC5", "/nonexistent/cvc5")]);
+    let r = crate::common::run_env(&["prove", "--demo"], &[("CVC5", "/nonexistent/cvc5")]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("cvc5"), "{}", r.stderr);
-    let r = common::run_env(
+    let r = crate::common::run_env(
         &["scan", "--demo", "--prove"],
         &[("CVC5", "/nonexistent/cvc5")],
     );
@@ -272,7 +272,10 @@ fn escaped_resource_elements_are_not_shared_between_repositories() {
     // with a JSON escape, names only `team/a`. Caches keyed by policy text
     // must still tell the two apart.
     let mut inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::fixture("inventories/ecr302-fires-mutable.json")).unwrap(),
+        &std::fs::read_to_string(crate::common::fixture(
+            "inventories/ecr302-fires-mutable.json",
+        ))
+        .unwrap(),
     )
     .unwrap();
     let region = &mut inv["accounts"][0]["regions"][0];
@@ -299,7 +302,7 @@ fn escaped_resource_elements_are_not_shared_between_repositories() {
         repos.push(r);
     }
     region["repositories"] = Value::Array(repos);
-    let dir = common::temp_dir("escaped-resource");
+    let dir = crate::common::temp_dir("escaped-resource");
     let path = dir.join("inv.json");
     std::fs::write(&path, serde_json::to_string(&inv).unwrap()).unwrap();
     let r = run(&[
@@ -341,7 +344,7 @@ fn escaped_resource_elements_are_not_shared_between_repositories() {
 #[test]
 fn counterexamples_name_the_keys_they_leave_absent() {
     require_solver();
-    let dir = common::temp_dir("absent-keys");
+    let dir = crate::common::temp_dir("absent-keys");
     let policy = dir.join("policy.json");
     std::fs::write(
         &policy,

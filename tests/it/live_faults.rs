@@ -11,20 +11,18 @@
 //! pagination token that repeats (an error, no hang), and the whole-scan
 //! deadline (`--timeout`) with an operation that hangs.
 //!
-//! `cargo test --test live_faults -- --ignored --nocapture` measures the
+//! `cargo test --test it live_faults -- --ignored --nocapture` measures the
 //! organization's scan time with and without throttling (README figures).
-
-mod support;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Mutex;
 
-use serde_json::{json, Value};
-use support::{
+use crate::support::{
     ecr_audit_with, read_json, scratch, Moto, Run, ACCESS_KEY, SECRET_KEY, SESSION_TOKEN,
 };
+use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -965,7 +963,7 @@ fn the_scan_deadline_ends_a_hung_scan_with_what_was_read() {
 /// throttling, with 30% of every request throttled, and with 30% of one
 /// member account's requests throttled (the other accounts keep their
 /// pace: each account × region retries in its own partition). Not a test:
-/// `cargo test --release --test live_faults -- --ignored --nocapture`.
+/// `cargo test --release --test it live_faults -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn measure_throttling() {

@@ -4,7 +4,7 @@
 //! (`fuzz/harness.rs`). Each must finish without a panic, in bounded time,
 //! with a well-formed outcome.
 
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 use harness::Outcome;

@@ -4,12 +4,10 @@
 //! reports exactly what a scan of the saved inventory reports, and an
 //! account that cannot be read is an error that leaves the others complete.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{ecr_audit, read_json, scratch, Moto, ACCESS_KEY, SECRET_KEY, SESSION_TOKEN};
 use serde_json::{json, Map, Value};
-use support::{ecr_audit, read_json, scratch, Moto, ACCESS_KEY, SECRET_KEY, SESSION_TOKEN};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
