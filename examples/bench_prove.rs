@@ -33,7 +33,7 @@ fn demo_jobs() -> Vec<ProofJob> {
     };
     let m = model::build(&inv, &options);
     let zone = TrustZone::from_inventory(&inv, &options.trusted_accounts);
-    run::jobs(&inv, &m, &zone)
+    ecr_audit::scan::proofs::jobs(&inv, &m, &zone)
 }
 
 /// 1,000 repositories in 5 accounts × 2 regions, policy `i % 50` of the
@@ -100,9 +100,9 @@ fn measure(name: &str, jobs: &[ProofJob], cache: bool, workers: usize) {
         if cache { "on" } else { "off" },
         r.subjects,
         r.proofs.len(),
-        r.count("proved"),
-        r.count("refuted"),
-        r.count("unknown"),
+        r.tally().proved,
+        r.tally().refuted,
+        r.tally().unknown,
         secs,
         r.proofs.len() as f64 / secs,
         r.stats.queries,

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::access::{self, identity, Reach, Target, Zone};
@@ -65,11 +64,42 @@ pub struct CheckInput {
 }
 
 /// Who the policy lets in, as the corpus and the summary line state it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
-    pub verdict: String,
-    pub read: String,
-    pub write: String,
+    pub verdict: Standing,
+    /// For a resource policy: the widest reach of read and write access
+    /// (`none` for a trust or identity policy).
+    pub read: Reach,
+    pub write: Reach,
+}
+
+/// The widest reach the analysis decided, or that it could not decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Decided(Reach),
+    Unanalyzable,
+}
+
+impl Standing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Decided(reach) => reach.as_str(),
+            Standing::Unanalyzable => "unanalyzable",
+        }
+    }
+}
+
+impl Standing {
+    /// Did the analysis decide the reach (the document was understood)?
+    pub fn decided(self) -> bool {
+        matches!(self, Standing::Decided(_))
+    }
+}
+
+impl std::fmt::Display for Standing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 pub fn repository_arn(account: &str) -> String {
@@ -263,10 +293,6 @@ fn zone(input: &CheckInput) -> Zone {
         org_id: input.org_id.clone(),
         time: Some(input.as_of.unix_timestamp()),
     }
-}
-
-fn reach_str(r: Reach) -> String {
-    r.as_str().to_string()
 }
 
 /// What is wrong with a policy file before any analysis: not UTF-8, empty,
@@ -489,45 +515,44 @@ pub fn verdict(input: &CheckInput) -> Verdict {
             let widest = read.max(write).max(Reach::OwnerOnly);
             Verdict {
                 verdict: if a.policy.analyzable {
-                    reach_str(widest)
+                    Standing::Decided(widest)
                 } else {
-                    "unanalyzable".into()
+                    Standing::Unanalyzable
                 },
-                read: reach_str(read),
-                write: reach_str(write),
+                read,
+                write,
             }
         }
         Kind::Trust => {
             let t = identity::analyze_trust_policy(&input.text, &role_arn(&input.account), &zone);
             let analyzable = t.policy.as_ref().is_none_or(|p| p.analyzable);
-            let v = if !analyzable {
-                "unanalyzable"
-            } else if t.assumable_from_outside.contains("anyone") || public_web_identity(&t) {
-                "public"
+            let verdict = if !analyzable {
+                Standing::Unanalyzable
+            } else if t.assumable_by_anyone || public_web_identity(&t) {
+                Standing::Decided(Reach::Public)
             } else if !t.assumable_from_outside.is_empty() {
-                "external"
+                Standing::Decided(Reach::External)
             } else if !t.assumable_from_zone.is_empty() {
-                "org-only"
+                Standing::Decided(Reach::OrgOnly)
             } else {
-                "owner-only"
+                Standing::Decided(Reach::OwnerOnly)
             };
             Verdict {
-                verdict: v.into(),
-                read: "none".into(),
-                write: "none".into(),
+                verdict,
+                read: Reach::None,
+                write: Reach::None,
             }
         }
         Kind::Identity => {
             let a = identity_analysis(input);
             Verdict {
                 verdict: if a.problems.is_empty() {
-                    "owner-only"
+                    Standing::Decided(Reach::OwnerOnly)
                 } else {
-                    "unanalyzable"
-                }
-                .into(),
-                read: "none".into(),
-                write: "none".into(),
+                    Standing::Unanalyzable
+                },
+                read: Reach::None,
+                write: Reach::None,
             }
         }
     }

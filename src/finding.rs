@@ -71,14 +71,7 @@ impl FromStr for Severity {
     }
 }
 
-/// What kind of thing a finding is about; decides its SARIF location.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResourceKind {
-    Registry,
-    Repository,
-    IamPrincipal,
-}
+pub use crate::model::ResourceKind;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {

@@ -468,7 +468,7 @@ impl Inventory {
     /// Reads one inventory file; errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
         // Bytes that are not UTF-8 are reported with their line and column.
-        let text = crate::config::read_text_file(path, u64::MAX).map_err(|e| InventoryError {
+        let text = crate::files::read_text_file(path, u64::MAX).map_err(|e| InventoryError {
             source: path.display().to_string(),
             message: format!("cannot read: {e}"),
         })?;

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod engine;
+pub mod files;
 pub mod finding;
 pub mod inventory;
 pub mod model;

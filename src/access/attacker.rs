@@ -27,7 +27,10 @@ use super::forge::{self, Mode, Piece};
 use crate::policy::condition::{parse_cidr, ConditionValue, KnownOperator, OperatorFamily};
 use crate::policy::keys;
 use crate::policy::pattern::{self, VariableValue};
-use crate::policy::{Condition, Operator, PolicyDocument, RequestContext, ResourceElement, Tri};
+use crate::policy::{
+    account_literals, document_accounts, Condition, Operator, PolicyDocument, RequestContext,
+    ResourceElement, Tri,
+};
 
 /// A class of principals the analysis asks about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -132,43 +135,6 @@ pub struct Frame<'a> {
     pub absent: Vec<String>,
     /// Seconds since the epoch, or the caller's choice.
     pub time: Option<i64>,
-}
-
-/// Maximal runs of exactly twelve digits in a text.
-pub fn account_literals(text: &str, out: &mut BTreeSet<String>) {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() {
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i - start == 12 {
-                out.insert(text[start..i].to_string());
-            }
-        } else {
-            i += 1;
-        }
-    }
-}
-
-/// The account ids a document names in its principals and conditions.
-pub fn document_accounts(doc: &PolicyDocument) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for st in &doc.statements {
-        if let Some(p) = &st.principal {
-            for e in &p.entries {
-                account_literals(&e.raw, &mut out);
-            }
-        }
-        for c in &st.conditions {
-            for v in &c.values {
-                account_literals(&v.value, &mut out);
-            }
-        }
-    }
-    out
 }
 
 impl<'a> Frame<'a> {
@@ -836,9 +802,7 @@ pub fn resource_truth(
     vars: bool,
 ) -> Judgement {
     if !vars || !element.patterns.iter().any(|p| pattern::has_variables(p)) {
-        return Judgement::decided(Truth::from_tri(pattern::resource_matches(
-            element, arn, vars, None,
-        )));
+        return Judgement::decided(Truth::from_tri(element.matches(arn, vars, None)));
     }
     let mut chosen = false;
     let mut unresolved = None;
@@ -862,7 +826,7 @@ pub fn resource_truth(
         negated: element.negated,
         patterns,
     };
-    let t = pattern::resource_matches(&rewritten, arn, true, None);
+    let t = rewritten.matches(arn, true, None);
     if chosen {
         // Members choose the value: it may or may not match.
         return Judgement::decided(if element.negated {

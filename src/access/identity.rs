@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::attacker::{self, Class, Frame, Zone};
+use super::facts::PolicyFacts;
 use super::{classes, statement_truth, CedarDecider};
-use crate::model::PolicyFacts;
 use crate::policy::actions::{self, ActionClass};
 use crate::policy::pattern::arn_match;
 use crate::policy::{parse, Effect, PolicyDocument, PolicyKind, Principal, Statement};
@@ -26,6 +26,9 @@ pub struct TrustAnalysis {
     pub policy: Option<PolicyFacts>,
     /// Outside classes ("anyone", account ids, "org o-...") that can assume it.
     pub assumable_from_outside: BTreeSet<String>,
+    /// Any principal of any account can assume it (the class "anyone" is
+    /// among the outside ones).
+    pub assumable_by_anyone: bool,
     /// Zone accounts / the organization that can assume it.
     pub assumable_from_zone: BTreeSet<String>,
     /// Web-identity providers trusted with no condition on the token's `sub`.
@@ -133,6 +136,7 @@ pub fn analyze_trust_document(doc: &PolicyDocument, role_arn: &str, zone: &Zone)
             // needs iam:PassRole in the owner account).
             Class::Service(..) => {}
             c if c.is_outside() => {
+                out.assumable_by_anyone |= *c == Class::Anyone;
                 out.assumable_from_outside.insert(c.label());
             }
             Class::ZoneAccount(_) | Class::OrgMember => {
@@ -267,10 +271,7 @@ fn deny_covers(st: &Statement, resource: &str) -> bool {
                 star
             }
         }
-        Some(r) => {
-            crate::policy::pattern::resource_matches(r, resource, st.variables_enabled, None)
-                .is_true()
-        }
+        Some(r) => r.matches(resource, st.variables_enabled, None).is_true(),
     }
 }
 

@@ -15,6 +15,7 @@
 //! deny-overrides combination is IAM's.
 
 pub mod attacker;
+pub mod facts;
 pub mod forge;
 pub mod identity;
 
@@ -26,13 +27,13 @@ use cedar_policy::{
 };
 use serde::Serialize;
 
-use crate::model::{AccessFacts, PolicyFacts};
 use crate::policy::actions::{self, ActionClass, EcrAction, ResourceScope};
 use crate::policy::presence;
 use crate::policy::{
     parse, Effect, PolicyDocument, PolicyKind, Principal, PrincipalElement, Statement,
 };
 pub use attacker::{Class, Frame, Truth, Zone};
+pub use facts::{AccessFacts, PolicyFacts};
 
 /// The class name of "some AWS service", which `Principal: "*"` admits.
 pub const ANY_SERVICE: &str = "*";
@@ -76,6 +77,12 @@ pub enum Reach {
     OrgOnly,
     External,
     Public,
+}
+
+impl std::fmt::Display for Reach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Reach {
@@ -300,7 +307,7 @@ pub fn describe_condition(c: &crate::policy::Condition) -> String {
 /// The classes worth asking about for a document.
 pub(crate) fn classes(doc: &PolicyDocument, zone: &Zone) -> BTreeSet<Class> {
     // Every account id written in a principal or condition is a party.
-    let named = attacker::document_accounts(doc);
+    let named = crate::policy::document_accounts(doc);
     let mut direct: BTreeSet<Class> = [Class::Anyone, Class::Owner].into();
     if zone.org_id.is_some() || zone.accounts.iter().any(|a| *a != zone.owner) {
         direct.insert(Class::OrgMember);

@@ -137,7 +137,7 @@ impl Translation {
     /// The twelve-digit account ids the document writes (principals and
     /// condition values): each is a party of its own.
     pub fn document_accounts(&self) -> std::collections::BTreeSet<String> {
-        crate::access::attacker::document_accounts(&self.doc)
+        crate::policy::document_accounts(&self.doc)
     }
 
     /// The translated document, for keys that must tell apart documents

@@ -7,7 +7,6 @@ use super::translate::{cedar_cidr, cedar_datetime, cedar_long, iam_principal_id,
 use super::{FlagSource, Translation};
 use crate::policy::condition::{parse_cidr, parse_date};
 use crate::policy::eval::{Decision, Request};
-use crate::policy::pattern::resource_matches;
 use crate::policy::principal::element_matches;
 use crate::policy::{Effect, IamKind, RequestPrincipal, Tri};
 use cedar_policy::{
@@ -319,7 +318,7 @@ impl Translation {
                     )
                 }),
                 FlagSource::Resource => st.resource.as_ref().map_or(Tri::True, |r| {
-                    resource_matches(r, &req.resource, st.variables_enabled, Some(&req.context))
+                    r.matches(&req.resource, st.variables_enabled, Some(&req.context))
                 }),
                 FlagSource::Condition(j) => st.conditions.get(j).map_or(Tri::True, |c| {
                     c.evaluate(&req.context, st.variables_enabled)

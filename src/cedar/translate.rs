@@ -254,7 +254,7 @@ fn action(st: &Statement) -> (String, bool) {
     let all = schema::all_actions();
     let mut covered = 0u128;
     for (i, a) in all.iter().enumerate() {
-        if crate::policy::pattern::action_matches(&st.action, a) {
+        if st.action.matches(a) {
             covered |= 1u128 << i;
         }
     }

@@ -41,6 +41,26 @@ pub struct RuleSelection {
     pub severity: HashMap<String, Severity>,
 }
 
+impl RuleSelection {
+    /// Does the rule run: on by default unless disabled, off by default
+    /// unless enabled.
+    pub fn is_on(&self, rule: &Rule) -> bool {
+        if rule.enabled_by_default {
+            !self.disabled.contains(&rule.id)
+        } else {
+            self.enabled.contains(&rule.id)
+        }
+    }
+
+    /// The rule's severity, as configured or as the rule says.
+    pub fn severity_of(&self, rule: &Rule) -> Severity {
+        self.severity
+            .get(&rule.id)
+            .copied()
+            .unwrap_or(rule.severity)
+    }
+}
+
 pub struct Engine {
     rules: BTreeMap<String, Rule>,
     sets: HashMap<ResourceKind, PolicySet>,
@@ -126,17 +146,10 @@ impl Engine {
         let mut reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>> = HashMap::new();
         let mut sets: HashMap<ResourceKind, PolicySet> = HashMap::new();
         for mut rule in all_rules {
-            let on = if rule.enabled_by_default {
-                !selection.disabled.contains(&rule.id)
-            } else {
-                selection.enabled.contains(&rule.id)
-            };
-            if !on {
+            if !selection.is_on(&rule) {
                 continue;
             }
-            if let Some(sev) = selection.severity.get(&rule.id) {
-                rule.severity = *sev;
-            }
+            rule.severity = selection.severity_of(&rule);
             for part in &rule.policies {
                 let policy = part.policy.new_id(PolicyId::new(&rule.id));
                 sets.entry(part.kind)

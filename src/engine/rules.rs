@@ -148,6 +148,50 @@ pub struct Rule {
     pub policies: Vec<RulePolicy>,
 }
 
+/// What a rule judges, from the family of its id (`ECR1xx` ...); a custom
+/// rule's id outside these families is `Custom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleFamily {
+    /// ECR0xx: the analysis itself (a policy not analysed, a rule not
+    /// evaluated).
+    Analysis,
+    /// ECR1xx: resource policies.
+    ResourcePolicy,
+    /// ECR2xx: IAM identities and trust.
+    Identity,
+    /// ECR3xx: repository and registry configuration.
+    Configuration,
+    /// ECR4xx: images.
+    Images,
+    Custom,
+}
+
+impl Rule {
+    pub fn family(&self) -> RuleFamily {
+        let digits = self.id.strip_prefix("ECR").unwrap_or("");
+        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return RuleFamily::Custom;
+        }
+        match digits.as_bytes()[0] {
+            b'0' => RuleFamily::Analysis,
+            b'1' => RuleFamily::ResourcePolicy,
+            b'2' => RuleFamily::Identity,
+            b'3' => RuleFamily::Configuration,
+            b'4' => RuleFamily::Images,
+            _ => RuleFamily::Custom,
+        }
+    }
+
+    /// Does the rule judge what a policy document decides (and not the
+    /// configuration or the images of a resource)?
+    pub fn judges_policies(&self) -> bool {
+        !matches!(
+            self.family(),
+            RuleFamily::Configuration | RuleFamily::Images
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RulePolicy {
     pub kind: ResourceKind,
@@ -365,7 +409,7 @@ const KNOWN: &[&str] = &[
 ];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    crate::config::line_column(text, offset)
+    crate::files::line_column(text, offset)
 }
 
 /// Turns a Cedar diagnostic into errors located in `text`.
@@ -666,8 +710,8 @@ pub fn load_rules(extra_dir: Option<&Path>) -> Result<Vec<Rule>, Vec<RuleError>>
             .collect();
         paths.sort();
         for path in paths {
-            let text = crate::config::read_text_file(&path, crate::config::MAX_FILE_BYTES)
-                .map_err(|e| {
+            let text =
+                crate::files::read_text_file(&path, crate::files::MAX_FILE_BYTES).map_err(|e| {
                     let (line, column) = e.position.unwrap_or((0, 0));
                     vec![RuleError {
                         source: path.display().to_string(),

@@ -7,7 +7,6 @@
 
 pub mod images;
 pub mod lifecycle;
-pub mod proofs;
 pub mod scanning;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -15,58 +14,22 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::access::{self, identity, Target};
-use crate::finding::ResourceKind;
+use crate::access::{AccessFacts, PolicyFacts};
 use crate::inventory::{Account, CollectionError, Inventory, Region, Repository};
 
-/// What the analysis could decide about a policy document or a set of them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PolicyFacts {
-    pub present: bool,
-    pub analyzable: bool,
-    pub problems: BTreeSet<String>,
-}
-
-impl PolicyFacts {
-    pub fn absent() -> Self {
-        PolicyFacts {
-            present: false,
-            analyzable: true,
-            problems: BTreeSet::new(),
-        }
-    }
-}
-
-/// Effective access to a repository or registry (see the schema for meaning).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct AccessFacts {
-    pub public_read: bool,
-    pub public_write: bool,
-    pub external_read: BTreeSet<String>,
-    pub external_write: BTreeSet<String>,
-    pub conditions: BTreeSet<String>,
-    pub unscoped_services: BTreeSet<String>,
-    pub wildcard_actions_to: BTreeSet<String>,
-    pub not_principal_statements: BTreeSet<String>,
-    pub auth_token_statements: BTreeSet<String>,
-    pub outside_registry_actions: BTreeSet<String>,
-    pub outside_registry_principals: BTreeSet<String>,
-    /// For each outside class with access: what, through which statements
-    /// and conditions ("999988887777: read via statement 1 when ...").
-    pub granted_by: BTreeSet<String>,
-    /// Outside access a time condition opens after the reference time:
-    /// "anyone from 2027-03-01T00:00:01Z (read)".
-    pub future_access: BTreeSet<String>,
-    /// With proofs: one "property verdict" per property.
-    pub proofs: BTreeSet<String>,
-    /// With proofs: replayed requests from outside, per property group.
-    pub read_counterexamples: BTreeSet<String>,
-    pub write_counterexamples: BTreeSet<String>,
-    pub registry_counterexamples: BTreeSet<String>,
+/// What kind of resource an entity (and a finding about it) is; decides
+/// its SARIF location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceKind {
+    Registry,
+    Repository,
+    IamPrincipal,
 }
 
 /// What an IAM user or role can do with ECR and who can become it.

@@ -6,7 +6,7 @@
 //! need Resource `*`), the other 35 act on a repository ARN.
 
 use super::ast::ActionElement;
-use super::pattern::{action_matches, action_pattern_matches};
+use super::pattern::action_pattern_matches;
 
 /// Access level as the Service Authorization Reference classifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -195,14 +195,14 @@ pub fn expand_pattern(pattern: &str) -> Vec<&'static EcrAction> {
 pub fn expand(element: &ActionElement) -> Vec<&'static EcrAction> {
     CATALOGUE
         .iter()
-        .filter(|a| action_matches(element, a.name))
+        .filter(|a| element.matches(a.name))
         .collect()
 }
 
 /// Does an Action/NotAction element cover this action name (any service,
 /// e.g. `sts:AssumeRoleWithWebIdentity`, `iam:PassRole`)? Case-insensitive.
 pub fn element_matches(element: &ActionElement, action: &str) -> bool {
-    action_matches(element, action)
+    element.matches(action)
 }
 
 /// True when the element can cover actions of services other than ECR

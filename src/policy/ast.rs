@@ -223,7 +223,11 @@ impl ActionElement {
     /// Does this Action/NotAction element cover the action name
     /// (`service:Action`, case-insensitive)?
     pub fn matches(&self, action: &str) -> bool {
-        super::pattern::action_matches(self, action)
+        let any = self
+            .patterns
+            .iter()
+            .any(|p| super::pattern::action_pattern_matches(p, action));
+        any != self.negated
     }
 }
 
@@ -234,9 +238,19 @@ impl ResourceElement {
         &self,
         arn: &str,
         variables_enabled: bool,
-        ctx: Option<&super::condition::RequestContext>,
+        ctx: Option<&super::context::RequestContext>,
     ) -> super::tri::Tri {
-        super::pattern::resource_matches(self, arn, variables_enabled, ctx)
+        // Resource patterns are ARN patterns or `*`.
+        let any = super::tri::Tri::any(
+            self.patterns
+                .iter()
+                .map(|p| super::pattern::arn_match(p, arn, variables_enabled, ctx)),
+        );
+        if self.negated {
+            !any
+        } else {
+            any
+        }
     }
 }
 

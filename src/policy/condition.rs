@@ -20,9 +20,9 @@
 //! [`Tri::Unknown`]. A request value that does not parse (e.g. a non-numeric
 //! value for NumericLessThan) simply does not match that policy value.
 
+use super::context::RequestContext;
 use super::pattern::{arn_match, string_match, StringMode};
 use super::tri::Tri;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -630,55 +630,4 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     Some(out)
-}
-
-/// The request context: condition key (lower-cased) → values. A key that is
-/// absent, or present with no values, counts as "not present".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestContext {
-    values: BTreeMap<String, Vec<String>>,
-}
-
-impl RequestContext {
-    pub fn new() -> RequestContext {
-        RequestContext::default()
-    }
-
-    /// Set a key's values (the key is lower-cased).
-    pub fn insert<I, S>(&mut self, key: &str, values: I) -> &mut Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.values.insert(
-            key.to_ascii_lowercase(),
-            values.into_iter().map(Into::into).collect(),
-        );
-        self
-    }
-
-    /// Builder form of [`RequestContext::insert`].
-    pub fn with<I, S>(mut self, key: &str, values: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.insert(key, values);
-        self
-    }
-
-    /// A key's values (case-insensitive lookup).
-    pub fn get(&self, key: &str) -> Option<&[String]> {
-        match self.values.get(key) {
-            Some(v) => Some(v),
-            None => self
-                .values
-                .get(&key.to_ascii_lowercase())
-                .map(|v| v.as_slice()),
-        }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
-    }
 }

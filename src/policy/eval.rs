@@ -27,7 +27,8 @@
 //! principals directly, although IAM then defers to their identity policies.
 
 use super::ast::{Effect, PolicyDocument, Statement};
-use super::condition::{evaluate_all, RequestContext};
+use super::condition::evaluate_all;
+use super::context::RequestContext;
 use super::principal::RequestPrincipal;
 use super::tri::Tri;
 

@@ -40,9 +40,11 @@
 //! assert_eq!(eval::evaluate(&[&doc], &request), eval::Decision::Allow);
 //! ```
 
+mod accounts;
 pub mod actions;
 mod ast;
 pub mod condition;
+mod context;
 mod error;
 pub mod eval;
 mod json;
@@ -53,14 +55,16 @@ pub mod presence;
 pub mod principal;
 mod tri;
 
+pub use accounts::{account_literals, document_accounts};
 pub use ast::{
     ActionElement, Effect, PolicyDocument, PolicyKind, PrincipalElement, PrincipalEntry,
     ResourceElement, Statement, StatementRef, Unsupported, Version,
 };
 pub use condition::{
     Condition, ConditionKey, ConditionValue, KnownOperator, Operator, OperatorFamily, OriginalType,
-    RequestContext, SetQualifier, ValueType,
+    SetQualifier, ValueType,
 };
+pub use context::RequestContext;
 pub use error::{Location, PolicyError, PolicyErrorKind};
 pub use parse::{parse, parse_value};
 pub use principal::{IamArn, IamKind, Principal, PrincipalType, RequestPrincipal};

@@ -11,7 +11,7 @@
 //! conservatively. Substituted text is literal (a `*` in a user name is not a
 //! wildcard).
 
-use super::condition::RequestContext;
+use super::context::RequestContext;
 use super::tri::Tri;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,40 +299,10 @@ pub fn arn_match(
     }))
 }
 
-/// Does a Resource/NotResource element match a concrete resource ARN?
-/// (Resource patterns are ARN patterns or `*`.)
-pub fn resource_matches(
-    element: &super::ast::ResourceElement,
-    arn: &str,
-    variables_enabled: bool,
-    ctx: Option<&RequestContext>,
-) -> Tri {
-    let any = Tri::any(
-        element
-            .patterns
-            .iter()
-            .map(|p| arn_match(p, arn, variables_enabled, ctx)),
-    );
-    if element.negated {
-        !any
-    } else {
-        any
-    }
-}
-
 /// Does one Action pattern match an action name (`service:Action`)?
 /// Case-insensitive; `*` matches every action of every service.
 pub fn action_pattern_matches(pattern: &str, action: &str) -> bool {
     pattern == "*" || glob_match_ignore_case(pattern, action)
-}
-
-/// Does an Action/NotAction element match an action name?
-pub fn action_matches(element: &super::ast::ActionElement, action: &str) -> bool {
-    let any = element
-        .patterns
-        .iter()
-        .any(|p| action_pattern_matches(p, action));
-    any != element.negated
 }
 
 #[cfg(test)]

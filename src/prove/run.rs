@@ -8,11 +8,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{Proof, ProofCache, Property, Prover, ProverOptions, ProverStats, Subject};
+use super::{Proof, ProofCache, Property, Prover, ProverOptions, ProverStats, Subject, Verdict};
 use crate::access::Zone;
-use crate::finding::ResourceKind;
-use crate::inventory::Inventory;
-use crate::model::{self, AuditModel, TrustZone};
 
 /// Stack of a prover thread.
 const PROVER_STACK: usize = 256 * 1024 * 1024;
@@ -42,86 +39,26 @@ pub struct ProofRun {
     pub elapsed_ms: u64,
 }
 
+/// How many properties ended in each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub proved: usize,
+    pub refuted: usize,
+    pub unknown: usize,
+}
+
 impl ProofRun {
-    pub fn count(&self, verdict: &str) -> usize {
-        self.proofs
-            .iter()
-            .filter(|p| p.verdict.name() == verdict)
-            .count()
-    }
-}
-
-/// The subjects of an inventory: repositories and registries with a policy,
-/// and roles the model says can write to ECR (their trust policies).
-pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<ProofJob> {
-    let mut out = Vec::new();
-    let ecr_writers: std::collections::HashSet<&str> = model
-        .entities
-        .iter()
-        .filter(|e| e.kind == ResourceKind::IamPrincipal)
-        .filter(|e| e.attrs["kind"] == "role")
-        .filter(|e| e.attrs["ecr_write"] == true || e.attrs["ecr_permissions"] == true)
-        .map(|e| e.arn.as_str())
-        .collect();
-    for account in &inventory.accounts {
-        let owner_zone = Arc::new(zone.for_owner(&account.id));
-        for region in &account.regions {
-            let partition = region
-                .repositories
-                .first()
-                .map(|r| model::partition_of(&r.repository_arn))
-                .unwrap_or("aws");
-            if let Some(text) = region.registry.as_ref().and_then(|r| r.policy.as_deref()) {
-                out.push(ProofJob {
-                    subject: Subject::Registry,
-                    arn: model::registry_arn(partition, &region.region, &account.id),
-                    resource_arn: model::any_repository_arn(partition, &region.region, &account.id),
-                    account: account.id.clone(),
-                    policy: text.to_string(),
-                    zone: Arc::clone(&owner_zone),
-                });
-            }
-            for repo in &region.repositories {
-                if let Some(text) = repo.policy.as_deref() {
-                    out.push(ProofJob {
-                        subject: Subject::Repository,
-                        arn: repo.repository_arn.clone(),
-                        resource_arn: repo.repository_arn.clone(),
-                        account: account.id.clone(),
-                        policy: text.to_string(),
-                        zone: Arc::clone(&owner_zone),
-                    });
-                }
+    pub fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for proof in &self.proofs {
+            match proof.verdict {
+                Verdict::Proved => tally.proved += 1,
+                Verdict::Refuted { .. } => tally.refuted += 1,
+                Verdict::Unknown { .. } => tally.unknown += 1,
             }
         }
-        if let Some(iam) = &account.iam {
-            for role in &iam.roles {
-                if ecr_writers.contains(role.arn.as_str()) {
-                    out.push(ProofJob {
-                        subject: Subject::Role,
-                        arn: role.arn.clone(),
-                        resource_arn: role.arn.clone(),
-                        account: account.id.clone(),
-                        policy: role.assume_role_policy_document.clone(),
-                        zone: Arc::clone(&owner_zone),
-                    });
-                }
-            }
-        }
+        tally
     }
-    out
-}
-
-/// Prove the subjects of an inventory ([`jobs`]) with its audit model.
-pub fn prove_model(
-    inventory: &Inventory,
-    model: &AuditModel,
-    trusted_accounts: &std::collections::BTreeSet<String>,
-    options: &ProverOptions,
-    workers: usize,
-) -> Result<ProofRun, String> {
-    let zone = TrustZone::from_inventory(inventory, trusted_accounts);
-    run(&jobs(inventory, model, &zone), options, workers)
 }
 
 /// Prove every property of every job on `workers` solver processes.

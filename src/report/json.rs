@@ -39,18 +39,7 @@ pub fn render(report: &Report) -> String {
         "warnings": report.warnings,
     });
     if let Some(run) = report.proofs {
-        value["proofs"] = json!({
-            "subjects": run.subjects,
-            "proved": run.count("proved"),
-            "refuted": run.count("refuted"),
-            "unknown": run.count("unknown"),
-            "solver": run.stats,
-            "workers": run.workers,
-            "elapsed_ms": run.elapsed_ms,
-            "results": run.proofs,
-        });
+        value["proofs"] = super::proofs::summary(run);
     }
-    let mut text = serde_json::to_string_pretty(&value).expect("report serializes");
-    text.push('\n');
-    text
+    super::pretty(&value)
 }

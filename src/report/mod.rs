@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod proofs;
+pub mod rules;
 pub mod sarif;
 pub mod table;
 
@@ -46,6 +47,15 @@ impl Report<'_> {
         }
         counts
     }
+}
+
+/// A JSON document as the reports write it: indented, ending in a newline.
+pub fn pretty(value: &serde_json::Value) -> String {
+    // PANIC SAFETY: a `Value` has string keys only, so it always serializes.
+    #[allow(clippy::expect_used)]
+    let mut text = serde_json::to_string_pretty(value).expect("a JSON value serializes");
+    text.push('\n');
+    text
 }
 
 pub fn rfc3339(t: OffsetDateTime) -> String {

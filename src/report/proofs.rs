@@ -25,6 +25,36 @@ fn subject_label(subject: Subject, arn: &str) -> String {
     }
 }
 
+/// A proof run as JSON: counts, solver figures and every result (the
+/// `proofs` member of a scan report).
+pub fn summary(run: &ProofRun) -> serde_json::Value {
+    let tally = run.tally();
+    serde_json::json!({
+        "subjects": run.subjects,
+        "proved": tally.proved,
+        "refuted": tally.refuted,
+        "unknown": tally.unknown,
+        "solver": run.stats,
+        "workers": run.workers,
+        "elapsed_ms": run.elapsed_ms,
+        "results": run.proofs,
+    })
+}
+
+/// The `prove --format json` document (`ecr-audit/proofs/v1`): the summary
+/// with the schema, the tool and the inputs first.
+pub fn render_json(run: &ProofRun, sources: &[String]) -> String {
+    let mut value = serde_json::json!({
+        "schema": "ecr-audit/proofs/v1",
+        "tool": {"name": "ecr-audit", "version": env!("CARGO_PKG_VERSION")},
+        "sources": sources,
+    });
+    if let (Some(head), serde_json::Value::Object(body)) = (value.as_object_mut(), summary(run)) {
+        head.extend(body);
+    }
+    super::pretty(&value)
+}
+
 pub fn render_table(run: &ProofRun, all: bool, width: Option<u16>) -> String {
     let mut table = Table::new();
     table

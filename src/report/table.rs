@@ -341,13 +341,14 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
 
 /// One line on the proofs of a scan.
 pub fn proof_summary(run: &crate::prove::run::ProofRun) -> String {
+    let tally = run.tally();
     format!(
         "Proofs: {} properties of {} subjects · {} proved, {} refuted, {} unknown · {} solver queries, {} answered from cache · {:.1} s on {} solver processes",
         run.proofs.len(),
         run.subjects,
-        run.count("proved"),
-        run.count("refuted"),
-        run.count("unknown"),
+        tally.proved,
+        tally.refuted,
+        tally.unknown,
         run.stats.queries,
         run.stats.cache_hits,
         run.elapsed_ms as f64 / 1000.0,

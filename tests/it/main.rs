@@ -10,6 +10,7 @@ mod cedar_differential;
 mod cedar_translate;
 mod cli;
 mod fuzz_regressions;
+mod layers;
 mod limits;
 mod live_faults;
 mod live_org;

@@ -24,9 +24,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use ecr_audit::access::attacker::account_literals;
 use ecr_audit::access::{self, identity, Reach, Target};
 use ecr_audit::check::{self, CheckInput, OutsideAccess};
+use ecr_audit::policy::account_literals;
 use ecr_audit::prove::run::{self, ProofJob};
 use ecr_audit::prove::{
     Counterexample, ProofCache, Property, Prover, ProverOptions, Subject, Verdict,

@@ -1,4 +1,5 @@
-//! Proof outcomes folded into the audit model, so that they reach the same
+//! Proofs in a scan: which subjects of an inventory are proved ([`jobs`]),
+//! and the outcomes folded into the audit model, so that they reach the same
 //! rules and reports as the concrete analysis:
 //!
 //! - every verdict is listed in `proofs` ("read proved");
@@ -11,11 +12,87 @@
 //! - a proved property the concrete analysis reports as reachable keeps the
 //!   finding and warns.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
-use super::AuditModel;
-use crate::finding::ResourceKind;
-use crate::prove::{Proof, Property, Subject, Verdict};
+use crate::inventory::Inventory;
+use crate::model::{self, AuditModel, ResourceKind, TrustZone};
+use crate::prove::run::{run, ProofJob, ProofRun};
+use crate::prove::{Proof, Property, ProverOptions, Subject, Verdict};
+
+/// The subjects of an inventory: repositories and registries with a policy,
+/// and roles the model says can write to ECR (their trust policies).
+pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<ProofJob> {
+    let mut out = Vec::new();
+    let ecr_writers: std::collections::HashSet<&str> = model
+        .entities
+        .iter()
+        .filter(|e| e.kind == ResourceKind::IamPrincipal)
+        .filter(|e| e.attrs["kind"] == "role")
+        .filter(|e| e.attrs["ecr_write"] == true || e.attrs["ecr_permissions"] == true)
+        .map(|e| e.arn.as_str())
+        .collect();
+    for account in &inventory.accounts {
+        let owner_zone = Arc::new(zone.for_owner(&account.id));
+        for region in &account.regions {
+            let partition = region
+                .repositories
+                .first()
+                .map(|r| model::partition_of(&r.repository_arn))
+                .unwrap_or("aws");
+            if let Some(text) = region.registry.as_ref().and_then(|r| r.policy.as_deref()) {
+                out.push(ProofJob {
+                    subject: Subject::Registry,
+                    arn: model::registry_arn(partition, &region.region, &account.id),
+                    resource_arn: model::any_repository_arn(partition, &region.region, &account.id),
+                    account: account.id.clone(),
+                    policy: text.to_string(),
+                    zone: Arc::clone(&owner_zone),
+                });
+            }
+            for repo in &region.repositories {
+                if let Some(text) = repo.policy.as_deref() {
+                    out.push(ProofJob {
+                        subject: Subject::Repository,
+                        arn: repo.repository_arn.clone(),
+                        resource_arn: repo.repository_arn.clone(),
+                        account: account.id.clone(),
+                        policy: text.to_string(),
+                        zone: Arc::clone(&owner_zone),
+                    });
+                }
+            }
+        }
+        if let Some(iam) = &account.iam {
+            for role in &iam.roles {
+                if ecr_writers.contains(role.arn.as_str()) {
+                    out.push(ProofJob {
+                        subject: Subject::Role,
+                        arn: role.arn.clone(),
+                        resource_arn: role.arn.clone(),
+                        account: account.id.clone(),
+                        policy: role.assume_role_policy_document.clone(),
+                        zone: Arc::clone(&owner_zone),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Prove the subjects of an inventory ([`jobs`]) with its audit model.
+pub fn prove_model(
+    inventory: &Inventory,
+    model: &AuditModel,
+    trusted_accounts: &std::collections::BTreeSet<String>,
+    options: &ProverOptions,
+    workers: usize,
+) -> Result<ProofRun, String> {
+    let zone = TrustZone::from_inventory(inventory, trusted_accounts);
+    run(&jobs(inventory, model, &zone), options, workers)
+}
 
 fn set_insert(v: &mut Value, path: &[&str], item: String) {
     let mut cur = v;

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod commands;
+pub mod settings;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ecr-audit",

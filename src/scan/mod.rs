@@ -9,7 +9,9 @@ use crate::engine::{AuditContext, Engine, Rule, RuleSelection};
 use crate::finding::{sort_findings, Finding, Severity};
 use crate::inventory::{CollectionError, ErrorKind, Inventory};
 use crate::model::{self, ModelOptions, ScanScope};
-use crate::prove::{self, run::ProofRun, ProverOptions};
+use crate::prove::{run::ProofRun, ProverOptions};
+
+pub mod proofs;
 
 pub struct ScanOptions {
     pub model: ModelOptions,
@@ -46,6 +48,39 @@ pub struct ScanResult {
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
+/// The process exit status of a command, as the CLI documents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// No finding at or above `--fail-on`, nothing missing.
+    Clean = 0,
+    /// Findings at or above `--fail-on`.
+    Findings = 1,
+    /// A usage, configuration or input error: nothing was scanned.
+    Usage = 2,
+    /// The scan finished but is incomplete (collection or rule errors).
+    Incomplete = 3,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl ScanResult {
+    /// Findings at or above `fail_on` fail the run first; then an
+    /// incomplete scan; else clean.
+    pub fn exit(&self, fail_on: Option<Severity>) -> Exit {
+        if fail_on.is_some_and(|t| self.findings.iter().any(|f| f.severity >= t)) {
+            Exit::Findings
+        } else if !self.errors.is_empty() {
+            Exit::Incomplete
+        } else {
+            Exit::Clean
+        }
+    }
+}
+
 pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> ScanResult {
     let mut timings = Vec::new();
     let started = std::time::Instant::now();
@@ -55,7 +90,7 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     let mut proof_warnings = Vec::new();
     let mut proof_errors = Vec::new();
     let proofs = options.prove.as_ref().and_then(|settings| {
-        match prove::run::prove_model(
+        match proofs::prove_model(
             inventory,
             &model,
             &options.model.trusted_accounts,
@@ -63,7 +98,7 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
             settings.workers,
         ) {
             Ok(run) => {
-                proof_warnings = model::proofs::apply_proofs(&mut model, &run.proofs);
+                proof_warnings = proofs::apply_proofs(&mut model, &run.proofs);
                 Some(run)
             }
             Err(e) => {

@@ -1,0 +1,43 @@
+//! The account ids a policy names: each is a party of its own to the access
+//! analysis, never "anyone".
+
+use std::collections::BTreeSet;
+
+use super::PolicyDocument;
+
+/// Maximal runs of exactly twelve digits in a text.
+pub fn account_literals(text: &str, out: &mut BTreeSet<String>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start == 12 {
+                out.insert(text[start..i].to_string());
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The account ids a document names in its principals and conditions.
+pub fn document_accounts(doc: &PolicyDocument) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for st in &doc.statements {
+        if let Some(p) = &st.principal {
+            for e in &p.entries {
+                account_literals(&e.raw, &mut out);
+            }
+        }
+        for c in &st.conditions {
+            for v in &c.values {
+                account_literals(&v.value, &mut out);
+            }
+        }
+    }
+    out
+}
