@@ -9,6 +9,7 @@ use time::Date;
 
 use crate::files::{line_column, read_text_file, MAX_FILE_BYTES};
 use crate::finding::{Finding, Severity};
+use crate::inventory::AccountId;
 
 pub const FILE_NAME: &str = "ecr-audit.toml";
 pub const DEFAULT_STALE_DAYS: i64 = 14;
@@ -106,9 +107,20 @@ fn date_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Date>, D::E
     }
 }
 
-pub fn parse_date(s: &str) -> Result<Date, String> {
+/// A date that is not `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid date \"{text}\" (expected YYYY-MM-DD): {reason}")]
+pub struct DateError {
+    pub text: String,
+    pub reason: String,
+}
+
+pub fn parse_date(s: &str) -> Result<Date, DateError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, &format).map_err(|e| format!("invalid date \"{s}\" (expected YYYY-MM-DD): {e}"))
+    Date::parse(s, &format).map_err(|e| DateError {
+        text: s.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,10 +168,10 @@ impl Config {
             }
         }
         for id in &config.scan.accounts {
-            check_account(id).map_err(|m| err(format!("scan.accounts: {m}")))?;
+            AccountId::parse(id).map_err(|m| err(format!("scan.accounts: {m}")))?;
         }
         for id in &config.scan.trusted_accounts {
-            check_account(id).map_err(|m| err(format!("scan.trusted_accounts: {m}")))?;
+            AccountId::parse(id).map_err(|m| err(format!("scan.trusted_accounts: {m}")))?;
         }
         Ok(config)
     }
@@ -212,14 +224,6 @@ impl Config {
             }
         }
         Ok(())
-    }
-}
-
-pub fn check_account(id: &str) -> Result<(), String> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(format!("\"{id}\" is not a 12-digit AWS account id"))
     }
 }
 

@@ -19,6 +19,36 @@ use time::OffsetDateTime;
 /// The value of the `format` field this version reads and writes.
 pub const FORMAT: &str = "ecr-audit/inventory/v1";
 
+/// A 12-digit AWS account id, checked where it enters: a flag, the
+/// configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountId(String);
+
+/// A value that is not a 12-digit account id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not a 12-digit AWS account id")]
+pub struct AccountIdError(pub String);
+
+impl AccountId {
+    pub fn parse(id: &str) -> Result<AccountId, AccountIdError> {
+        if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(AccountId(id.to_string()))
+        } else {
+            Err(AccountIdError(id.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Inventory {

@@ -17,8 +17,8 @@ use super::{
 };
 use crate::check;
 use crate::collect;
-use crate::config::{self, Config};
-use crate::inventory::Inventory;
+use crate::config::Config;
+use crate::inventory::{AccountId, Inventory};
 use crate::policy::{self, PolicyKind};
 use crate::report::{self, Report};
 use crate::scan::{self, Exit, ScanOptions, ScanResult};
@@ -246,7 +246,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
         .chain(&args.org_accounts)
         .chain(&args.trusted_accounts)
     {
-        config::check_account(id).map_err(|e| UsageError(format!("account: {e}")))?;
+        AccountId::parse(id).map_err(|e| UsageError(format!("account: {e}")))?;
     }
     if let Some(id) = &args.org_id {
         check_org_id(id)?;
@@ -451,8 +451,7 @@ fn run_prove(args: ProveArgs) -> Result<Exit, UsageError> {
         &options.trusted_accounts,
         &settings.prover,
         settings.workers,
-    )
-    .map_err(UsageError)?;
+    )?;
     let text = match args.format {
         ProveFormat::Json => report::proofs::render_json(&run, &sources),
         ProveFormat::Table => {

@@ -12,7 +12,7 @@ use super::{AnalysisArgs, ProofArgs, TargetArgs};
 use crate::collect::{CollectOptions, DEFAULT_ROLE_NAME};
 use crate::config::{self, Config};
 use crate::engine::{self, Rule, RuleSelection};
-use crate::inventory::Inventory;
+use crate::inventory::{AccountId, Inventory};
 use crate::model::ModelOptions;
 use crate::prove::{self, ProverOptions};
 use crate::scan::ProveSettings;
@@ -226,7 +226,7 @@ pub fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOp
         target.accounts.clone()
     };
     for id in &accounts {
-        config::check_account(id).map_err(|e| UsageError(format!("--accounts: {e}")))?;
+        AccountId::parse(id).map_err(|e| UsageError(format!("--accounts: {e}")))?;
     }
     Ok(CollectOptions {
         profile: target.profile.clone(),
@@ -282,7 +282,7 @@ pub fn prove_settings(args: &ProofArgs) -> Result<ProveSettings, UsageError> {
             args.proof_timeout
         )));
     }
-    prove::solver_available().map_err(UsageError)?;
+    prove::solver_available()?;
     let workers = args.proof_jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -307,7 +307,7 @@ fn trusted_accounts(
 ) -> Result<BTreeSet<String>, UsageError> {
     let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
     for id in &analysis.trusted_accounts {
-        config::check_account(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
+        AccountId::parse(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
         trusted.insert(id.clone());
     }
     Ok(trusted)

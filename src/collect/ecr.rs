@@ -667,7 +667,7 @@ async fn index_children(
                     };
                     let parsed = match image.image_manifest.as_deref() {
                         Some(text) => manifest_children(text),
-                        None => Err("no manifest returned".to_string()),
+                        None => Err(ManifestError::Missing),
                     };
                     match parsed {
                         Ok(list) => {
@@ -690,14 +690,24 @@ async fn index_children(
     children
 }
 
+/// Why an image index's children could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ManifestError {
+    #[error("no manifest returned")]
+    Missing,
+    #[error("manifest is not JSON: {0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error("manifest has no \"manifests\" list")]
+    NoList,
+}
+
 /// The digests listed by an image index / manifest list.
-pub(crate) fn manifest_children(manifest: &str) -> Result<Vec<String>, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(manifest).map_err(|e| format!("manifest is not JSON: {e}"))?;
+pub(crate) fn manifest_children(manifest: &str) -> Result<Vec<String>, ManifestError> {
+    let value: serde_json::Value = serde_json::from_str(manifest)?;
     let list = value
         .get("manifests")
         .and_then(|m| m.as_array())
-        .ok_or_else(|| "manifest has no \"manifests\" list".to_string())?;
+        .ok_or(ManifestError::NoList)?;
     let mut digests: Vec<String> = list
         .iter()
         .filter_map(|m| m.get("digest").and_then(|d| d.as_str()).map(str::to_string))

@@ -564,23 +564,28 @@ fn policy_error(source: &str, line: usize) -> impl Fn(String) -> RuleError + Cop
     }
 }
 
-fn resource_kind_of(policy: &Policy) -> Result<ResourceKind, String> {
+fn resource_kind_of(
+    policy: &Policy,
+    err: impl Fn(String) -> RuleError,
+) -> Result<ResourceKind, RuleError> {
     match policy.resource_constraint() {
         ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => match t.to_string().as_str() {
             "EcrAudit::Repository" => Ok(ResourceKind::Repository),
             "EcrAudit::Registry" => Ok(ResourceKind::Registry),
             "EcrAudit::IamPrincipal" => Ok(ResourceKind::IamPrincipal),
-            other => Err(format!("unknown resource type {other}")),
+            other => Err(err(format!("unknown resource type {other}"))),
         },
-        _ => Err("the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into()),
+        _ => Err(err("the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into())),
     }
 }
 
-fn check_permit(policy: &Policy) -> Result<(), String> {
+fn check_permit(policy: &Policy, err: impl Fn(String) -> RuleError) -> Result<(), RuleError> {
     if policy.effect() == cedar_policy::Effect::Permit {
         Ok(())
     } else {
-        Err("a rule must be a `permit` policy: the resources it permits are the findings".into())
+        Err(err(
+            "a rule must be a `permit` policy: the resources it permits are the findings".into(),
+        ))
     }
 }
 
@@ -592,7 +597,7 @@ fn continuation(
     rule: &Rule,
 ) -> Result<RulePolicy, RuleError> {
     let err = policy_error(source, policy_line(text, policy));
-    check_permit(policy).map_err(err)?;
+    check_permit(policy, err)?;
     for (key, _) in policy.annotations() {
         if key != "id" && key != "message" {
             return Err(err(format!(
@@ -601,7 +606,7 @@ fn continuation(
             )));
         }
     }
-    let kind = resource_kind_of(policy).map_err(err)?;
+    let kind = resource_kind_of(policy, err)?;
     if rule.policies.iter().any(|p| p.kind == kind) {
         return Err(err(format!(
             "rule {} already has a policy for this resource type",
@@ -618,7 +623,7 @@ fn continuation(
 fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, RuleError> {
     let line = policy_line(text, policy);
     let err = policy_error(source, line);
-    check_permit(policy).map_err(err)?;
+    check_permit(policy, err)?;
     let annotations: BTreeMap<&str, &str> = policy.annotations().collect();
     for key in annotations.keys() {
         if !KNOWN.contains(key) {
@@ -641,7 +646,7 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
     };
     let severity =
         Severity::from_str(&get("severity")).map_err(|e| err(format!("@severity: {e}")))?;
-    let resource_kind = resource_kind_of(policy).map_err(err)?;
+    let resource_kind = resource_kind_of(policy, err)?;
     let enabled_by_default = match annotations.get("default") {
         None | Some(&"on") => true,
         Some(&"off") => false,

@@ -225,18 +225,35 @@ pub struct ProofCache {
     validations: Mutex<HashMap<String, Result<(), Vec<String>>>>,
 }
 
+/// Why proofs could not run at all (a property the solver cannot decide is
+/// an unknown verdict, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error("the SMT solver cvc5 was not found ({path}: {source}); install it (scripts/setup-solver) or set CVC5 to its path")]
+    SolverMissing {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the SMT solver {path} does not run: {stderr}")]
+    SolverFails { path: String, stderr: String },
+    #[error("cannot start the solver runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot start cvc5: {0}")]
+    Start(String),
+    #[error("cannot start a prover thread: {0}")]
+    Thread(std::io::Error),
+}
+
 /// Is the solver there? The error says how to get it.
-pub fn solver_available() -> Result<(), String> {
+pub fn solver_available() -> Result<(), ProveError> {
     let path = std::env::var("CVC5").unwrap_or_else(|_| "cvc5".into());
     match std::process::Command::new(&path).arg("--version").output() {
         Ok(o) if o.status.success() => Ok(()),
-        Ok(o) => Err(format!(
-            "the SMT solver {path} does not run: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => Err(format!(
-            "the SMT solver cvc5 was not found ({path}: {e}); install it (scripts/setup-solver) or set CVC5 to its path"
-        )),
+        Ok(o) => Err(ProveError::SolverFails {
+            stderr: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+            path,
+        }),
+        Err(source) => Err(ProveError::SolverMissing { path, source }),
     }
 }
 
@@ -256,11 +273,11 @@ pub struct Prover<'c> {
 }
 
 impl<'c> Prover<'c> {
-    pub fn new(options: ProverOptions, cache: &'c ProofCache) -> Result<Prover<'c>, String> {
+    pub fn new(options: ProverOptions, cache: &'c ProofCache) -> Result<Prover<'c>, ProveError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the solver runtime: {e}"))?;
+            .map_err(ProveError::Runtime)?;
         let mut p = Prover {
             runtime,
             compiler: None,
@@ -274,7 +291,7 @@ impl<'c> Prover<'c> {
         Ok(p)
     }
 
-    fn start(&mut self, mode: Mode) -> Result<CedarSymCompiler<LocalSolver>, String> {
+    fn start(&mut self, mode: Mode) -> Result<CedarSymCompiler<LocalSolver>, ProveError> {
         let limit = format!("--tlimit-per={}", self.options.timeout.as_millis().max(1));
         let mut args = vec![limit];
         if mode == Mode::Extended {
@@ -289,9 +306,9 @@ impl<'c> Prover<'c> {
         let solver = self
             .runtime
             .block_on(async { LocalSolver::cvc5_with_args(args) })
-            .map_err(|e| format!("cannot start cvc5: {e}"))?;
+            .map_err(|e| ProveError::Start(e.to_string()))?;
         let compiler =
-            CedarSymCompiler::new(solver).map_err(|e| format!("cannot start cvc5: {e}"))?;
+            CedarSymCompiler::new(solver).map_err(|e| ProveError::Start(e.to_string()))?;
         self.stats.solvers_started += 1;
         Ok(compiler)
     }
@@ -330,7 +347,8 @@ impl<'c> Prover<'c> {
             Mode::Extended => self.extended.is_none(),
         };
         if slot_empty {
-            let c = self.start(mode)?;
+            // A solver that does not start leaves this question unknown.
+            let c = self.start(mode).map_err(|e| e.to_string())?;
             match mode {
                 Mode::Default => self.compiler = Some(c),
                 Mode::Extended => self.extended = Some(c),

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{Proof, ProofCache, Property, Prover, ProverOptions, ProverStats, Subject, Verdict};
+use super::{
+    Proof, ProofCache, Property, ProveError, Prover, ProverOptions, ProverStats, Subject, Verdict,
+};
 use crate::access::Zone;
 
 /// Stack of a prover thread.
@@ -62,7 +64,11 @@ impl ProofRun {
 }
 
 /// Prove every property of every job on `workers` solver processes.
-pub fn run(jobs: &[ProofJob], options: &ProverOptions, workers: usize) -> Result<ProofRun, String> {
+pub fn run(
+    jobs: &[ProofJob],
+    options: &ProverOptions,
+    workers: usize,
+) -> Result<ProofRun, ProveError> {
     super::solver_available()?;
     let started = Instant::now();
     let cache = ProofCache::default();
@@ -70,7 +76,7 @@ pub fn run(jobs: &[ProofJob], options: &ProverOptions, workers: usize) -> Result
     let results: Mutex<Vec<(usize, Vec<Proof>)>> = Mutex::new(Vec::new());
     let stats: Mutex<ProverStats> = Mutex::new(ProverStats::default());
     let workers = workers.clamp(1, jobs.len().max(1));
-    let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let errors: Mutex<Vec<ProveError>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
             // Symbolic compilation recurses over the policy's terms: a long
@@ -110,16 +116,13 @@ pub fn run(jobs: &[ProofJob], options: &ProverOptions, workers: usize) -> Result
                     stats.lock().expect("lock").add(&prover.stats);
                 });
             if let Err(e) = spawned {
-                errors
-                    .lock()
-                    .expect("lock")
-                    .push(format!("cannot start a prover thread: {e}"));
+                errors.lock().expect("lock").push(ProveError::Thread(e));
             }
         }
     });
     let errors = errors.into_inner().expect("lock");
-    if let Some(e) = errors.first() {
-        return Err(e.clone());
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e);
     }
     let mut results = results.into_inner().expect("lock");
     results.sort_by_key(|(i, _)| *i);

@@ -108,7 +108,7 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
                     operation: "prove".to_string(),
                     resource: None,
                     kind: ErrorKind::Other,
-                    message: e,
+                    message: e.to_string(),
                 });
                 None
             }

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::inventory::Inventory;
 use crate::model::{self, AuditModel, ResourceKind, TrustZone};
 use crate::prove::run::{run, ProofJob, ProofRun};
-use crate::prove::{Proof, Property, ProverOptions, Subject, Verdict};
+use crate::prove::{Proof, Property, ProveError, ProverOptions, Subject, Verdict};
 
 /// The subjects of an inventory: repositories and registries with a policy,
 /// and roles the model says can write to ECR (their trust policies).
@@ -89,7 +89,7 @@ pub fn prove_model(
     trusted_accounts: &std::collections::BTreeSet<String>,
     options: &ProverOptions,
     workers: usize,
-) -> Result<ProofRun, String> {
+) -> Result<ProofRun, ProveError> {
     let zone = TrustZone::from_inventory(inventory, trusted_accounts);
     run(&jobs(inventory, model, &zone), options, workers)
 }
