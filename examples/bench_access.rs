@@ -2,6 +2,8 @@
 //! the policy corpus, a realistic mix of repository, registry, identity and
 //! trust documents. Run: `cargo run --release --example bench_access`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Instant;
 
 use ecr_audit::access::{self, identity, Target, Zone};

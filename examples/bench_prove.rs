@@ -3,6 +3,8 @@
 //! share 50 distinct policies (taken from the policy corpus).
 //! Run: `cargo run --release --example bench_prove` (needs cvc5).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Instant;
 
 use ecr_audit::access::Zone;

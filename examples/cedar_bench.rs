@@ -2,6 +2,8 @@
 //! second, plus strict-validation and concrete-authorization costs.
 //! Run: `cargo run --release --example cedar_bench`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ecr_audit::cedar;
 use ecr_audit::policy::eval::Request;
 use ecr_audit::policy::{self, PolicyKind, RequestContext, RequestPrincipal};

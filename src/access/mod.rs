@@ -383,6 +383,8 @@ pub struct CedarDecider {
 }
 
 impl CedarDecider {
+    // PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
+    #[allow(clippy::expect_used)]
     pub fn new(doc: &PolicyDocument, universe: &[&'static str]) -> CedarDecider {
         let mut text = String::new();
         let mut signature: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
@@ -424,6 +426,8 @@ impl CedarDecider {
     }
 
     /// The actions allowed given each statement's flag.
+    // PANIC SAFETY: static entity names; the context holds booleans only.
+    #[allow(clippy::expect_used)]
     pub fn allowed(&self, flags: &[bool]) -> BTreeSet<&'static str> {
         let pairs = (0..self.statements)
             .map(|i| (format!("s{i}"), RestrictedExpression::new_bool(flags[i])));

@@ -56,6 +56,8 @@ impl Ctx {
     /// scan's deadline, or when it comes during the request, the request
     /// fails as timed out: the read is recorded as failed and the rest of
     /// what was collected is kept.
+    // PANIC SAFETY: the semaphore is never closed.
+    #[allow(clippy::expect_used)]
     pub async fn request<O, E, R>(
         &self,
         operation: &'static str,
@@ -77,7 +79,7 @@ impl Ctx {
         *self
             .counts
             .lock()
-            .expect("counts lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(operation)
             .or_default() += 1;
         match self.deadline {
@@ -130,14 +132,17 @@ impl Ctx {
     }
 
     fn record_error(&self, error: CollectionError) {
-        self.errors.lock().expect("errors lock").push(error);
+        self.errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(error);
         self.progress.error();
     }
 
     pub fn take_counts(&self) -> BTreeMap<String, u64> {
         self.counts
             .lock()
-            .expect("counts lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect()
@@ -146,14 +151,24 @@ impl Ctx {
     /// Attempts beyond the first of each request (every client counts its
     /// attempts: ECR, IAM, STS and Organizations).
     pub fn retries(&self) -> u64 {
-        let counted: u64 = self.counts.lock().expect("counts lock").values().sum();
+        let counted: u64 = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .sum();
         self.attempts
             .load(Ordering::Relaxed)
             .saturating_sub(counted)
     }
 
     pub fn take_errors(&self) -> Vec<CollectionError> {
-        let mut errors = std::mem::take(&mut *self.errors.lock().expect("errors lock"));
+        let mut errors = std::mem::take(
+            &mut *self
+                .errors
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         errors.sort_by(|a, b| {
             (&a.account, &a.region, &a.operation, &a.resource, &a.message).cmp(&(
                 &b.account,
@@ -329,6 +344,8 @@ fn pagination_failure(message: String) -> Failure {
 /// Runs `tasks` with at most `limit` of them alive at once and returns their
 /// outputs in the order of `tasks`. Tasks are created lazily from the
 /// iterator, so an organization of any size never fans out beyond `limit`.
+// PANIC SAFETY: every task was joined above, so every slot is filled.
+#[allow(clippy::expect_used)]
 pub(crate) async fn bounded<I, F, T>(limit: usize, tasks: I) -> Vec<T>
 where
     I: IntoIterator<Item = F>,

@@ -90,6 +90,8 @@ impl std::fmt::Display for EvaluationError {
     }
 }
 
+// PANIC SAFETY: static, valid Cedar names.
+#[allow(clippy::expect_used)]
 fn entity_type(kind: ResourceKind) -> EntityTypeName {
     let name = match kind {
         ResourceKind::Registry => "EcrAudit::Registry",
@@ -103,16 +105,22 @@ fn uid(kind: ResourceKind, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(entity_type(kind), EntityId::new(id))
 }
 
+// PANIC SAFETY: static, valid Cedar names.
+#[allow(clippy::expect_used)]
 fn scanner() -> EntityUid {
     EntityUid::from_str(r#"EcrAudit::Scanner::"ecr-audit""#).expect("static uid")
 }
 
+// PANIC SAFETY: static, valid Cedar names.
+#[allow(clippy::expect_used)]
 fn audit_action() -> EntityUid {
     EntityUid::from_str(r#"EcrAudit::Action::"audit""#).expect("static uid")
 }
 
 /// JSON (as built by the model) → Cedar value. Numbers are whole; sets and
 /// records nest.
+// PANIC SAFETY: a JSON object has unique keys.
+#[allow(clippy::expect_used)]
 fn to_restricted(value: &Value) -> RestrictedExpression {
     match value {
         Value::Bool(b) => RestrictedExpression::new_bool(*b),
@@ -128,6 +136,8 @@ fn to_restricted(value: &Value) -> RestrictedExpression {
 }
 
 /// The Cedar entity for an audit entity.
+// PANIC SAFETY: attribute values are literals, never expressions that can fail.
+#[allow(clippy::expect_used)]
 pub fn cedar_entity(entity: &AuditEntity) -> Entity {
     let attrs: HashMap<String, RestrictedExpression> = match &entity.attrs {
         Value::Object(map) => map
@@ -141,6 +151,9 @@ pub fn cedar_entity(entity: &AuditEntity) -> Entity {
 }
 
 impl Engine {
+    // PANIC SAFETY: rule ids are unique (checked when rules load), so policy ids are.
+    // PANIC SAFETY: the context is two longs.
+    #[allow(clippy::expect_used)]
     pub fn new(all_rules: Vec<Rule>, selection: &RuleSelection, ctx: AuditContext) -> Engine {
         let mut rules = BTreeMap::new();
         let mut reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>> = HashMap::new();
@@ -209,6 +222,8 @@ impl Engine {
         (findings, errors)
     }
 
+    // PANIC SAFETY: one entity has no duplicates; the request uses static names.
+    #[allow(clippy::expect_used)]
     fn evaluate_entity(&self, entity: &AuditEntity) -> (Vec<Finding>, Vec<EvaluationError>) {
         let Some(set) = self.sets.get(&entity.kind) else {
             return (vec![], vec![]);

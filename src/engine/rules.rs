@@ -379,6 +379,8 @@ impl std::fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
+// PANIC SAFETY: the embedded schema is valid (tested).
+#[allow(clippy::expect_used)]
 pub fn schema() -> Schema {
     let (schema, _warnings) =
         Schema::from_cedarschema_str(SCHEMA_TEXT).expect("the embedded audit schema is valid");

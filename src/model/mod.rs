@@ -99,7 +99,12 @@ impl PolicyCache {
                 String::new()
             },
         );
-        if let Some(hit) = self.entries.lock().expect("cache lock").get(&key) {
+        if let Some(hit) = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
             return hit.clone();
         }
         let a =
@@ -107,7 +112,7 @@ impl PolicyCache {
         let value = (a.policy, a.access);
         self.entries
             .lock()
-            .expect("cache lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key, value.clone());
         value
     }

@@ -358,7 +358,9 @@ impl<'c> Prover<'c> {
             Mode::Default => &mut self.compiler,
             Mode::Extended => &mut self.extended,
         };
-        let compiler = slot.as_mut().expect("started above");
+        let Some(compiler) = slot.as_mut() else {
+            return Err("the solver did not start".to_string());
+        };
         let started = Instant::now();
         let out = self
             .runtime
@@ -406,7 +408,13 @@ impl<'c> Prover<'c> {
             if names_resources { arn } else { "" }
         );
         if self.options.cache {
-            if let Some(v) = self.cache.verdicts.lock().expect("cache lock").get(&key) {
+            if let Some(v) = self
+                .cache
+                .verdicts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&key)
+            {
                 self.stats.cache_hits += 1;
                 let mut v = v.clone();
                 if let Verdict::Refuted { counterexample } = &mut v {
@@ -422,7 +430,7 @@ impl<'c> Prover<'c> {
             self.cache
                 .verdicts
                 .lock()
-                .expect("cache lock")
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(key, verdict.clone());
         }
         verdict
@@ -576,14 +584,20 @@ impl<'c> Prover<'c> {
     /// [`cedar::validate`], once per translation.
     fn validate(&self, t: &Translation) -> Result<(), Vec<String>> {
         let key = format!("{}\n{}", t.errors.join("\n"), t.text());
-        if let Some(v) = self.cache.validations.lock().expect("cache lock").get(&key) {
+        if let Some(v) = self
+            .cache
+            .validations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
             return v.clone();
         }
         let v = cedar::validate(t);
         self.cache
             .validations
             .lock()
-            .expect("cache lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key, v.clone());
         v
     }
@@ -649,7 +663,13 @@ impl<'c> Prover<'c> {
         action: &str,
     ) -> Answer {
         if self.options.cache {
-            if let Some(a) = self.cache.answers.lock().expect("cache lock").get(key) {
+            if let Some(a) = self
+                .cache
+                .answers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(key)
+            {
                 self.stats.cache_hits += 1;
                 return a.clone();
             }
@@ -687,7 +707,7 @@ impl<'c> Prover<'c> {
             self.cache
                 .answers
                 .lock()
-                .expect("cache lock")
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(key.to_string(), answer.clone());
         }
         answer

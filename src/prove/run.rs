@@ -88,7 +88,10 @@ pub fn run(
                     let mut prover = match Prover::new(options.clone(), &cache) {
                         Ok(p) => p,
                         Err(e) => {
-                            errors.lock().expect("lock").push(e);
+                            errors
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push(e);
                             return;
                         }
                     };
@@ -111,24 +114,39 @@ pub fn run(
                                 ),
                             })
                             .collect();
-                        results.lock().expect("lock").push((i, proofs));
+                        results
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push((i, proofs));
                     }
-                    stats.lock().expect("lock").add(&prover.stats);
+                    stats
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .add(&prover.stats);
                 });
             if let Err(e) = spawned {
-                errors.lock().expect("lock").push(ProveError::Thread(e));
+                errors
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(ProveError::Thread(e));
             }
         }
     });
-    let errors = errors.into_inner().expect("lock");
+    let errors = errors
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(e) = errors.into_iter().next() {
         return Err(e);
     }
-    let mut results = results.into_inner().expect("lock");
+    let mut results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     results.sort_by_key(|(i, _)| *i);
     Ok(ProofRun {
         proofs: results.into_iter().flat_map(|(_, p)| p).collect(),
-        stats: stats.into_inner().expect("lock"),
+        stats: stats
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
         subjects: jobs.len(),
         workers,
         elapsed_ms: started.elapsed().as_millis() as u64,

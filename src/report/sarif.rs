@@ -237,6 +237,8 @@ pub fn render(report: &Report) -> (String, Vec<String>) {
     render_with_limit(report, MAX_RESULTS)
 }
 
+// PANIC SAFETY: the log has string keys only, so it serializes.
+#[allow(clippy::expect_used)]
 pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>) {
     let rule_index: BTreeMap<&str, usize> = report
         .rules

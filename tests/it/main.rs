@@ -2,6 +2,8 @@
 //! per file), a module per area. `common` runs the built CLI; `support`
 //! adds a moto server on loopback for the live tests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod support;
 
