@@ -19,10 +19,12 @@ use crate::scan::{self, ScanOptions, ScanResult};
 
 /// The account used when none is given (said in the output).
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-east-1";
+/// The region of the synthetic inventory.
+pub const REGION: &str = "us-east-1";
 const NAME: &str = "checked-policy";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a checked policy is attached to (`check-policy --kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     Repository,
     Registry,
@@ -210,80 +212,9 @@ pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
     }
 }
 
-/// What the proofs of a document are about: the subject, the ARN it is
-/// attached to in the synthetic inventory, and the zone.
-pub fn proof_subject(input: &CheckInput) -> Option<(crate::prove::Subject, String, Zone)> {
-    use crate::prove::Subject;
-    let zone = zone(input);
-    match input.kind {
-        Kind::Repository => Some((Subject::Repository, repository_arn(&input.account), zone)),
-        Kind::Registry => Some((
-            Subject::Registry,
-            crate::model::any_repository_arn("aws", REGION, &input.account),
-            zone,
-        )),
-        Kind::Trust => Some((Subject::Role, role_arn(&input.account), zone)),
-        Kind::Identity => None,
-    }
-}
-
-/// What the concrete analysis says about outside access for one property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutsideAccess {
-    /// No outside class is granted any action of the property.
-    None,
-    /// Granted only through constructs the analysis cannot decide.
-    Uncertain,
-    /// Granted for certain.
-    Certain,
-}
-
-/// The concrete analysis's answer to a property, for the cross-check with
-/// its proof.
-pub fn concrete_outside(input: &CheckInput, property: crate::prove::Property) -> OutsideAccess {
-    use crate::prove::Subject;
-    let Some((subject, arn, zone)) = proof_subject(input) else {
-        return OutsideAccess::None;
-    };
-    if subject == Subject::Role {
-        let t = identity::analyze_trust_policy(&input.text, &arn, &zone);
-        let analyzable = t.policy.as_ref().is_none_or(|p| p.analyzable);
-        return if !t.assumable_from_outside.is_empty() {
-            OutsideAccess::Certain
-        } else if !analyzable {
-            OutsideAccess::Uncertain
-        } else {
-            OutsideAccess::None
-        };
-    }
-    let target = match subject {
-        Subject::Registry => Target::Registry,
-        _ => Target::Repository,
-    };
-    let a = access::analyze_resource_policy(&input.text, target, &arn, &zone);
-    let wanted = property.actions(subject);
-    let mut out = OutsideAccess::None;
-    for g in a.grants.iter().filter(|g| g.outside) {
-        if g.certain_actions.iter().any(|x| wanted.contains(x)) {
-            return OutsideAccess::Certain;
-        }
-        if g.actions.iter().any(|x| wanted.contains(x)) {
-            out = OutsideAccess::Uncertain;
-        }
-    }
-    // A document that does not parse is not understood at all.
-    if a.grants.is_empty()
-        && a.policy
-            .problems
-            .iter()
-            .any(|p| p.contains("does not parse"))
-    {
-        return OutsideAccess::Uncertain;
-    }
-    out
-}
-
-fn zone(input: &CheckInput) -> Zone {
+/// The zone of trust a document is checked against: its account, the
+/// organization's accounts and the trusted ones.
+pub fn zone(input: &CheckInput) -> Zone {
     let mut accounts: BTreeSet<String> = input.org_accounts.iter().cloned().collect();
     accounts.extend(input.trusted_accounts.iter().cloned());
     accounts.insert(input.account.clone());

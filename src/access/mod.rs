@@ -369,10 +369,6 @@ fn covered<'a>(st: &Statement, universe: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-fn cedar_string(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
 /// The statements as a Cedar policy set: the action element is the action
 /// scope; everything else is the context flag `s<i>`, valued per class.
 pub struct CedarDecider {
@@ -402,7 +398,7 @@ impl CedarDecider {
             };
             let list: Vec<String> = acts
                 .iter()
-                .map(|a| format!("Iam::Action::\"{}\"", cedar_string(a)))
+                .map(|a| format!("Iam::Action::{}", crate::cedar::lit(a)))
                 .collect();
             text.push_str(&format!(
                 "@statement(\"{}\")\n{effect} (principal, action in [{}], resource)\nwhen {{ context.s{i} }};\n",
@@ -437,7 +433,7 @@ impl CedarDecider {
         let authorizer = Authorizer::new();
         let mut out = BTreeSet::new();
         for (rep, group) in &self.representatives {
-            let action = EntityUid::from_str(&format!("Iam::Action::\"{}\"", cedar_string(rep)))
+            let action = EntityUid::from_str(&format!("Iam::Action::{}", crate::cedar::lit(rep)))
                 .expect("action uid");
             let request = Request::new(
                 principal.clone(),

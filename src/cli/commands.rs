@@ -259,7 +259,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
     };
     let input = check::CheckInput {
         text,
-        kind: args.kind.kind(),
+        kind: args.kind,
         account: account.clone(),
         org_id: args.org_id.clone(),
         org_accounts: args.org_accounts.clone(),
@@ -357,7 +357,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
 fn run_explain_policy(args: ExplainPolicyArgs) -> Result<Exit, UsageError> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.file.display())))?;
-    let kind = match args.kind.kind() {
+    let kind = match args.kind {
         check::Kind::Identity => PolicyKind::Identity,
         check::Kind::Trust => PolicyKind::Trust,
         _ => PolicyKind::Resource,

@@ -83,33 +83,13 @@ pub enum ProveFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PolicyKindArg {
-    Repository,
-    Registry,
-    Identity,
-    Trust,
-}
-
-impl PolicyKindArg {
-    pub fn kind(self) -> crate::check::Kind {
-        use crate::check::Kind;
-        match self {
-            PolicyKindArg::Repository => Kind::Repository,
-            PolicyKindArg::Registry => Kind::Registry,
-            PolicyKindArg::Identity => Kind::Identity,
-            PolicyKindArg::Trust => Kind::Trust,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct CheckPolicyArgs {
     /// The policy document (JSON).
     pub file: PathBuf,
     /// What the policy is attached to.
     #[arg(long, value_enum)]
-    pub kind: PolicyKindArg,
+    pub kind: crate::check::Kind,
     /// Account the policy lives in [default: 123456789012].
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
@@ -150,8 +130,8 @@ pub struct ExplainPolicyArgs {
     /// The policy document (JSON).
     pub file: PathBuf,
     /// What the policy is attached to.
-    #[arg(long, value_enum, default_value_t = PolicyKindArg::Repository)]
-    pub kind: PolicyKindArg,
+    #[arg(long, value_enum, default_value_t = crate::check::Kind::Repository)]
+    pub kind: crate::check::Kind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,8 +24,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use ecr_audit::access::Zone;
 use ecr_audit::access::{self, identity, Reach, Target};
-use ecr_audit::check::{self, CheckInput, OutsideAccess};
+use ecr_audit::check::{self, CheckInput};
 use ecr_audit::policy::account_literals;
 use ecr_audit::prove::run::{self, ProofJob};
 use ecr_audit::prove::{
@@ -184,7 +185,7 @@ fn caller_of(cx: &Counterexample) -> Caller {
 /// classes holding one of its actions for certain ("anyone" for public
 /// reach).
 fn concrete_classes(input: &CheckInput, property: Property) -> BTreeSet<String> {
-    let (subject, arn, zone) = check::proof_subject(input).unwrap();
+    let (subject, arn, zone) = proof_subject(input).unwrap();
     if subject == Subject::Role {
         let t = identity::analyze_trust_policy(&input.text, &arn, &zone);
         let mut out = t.assumable_from_outside.clone();
@@ -267,7 +268,7 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
             continue;
         }
         let input = corpus_input(&case);
-        let (subject, arn, zone) = check::proof_subject(&input).unwrap();
+        let (subject, arn, zone) = proof_subject(&input).unwrap();
         jobs.push(ProofJob {
             subject,
             arn: arn.clone(),
@@ -297,7 +298,7 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
             let proof = results.next().expect("a proof per property");
             assert_eq!(proof.property, *property);
             let verdict = &proof.verdict;
-            let concrete = check::concrete_outside(input, *property);
+            let concrete = concrete_outside(input, *property);
             *counts.entry(verdict.name()).or_insert(0) += 1;
             let agree = matches!(
                 (verdict, concrete),
@@ -439,4 +440,82 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
             "{by_unnamed} / {by_named}"
         );
     }
+}
+
+/// What the proofs of a document are about (the test proves each corpus
+/// document as `check-policy --prove` would): the subject, the ARN it is
+/// attached to in the synthetic inventory, and the zone.
+fn proof_subject(input: &CheckInput) -> Option<(ecr_audit::prove::Subject, String, Zone)> {
+    use ecr_audit::prove::Subject;
+    let zone = check::zone(input);
+    match input.kind {
+        check::Kind::Repository => Some((
+            Subject::Repository,
+            check::repository_arn(&input.account),
+            zone,
+        )),
+        check::Kind::Registry => Some((
+            Subject::Registry,
+            ecr_audit::model::any_repository_arn("aws", check::REGION, &input.account),
+            zone,
+        )),
+        check::Kind::Trust => Some((Subject::Role, check::role_arn(&input.account), zone)),
+        check::Kind::Identity => None,
+    }
+}
+
+/// What the concrete analysis says about outside access for one property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutsideAccess {
+    /// No outside class is granted any action of the property.
+    None,
+    /// Granted only through constructs the analysis cannot decide.
+    Uncertain,
+    /// Granted for certain.
+    Certain,
+}
+
+/// The concrete analysis's answer to a property, for the cross-check with
+/// its proof.
+fn concrete_outside(input: &CheckInput, property: ecr_audit::prove::Property) -> OutsideAccess {
+    use ecr_audit::prove::Subject;
+    let Some((subject, arn, zone)) = proof_subject(input) else {
+        return OutsideAccess::None;
+    };
+    if subject == Subject::Role {
+        let t = identity::analyze_trust_policy(&input.text, &arn, &zone);
+        let analyzable = t.policy.as_ref().is_none_or(|p| p.analyzable);
+        return if !t.assumable_from_outside.is_empty() {
+            OutsideAccess::Certain
+        } else if !analyzable {
+            OutsideAccess::Uncertain
+        } else {
+            OutsideAccess::None
+        };
+    }
+    let target = match subject {
+        Subject::Registry => Target::Registry,
+        _ => Target::Repository,
+    };
+    let a = access::analyze_resource_policy(&input.text, target, &arn, &zone);
+    let wanted = property.actions(subject);
+    let mut out = OutsideAccess::None;
+    for g in a.grants.iter().filter(|g| g.outside) {
+        if g.certain_actions.iter().any(|x| wanted.contains(x)) {
+            return OutsideAccess::Certain;
+        }
+        if g.actions.iter().any(|x| wanted.contains(x)) {
+            out = OutsideAccess::Uncertain;
+        }
+    }
+    // A document that does not parse is not understood at all.
+    if a.grants.is_empty()
+        && a.policy
+            .problems
+            .iter()
+            .any(|p| p.contains("does not parse"))
+    {
+        return OutsideAccess::Uncertain;
+    }
+    out
 }
