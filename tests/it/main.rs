@@ -31,3 +31,4 @@ mod prove_corpus;
 mod readme;
 mod rule_fixtures;
 mod secrets;
+mod snapshots;
