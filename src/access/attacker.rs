@@ -32,7 +32,8 @@ use crate::policy::{
     ResourceElement, Tri,
 };
 
-/// A class of principals the analysis asks about.
+/// A class of principals the analysis asks about. Reports name it by its
+/// label ("anyone", an account id, "org o-...").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Class {
     /// Any principal anywhere that no literal of the policy names.
@@ -135,6 +136,18 @@ pub struct Frame<'a> {
     pub absent: Vec<String>,
     /// Seconds since the epoch, or the caller's choice.
     pub time: Option<i64>,
+}
+
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+impl serde::Serialize for Class {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.label())
+    }
 }
 
 impl<'a> Frame<'a> {
@@ -648,6 +661,10 @@ fn variable_value(
     }
 }
 
+/// A policy variable (its key) with no value for a class and no default.
+#[derive(Debug)]
+struct UnresolvedVariable(String);
+
 /// The condition with its policy variables resolved for the class: values
 /// every member shares become literal text, values members choose (their
 /// tags, names, unknown keys) become `*` and the operator a wildcard one.
@@ -657,7 +674,7 @@ fn resolve_variables(
     cond: &Condition,
     class: &Class,
     frame: &Frame,
-) -> Result<(Condition, bool), String> {
+) -> Result<(Condition, bool), UnresolvedVariable> {
     let Some(op) = cond.operator.known() else {
         return Ok((cond.clone(), false));
     };
@@ -679,7 +696,7 @@ fn resolve_variables(
                 original: v.original,
             }),
             None => {
-                return Err(unresolved.unwrap_or_default());
+                return Err(UnresolvedVariable(unresolved.unwrap_or_default()));
             }
         }
     }
@@ -743,7 +760,7 @@ pub fn judge_condition(cond: &Condition, class: &Class, frame: &Frame, vars: boo
     let (cond, chosen) = if uses_variables {
         match resolve_variables(cond, class, frame) {
             Ok(r) => r,
-            Err(key) => {
+            Err(UnresolvedVariable(key)) => {
                 return Judgement::undecided(format!(
                     "policy variable ${{{key}}} of {} {} has no value for {}",
                     cond.operator,

@@ -48,7 +48,7 @@ pub enum Target {
 /// What one class of principal can do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grant {
-    pub class: String,
+    pub class: Class,
     pub outside: bool,
     pub reach: Reach,
     pub read: bool,
@@ -506,7 +506,7 @@ pub fn analyze_resource_document(
     // A time condition may open access later: ask at each moment the
     // document's dates make different, after the reference time.
     if let Some(now) = frame.time {
-        let mut reported: BTreeSet<String> = BTreeSet::new();
+        let mut reported: BTreeSet<Class> = BTreeSet::new();
         for t in later_times(doc, now) {
             let mut later = frame.clone();
             later.time = Some(t);
@@ -736,7 +736,7 @@ fn analyze_at(
         };
         let has = |c: ActionClass| allowed.iter().any(|a| class_of(a) == Some(c));
         let grant = Grant {
-            class: class.label(),
+            class: class.clone(),
             outside: class.is_outside(),
             reach: Reach::of(class),
             read: has(ActionClass::Read),
@@ -765,18 +765,22 @@ fn analyze_at(
             }
             c if c.is_outside() => {
                 if read {
-                    access.external_read.insert(grant.class.clone());
+                    access.external_read.insert(grant.class.label());
                 }
                 if writes {
-                    access.external_write.insert(grant.class.clone());
+                    access.external_write.insert(grant.class.label());
                 }
             }
             _ => {}
         }
         if class.is_outside() && !sure.is_empty() {
-            access
-                .granted_by
-                .insert(granted_by(&grant.class, &sure, doc, &granting, &sparing));
+            access.granted_by.insert(granted_by(
+                &grant.class.label(),
+                &sure,
+                doc,
+                &granting,
+                &sparing,
+            ));
             if public {
                 public_conditions.extend(grant.conditions.iter().cloned());
             } else {
@@ -791,7 +795,7 @@ fn analyze_at(
                 if !registry_actions.is_empty() {
                     access
                         .outside_registry_principals
-                        .insert(grant.class.clone());
+                        .insert(grant.class.label());
                 }
                 access.outside_registry_actions.extend(registry_actions);
             }

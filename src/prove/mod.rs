@@ -210,7 +210,45 @@ enum Answer {
     /// A confirmed counterexample (its resource is filled in per subject).
     Refuted(Box<Counterexample>),
     /// The solver gave up, failed, or its request did not replay.
-    Unknown(String),
+    Unknown(Unanswered),
+}
+
+/// Why a question has no answer; `reason` becomes the unknown verdict's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Unanswered {
+    kind: UnansweredKind,
+    reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnansweredKind {
+    /// The solver gave up within its time limit.
+    GaveUp,
+    /// cvc5's default mode refused a constraint only its extended string
+    /// solver decides.
+    NeedsExtendedStrings,
+    /// The solver's request does not replay as an outside access.
+    DoesNotReplay,
+    /// The solver failed, or the question could not be put.
+    Failed,
+}
+
+impl Unanswered {
+    fn failed(reason: impl Into<String>) -> Unanswered {
+        Unanswered {
+            kind: UnansweredKind::Failed,
+            reason: reason.into(),
+        }
+    }
+
+    /// Worth a search with restrictions added: the solver gave up, or its
+    /// request relied on something an outsider cannot do.
+    fn searchable(&self) -> bool {
+        matches!(
+            self.kind,
+            UnansweredKind::GaveUp | UnansweredKind::DoesNotReplay
+        )
+    }
 }
 
 /// The answers shared by every worker.
@@ -320,19 +358,21 @@ impl<'c> Prover<'c> {
         pset: &PolicySet,
         caller: Caller,
         action: &str,
-    ) -> Result<Option<cedar_policy_symcc::Env>, String> {
-        let principal =
-            EntityTypeName::from_str(caller.entity_type()).map_err(|e| e.to_string())?;
-        let resource = EntityTypeName::from_str("Iam::Resource").map_err(|e| e.to_string())?;
+    ) -> Result<Option<cedar_policy_symcc::Env>, Unanswered> {
+        let failed = |e: &dyn std::fmt::Display| Unanswered::failed(e.to_string());
+        let principal = EntityTypeName::from_str(caller.entity_type()).map_err(|e| failed(&e))?;
+        let resource = EntityTypeName::from_str("Iam::Resource").map_err(|e| failed(&e))?;
         let action = EntityUid::from_str(&format!("Iam::Action::{}", cedar::lit(action)))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(&e))?;
         let env = RequestEnv::new(principal, action, resource);
         let compiled = CompiledPolicySet::compile(pset, &env, cedar::schema::schema())
-            .map_err(|e| format!("symbolic compilation failed: {e}"))?;
+            .map_err(|e| Unanswered::failed(format!("symbolic compilation failed: {e}")))?;
         match self.ask_in(Mode::Default, &compiled) {
             // The default mode refuses the question outright (in
             // milliseconds): it needs the extended string solver.
-            Err(why) if why.contains("--strings-exp") => self.ask_in(Mode::Extended, &compiled),
+            Err(why) if why.kind == UnansweredKind::NeedsExtendedStrings => {
+                self.ask_in(Mode::Extended, &compiled)
+            }
             other => other,
         }
     }
@@ -341,14 +381,16 @@ impl<'c> Prover<'c> {
         &mut self,
         mode: Mode,
         compiled: &CompiledPolicySet,
-    ) -> Result<Option<cedar_policy_symcc::Env>, String> {
+    ) -> Result<Option<cedar_policy_symcc::Env>, Unanswered> {
         let slot_empty = match mode {
             Mode::Default => self.compiler.is_none(),
             Mode::Extended => self.extended.is_none(),
         };
         if slot_empty {
             // A solver that does not start leaves this question unknown.
-            let c = self.start(mode).map_err(|e| e.to_string())?;
+            let c = self
+                .start(mode)
+                .map_err(|e| Unanswered::failed(e.to_string()))?;
             match mode {
                 Mode::Default => self.compiler = Some(c),
                 Mode::Extended => self.extended = Some(c),
@@ -359,7 +401,7 @@ impl<'c> Prover<'c> {
             Mode::Extended => &mut self.extended,
         };
         let Some(compiler) = slot.as_mut() else {
-            return Err("the solver did not start".to_string());
+            return Err(Unanswered::failed("the solver did not start"));
         };
         let started = Instant::now();
         let out = self
@@ -376,12 +418,25 @@ impl<'c> Prover<'c> {
                 Err(match e {
                     cedar_policy_symcc::err::Error::SolverUnknown => {
                         self.gave_up += 1;
-                        format!(
-                            "the solver gave up (time limit {} ms per query)",
-                            self.options.timeout.as_millis()
-                        )
+                        Unanswered {
+                            kind: UnansweredKind::GaveUp,
+                            reason: format!(
+                                "the solver gave up (time limit {} ms per query)",
+                                self.options.timeout.as_millis()
+                            ),
+                        }
                     }
-                    e => format!("the solver failed: {e}"),
+                    e => {
+                        let reason = format!("the solver failed: {e}");
+                        // cvc5 names the option a question needs; its
+                        // message is the only place that says so.
+                        let kind = if reason.contains("--strings-exp") {
+                            UnansweredKind::NeedsExtendedStrings
+                        } else {
+                            UnansweredKind::Failed
+                        };
+                        Unanswered { kind, reason }
+                    }
                 })
             }
         }
@@ -553,8 +608,7 @@ impl<'c> Prover<'c> {
             }
         }
         for (widened, search) in searches {
-            let searchable = unknown.contains("does not replay") || unknown.contains("gave up");
-            if !searchable || started.elapsed() > budget {
+            if !unknown.searchable() || started.elapsed() > budget {
                 break;
             }
             let gave_up = self.gave_up;
@@ -567,9 +621,9 @@ impl<'c> Prover<'c> {
                 Ok(Some(cx)) => return refuted(cx, pins_resource, arn),
                 // Nothing without the flags: the answer stays unknown.
                 Ok(None) => {}
-                Err(why) if why.contains("does not replay") || why.contains("gave up") => {
+                Err(why) if why.searchable() => {
                     if std::env::var_os("ECR_AUDIT_DEBUG_PROOF").is_some() {
-                        eprintln!("SEARCH {search}\n=> {why}");
+                        eprintln!("SEARCH {search}\n=> {}", why.reason);
                     }
                 }
                 Err(why) => unknown = why,
@@ -578,7 +632,9 @@ impl<'c> Prover<'c> {
                 break;
             }
         }
-        Verdict::Unknown { reason: unknown }
+        Verdict::Unknown {
+            reason: unknown.reason,
+        }
     }
 
     /// [`cedar::validate`], once per translation.
@@ -612,7 +668,7 @@ impl<'c> Prover<'c> {
         query: &PolicyDocument,
         tq: &Translation,
         search: &str,
-    ) -> Result<Option<Box<Counterexample>>, String> {
+    ) -> Result<Option<Box<Counterexample>>, Unanswered> {
         let text = tq.text();
         // Flags hide what they stand for from the Cedar text: two policies
         // that differ only there share a question but not a counterexample's
@@ -622,7 +678,7 @@ impl<'c> Prover<'c> {
         } else {
             format!("{}\n", ctx.replay.doc_debug())
         };
-        let mut unknown: Option<String> = None;
+        let mut unknown: Option<Unanswered> = None;
         for caller in callers(ctx.subject, ctx.public_providers) {
             for action in representatives(query, tq, &ctx.property.actions(ctx.subject), caller) {
                 let input = world::WorldInput {
@@ -641,7 +697,10 @@ impl<'c> Prover<'c> {
                     Answer::Unsat => {}
                     Answer::Refuted(cx) => return Ok(Some(cx)),
                     Answer::Unknown(why) => {
-                        unknown.get_or_insert(format!("{}, {action}: {why}", caller.label()));
+                        unknown.get_or_insert(Unanswered {
+                            kind: why.kind,
+                            reason: format!("{}, {action}: {}", caller.label(), why.reason),
+                        });
                     }
                 }
             }
@@ -675,7 +734,9 @@ impl<'c> Prover<'c> {
             }
         }
         let answer = match PolicySet::from_str(full) {
-            Err(e) => Answer::Unknown(format!("the axioms do not parse (a bug): {e}")),
+            Err(e) => Answer::Unknown(Unanswered::failed(format!(
+                "the axioms do not parse (a bug): {e}"
+            ))),
             Ok(pset) => match self.ask(&pset, caller, action) {
                 Err(why) => Answer::Unknown(why),
                 Ok(None) => Answer::Unsat,
@@ -697,7 +758,10 @@ impl<'c> Prover<'c> {
                             if std::env::var_os("ECR_AUDIT_DEBUG_PROOF").is_some() {
                                 reason.push_str(&format!("\nMODEL:\n{env}\nSET:\n{full}"));
                             }
-                            Answer::Unknown(reason)
+                            Answer::Unknown(Unanswered {
+                                kind: UnansweredKind::DoesNotReplay,
+                                reason,
+                            })
                         }
                     }
                 }

@@ -12,6 +12,24 @@ use serde::Serialize;
 
 use super::world::{named_principal, Caller};
 use crate::access::Zone;
+
+/// Why the solver's request is not an outside access the policy allows:
+/// the counterexample is not reported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotReplayed(pub String);
+
+impl From<&str> for NotReplayed {
+    fn from(reason: &str) -> Self {
+        NotReplayed(reason.to_string())
+    }
+}
+
+impl From<String> for NotReplayed {
+    fn from(reason: String) -> Self {
+        NotReplayed(reason)
+    }
+}
 use crate::cedar::Translation;
 use crate::policy::condition::parse_cidr;
 use crate::policy::eval::{self, Decision, Request};
@@ -225,7 +243,7 @@ fn context_of(env: &Env, t: &Translation) -> RequestContext {
 
 /// The request principal the model describes (a fresh outside account
 /// when the model's is not an account id).
-fn principal_of(env: &Env, caller: Caller) -> Result<RequestPrincipal, String> {
+fn principal_of(env: &Env, caller: Caller) -> Result<RequestPrincipal, NotReplayed> {
     let uid = env
         .request
         .principal()
@@ -293,12 +311,13 @@ fn principal_of(env: &Env, caller: Caller) -> Result<RequestPrincipal, String> {
             format!("arn:aws:sts::{account}:assumed-role/{role}/{WITNESS}")
         }
         other => {
-            return Err(format!(
+            return Err(NotReplayed(format!(
                 "the model's principal kind {other:?} is not a caller"
-            ))
+            )))
         }
     };
-    RequestPrincipal::from_arn(&arn).ok_or_else(|| format!("cannot build a principal from {arn}"))
+    RequestPrincipal::from_arn(&arn)
+        .ok_or_else(|| NotReplayed(format!("cannot build a principal from {arn}")))
 }
 
 /// The model's `aws:PrincipalArn` (its typed parts when it has them), with
@@ -355,7 +374,7 @@ pub struct Outsider<'a> {
 
 impl Outsider<'_> {
     /// Why the request's caller is outside the zone, or why it is not.
-    fn check(&self, req: &Request) -> Result<String, String> {
+    fn check(&self, req: &Request) -> Result<String, NotReplayed> {
         let zone = self.zone;
         let in_zone = |a: &str| zone.contains_account(a);
         let our_org = |v: &str| {
@@ -377,7 +396,7 @@ impl Outsider<'_> {
                 .iter()
                 .any(|x| crate::policy::condition::parse_date(x) != want)
             {
-                return Err(format!("{k} is not the reference time {v}"));
+                return Err(NotReplayed(format!("{k} is not the reference time {v}")));
             }
         }
         // Keys requests for this action (or from a service) never carry.
@@ -387,7 +406,10 @@ impl Outsider<'_> {
         };
         for (k, v) in req.context.iter() {
             if !v.is_empty() && super::world::absent_key(caller, &req.action, k) {
-                return Err(format!("a request for {} never carries {k}", req.action));
+                return Err(NotReplayed(format!(
+                    "a request for {} never carries {k}",
+                    req.action
+                )));
             }
         }
         // Network keys: never the VPCs and endpoints the policy names.
@@ -397,20 +419,24 @@ impl Outsider<'_> {
                 .iter()
                 .any(|v| named.iter().any(|n| n.eq_ignore_ascii_case(v)))
             {
-                return Err(format!("{k} is one the policy names"));
+                return Err(NotReplayed(format!("{k} is one the policy names")));
             }
         }
         for v in values("aws:sourceip") {
             match parse_cidr(&v) {
                 Some(c) if !is_private_network(&c) => {}
-                _ => return Err(format!("aws:sourceip {v} is not a public address")),
+                _ => {
+                    return Err(NotReplayed(format!(
+                        "aws:sourceip {v} is not a public address"
+                    )))
+                }
             }
         }
         let why = match &req.principal {
             RequestPrincipal::AccountRoot(_) | RequestPrincipal::Iam(_) => {
                 let account = req.principal.account().unwrap_or_default().to_string();
                 if in_zone(&account) {
-                    return Err(format!("account {account} is in the zone"));
+                    return Err(NotReplayed(format!("account {account} is in the zone")));
                 }
                 if values("aws:principalorgid").iter().any(|v| our_org(v)) {
                     return Err("the caller claims our organization".into());
@@ -431,7 +457,7 @@ impl Outsider<'_> {
                 }
                 for k in super::world::source_keys() {
                     if !values(k).is_empty() {
-                        return Err(format!("{k} is set on a direct call"));
+                        return Err(NotReplayed(format!("{k} is set on a direct call")));
                     }
                 }
                 format!("account {account} is outside the zone")
@@ -467,11 +493,11 @@ impl Outsider<'_> {
             RequestPrincipal::Anonymous => "no AWS identity".to_string(),
             RequestPrincipal::Federated(p) => {
                 if !self.public_providers.contains(p) {
-                    return Err(format!("{p} is not a public platform"));
+                    return Err(NotReplayed(format!("{p} is not a public platform")));
                 }
                 for (key, pinned) in self.pinned_subjects {
                     if values(key).iter().any(|v| glob_match(pinned, v)) {
-                        return Err(format!("{key} is a subject the policy pins"));
+                        return Err(NotReplayed(format!("{key} is a subject the policy pins")));
                     }
                 }
                 "a token anyone on the platform can obtain".to_string()
@@ -491,7 +517,7 @@ pub fn confirm(
     action: &str,
     resource_arn: &str,
     outsider: &Outsider<'_>,
-) -> Result<Counterexample, String> {
+) -> Result<Counterexample, NotReplayed> {
     let t = outsider.translation;
     let principal = principal_of(env, caller)?;
     let mut context = context_of(env, t);
@@ -520,7 +546,7 @@ pub fn confirm(
         .authorize(&req)
         .map_err(|e| format!("the Cedar replay failed: {e}"))?;
     if cedar != Decision::Allow {
-        return Err(format!("the Cedar replay gives {cedar:?}"));
+        return Err(NotReplayed(format!("the Cedar replay gives {cedar:?}")));
     }
     // Allowed only because an undecidable part was read in the request's
     // favour: not a confirmed access.
@@ -528,13 +554,15 @@ pub fn confirm(
         .authorize_certain(&req)
         .map_err(|e| format!("the Cedar replay failed: {e}"))?;
     if certain != Decision::Allow {
-        return Err(format!(
+        return Err(NotReplayed(format!(
             "the request is allowed only if an undecidable part of the policy is read in its favour (certain replay gives {certain:?})"
-        ));
+        )));
     }
     let reference = eval::evaluate(&[&t.doc], &req);
     if reference != Decision::Allow {
-        return Err(format!("the reference evaluator gives {reference:?}"));
+        return Err(NotReplayed(format!(
+            "the reference evaluator gives {reference:?}"
+        )));
     }
     Ok(Counterexample {
         principal: principal_name(&req.principal),
