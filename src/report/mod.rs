@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use crate::engine::Rule;
 use crate::finding::{Finding, Severity};
-use crate::inventory::CollectionError;
 use crate::model::ScanScope;
+use crate::scan::ScanError;
 
 pub struct Report<'a> {
     /// Sorted, filtered, suppressions applied.
@@ -21,7 +21,7 @@ pub struct Report<'a> {
     /// The rules that ran (for SARIF's rule catalogue).
     pub rules: &'a [Rule],
     /// What could not be read or evaluated: the scan is incomplete.
-    pub errors: &'a [CollectionError],
+    pub errors: &'a [ScanError],
     pub warnings: &'a [String],
     pub scanned: &'a ScanScope,
     pub as_of: OffsetDateTime,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use crate::config::{apply_ignores, Ignore};
-use crate::engine::{AuditContext, Engine, Rule, RuleSelection};
+use crate::engine::{AuditContext, Engine, EvaluationError, Rule, RuleSelection};
 use crate::finding::{sort_findings, Finding, Severity};
 use crate::inventory::{CollectionError, ErrorKind, Inventory};
 use crate::model::{self, ModelOptions, ScanScope};
@@ -36,8 +36,8 @@ pub struct ScanResult {
     /// Findings left out by `--min-severity`.
     pub below_min_severity: usize,
     pub warnings: Vec<String>,
-    /// Collection errors and rule evaluation errors: the scan is incomplete.
-    pub errors: Vec<CollectionError>,
+    /// What could not be read, evaluated or proved: the scan is incomplete.
+    pub errors: Vec<ScanError>,
     pub scanned: ScanScope,
     pub rules: Vec<Rule>,
     pub request_counts: BTreeMap<String, u64>,
@@ -46,6 +46,64 @@ pub struct ScanResult {
     pub proofs: Option<ProofRun>,
     /// How long each phase took ("model", "proofs", "rules", ...).
     pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Why a scan is incomplete.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanError {
+    /// A read that failed during collection (or in a saved inventory).
+    Collection(CollectionError),
+    /// A rule that could not be evaluated on a resource (a bug in a custom
+    /// rule, never silently dropped).
+    Rule(EvaluationError),
+    /// The proofs (`--prove`) could not run.
+    Proofs(String),
+}
+
+impl ScanError {
+    /// The error in the shape of the report's `errors` list
+    /// (`ecr-audit/report/v1`): every kind as a failed operation.
+    pub fn as_operation(&self) -> CollectionError {
+        match self {
+            ScanError::Collection(e) => e.clone(),
+            ScanError::Rule(e) => CollectionError {
+                account: String::new(),
+                region: None,
+                operation: format!("rule {}", e.rule_id),
+                resource: Some(e.resource_arn.clone()),
+                kind: ErrorKind::Other,
+                message: e.message.clone(),
+            },
+            ScanError::Proofs(message) => CollectionError {
+                account: String::new(),
+                region: None,
+                operation: "prove".to_string(),
+                resource: None,
+                kind: ErrorKind::Other,
+                message: message.clone(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanError::Collection(e) => e.fmt(f),
+            ScanError::Rule(e) => write!(
+                f,
+                "rule {} could not be evaluated on {}: {}",
+                e.rule_id, e.resource_arn, e.message
+            ),
+            ScanError::Proofs(message) => write!(f, "the proofs could not run: {message}"),
+        }
+    }
+}
+
+impl serde::Serialize for ScanError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.as_operation().serialize(serializer)
+    }
 }
 
 /// The process exit status of a command, as the CLI documents it.
@@ -102,14 +160,7 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
                 Some(run)
             }
             Err(e) => {
-                proof_errors.push(CollectionError {
-                    account: String::new(),
-                    region: None,
-                    operation: "prove".to_string(),
-                    resource: None,
-                    kind: ErrorKind::Other,
-                    message: e.to_string(),
-                });
+                proof_errors.push(ScanError::Proofs(e.to_string()));
                 None
             }
         }
@@ -139,16 +190,14 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     sort_findings(&mut outcome.kept);
     let mut warnings = outcome.warnings;
     warnings.extend(proof_warnings);
-    let mut errors = inventory.errors.clone();
+    let mut errors: Vec<ScanError> = inventory
+        .errors
+        .iter()
+        .cloned()
+        .map(ScanError::Collection)
+        .collect();
     errors.extend(proof_errors);
-    errors.extend(eval_errors.into_iter().map(|e| CollectionError {
-        account: String::new(),
-        region: None,
-        operation: format!("rule {}", e.rule_id),
-        resource: Some(e.resource_arn),
-        kind: ErrorKind::Other,
-        message: e.message,
-    }));
+    errors.extend(eval_errors.into_iter().map(ScanError::Rule));
     ScanResult {
         findings: outcome.kept,
         suppressed: outcome.suppressed,
@@ -161,5 +210,33 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
         collected_at: inventory.collected_at,
         proofs,
         timings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_error_says_what_failed_and_keeps_the_report_shape() {
+        let error = ScanError::Rule(EvaluationError {
+            rule_id: "CUSTOM1".into(),
+            resource_arn: "arn:aws:ecr:us-east-1:111122223333:repository/app".into(),
+            message: "attribute `x` not found".into(),
+        });
+        assert_eq!(
+            error.to_string(),
+            "rule CUSTOM1 could not be evaluated on arn:aws:ecr:us-east-1:111122223333:repository/app: attribute `x` not found"
+        );
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["operation"], "rule CUSTOM1");
+        assert_eq!(
+            json["resource"],
+            "arn:aws:ecr:us-east-1:111122223333:repository/app"
+        );
+        assert_eq!(json["kind"], "other");
+        let proofs = serde_json::to_value(ScanError::Proofs("cvc5 missing".into())).unwrap();
+        assert_eq!(proofs["operation"], "prove");
+        assert_eq!(proofs["message"], "cvc5 missing");
     }
 }

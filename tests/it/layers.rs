@@ -29,13 +29,13 @@ const LAYERS: &[(&str, u8)] = &[
     // Findings, and the rules that make them.
     ("finding", 5),
     ("engine", 6),
-    // Outputs and settings.
-    ("report", 7),
+    // Settings.
     ("config", 7),
-    // Composition: a scan, a one-policy check.
+    // Composition: a scan; its outputs; a one-policy check.
     ("scan", 8),
-    ("check", 9),
-    ("cli", 10),
+    ("report", 9),
+    ("check", 10),
+    ("cli", 11),
 ];
 
 fn layer(module: &str) -> Option<u8> {

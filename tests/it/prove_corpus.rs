@@ -207,7 +207,7 @@ fn concrete_classes(input: &CheckInput, property: Property) -> BTreeSet<String> 
             if g.reach == Reach::Public {
                 "anyone".to_string()
             } else {
-                g.class.clone()
+                g.class.label()
             }
         })
         .collect()
