@@ -135,11 +135,23 @@ fn to_restricted(value: &Value) -> RestrictedExpression {
     }
 }
 
+/// An entity's typed facts as the attributes the audit schema declares: the
+/// one place facts become untyped, for its Cedar entity and its messages.
+// PANIC SAFETY: facts have string keys only, so they serialize.
+#[allow(clippy::expect_used)]
+pub fn attributes(entity: &AuditEntity) -> Value {
+    serde_json::to_value(&entity.facts).expect("facts serialize")
+}
+
 /// The Cedar entity for an audit entity.
+pub fn cedar_entity(entity: &AuditEntity) -> Entity {
+    cedar_entity_of(entity, &attributes(entity))
+}
+
 // PANIC SAFETY: attribute values are literals, never expressions that can fail.
 #[allow(clippy::expect_used)]
-pub fn cedar_entity(entity: &AuditEntity) -> Entity {
-    let attrs: HashMap<String, RestrictedExpression> = match &entity.attrs {
+fn cedar_entity_of(entity: &AuditEntity, attributes: &Value) -> Entity {
+    let attrs: HashMap<String, RestrictedExpression> = match attributes {
         Value::Object(map) => map
             .iter()
             .map(|(k, v)| (k.clone(), to_restricted(v)))
@@ -229,7 +241,8 @@ impl Engine {
             return (vec![], vec![]);
         };
         let resource = uid(entity.kind, &entity.arn);
-        let entities = Entities::from_entities([cedar_entity(entity)], None)
+        let attrs = attributes(entity);
+        let entities = Entities::from_entities([cedar_entity_of(entity, &attrs)], None)
             .expect("a single entity has no duplicates");
         let request = Request::new(
             scanner(),
@@ -257,7 +270,7 @@ impl Engine {
             .diagnostics()
             .reason()
             .filter_map(|id| self.rules.get(id.to_string().as_str()))
-            .map(|rule| self.finding(rule, entity))
+            .map(|rule| self.finding(rule, entity, &attrs))
             .collect();
         let mut errors: Vec<EvaluationError> = errors;
         if !entity.unread.is_empty() {
@@ -329,9 +342,9 @@ impl Engine {
         }
     }
 
-    fn finding(&self, rule: &Rule, entity: &AuditEntity) -> Finding {
+    fn finding(&self, rule: &Rule, entity: &AuditEntity, attrs: &Value) -> Finding {
         let scope = template::Scope {
-            resource: &entity.attrs,
+            resource: attrs,
             context: &self.context_json,
         };
         let mut details = serde_json::Map::new();
@@ -437,7 +450,7 @@ mod tests {
         for rule in engine.rules() {
             for kind in rule.resource_kinds() {
                 let entity = model.entities.iter().find(|e| e.kind == kind).unwrap();
-                let finding = engine.finding(rule, entity);
+                let finding = engine.finding(rule, entity, &attributes(entity));
                 assert!(
                     !finding.message.contains("{?"),
                     "{}: {}",

@@ -15,7 +15,6 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::access::{self, identity, Target};
@@ -138,13 +137,111 @@ pub struct AuditEntity {
     pub region: Option<String>,
     /// Relative, colon-free path naming the resource in SARIF.
     pub location: String,
-    /// Attributes as declared in the audit schema.
-    pub attrs: Value,
+    /// The entity's facts, typed; the engine turns them into the Cedar
+    /// attributes the audit schema declares (`engine::cedar_entity`).
+    pub facts: EntityFacts,
     /// Attributes whose facts could not be read, with the failed reads
     /// ("ecr:GetRepositoryPolicy failed (access-denied): ..."). Rules that
     /// read them are not evaluated on this entity.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub unread: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The facts of one entity. Each variant's fields are the attributes of its
+/// entity type in `rules/schema.cedarschema` (the schema-conformance test
+/// checks them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EntityFacts {
+    Registry(Box<RegistryFacts>),
+    Repository(Box<RepositoryFacts>),
+    Principal(Box<PrincipalEntityFacts>),
+}
+
+impl EntityFacts {
+    /// What the analysis could decide about the entity's policy (its trust
+    /// and identity policies for a principal).
+    pub fn policy(&self) -> &PolicyFacts {
+        match self {
+            EntityFacts::Registry(r) => &r.policy,
+            EntityFacts::Repository(r) => &r.policy,
+            EntityFacts::Principal(p) => &p.facts.policy,
+        }
+    }
+
+    /// Who outside reaches a registry or repository.
+    pub fn access(&self) -> Option<&AccessFacts> {
+        match self {
+            EntityFacts::Registry(r) => Some(&r.access),
+            EntityFacts::Repository(r) => Some(&r.access),
+            EntityFacts::Principal(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegistryFacts {
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    /// Every read of the registry succeeded.
+    pub complete: bool,
+    pub scan_type: String,
+    pub policy: PolicyFacts,
+    pub access: AccessFacts,
+    /// Replication destinations outside the zone ("ACCOUNT REGION").
+    pub replication_outside_trust: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepositoryFacts {
+    pub arn: String,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub uri: String,
+    /// Every read of the repository succeeded.
+    pub complete: bool,
+    pub tag_mutability: String,
+    pub scan_on_push: bool,
+    pub scanning_covered: bool,
+    pub scan_frequency: String,
+    pub encryption_type: String,
+    pub kms_key: String,
+    pub customer_managed_key: bool,
+    /// "KEY=VALUE".
+    pub tags: BTreeSet<String>,
+    pub lifecycle: lifecycle::LifecycleFacts,
+    pub images: images::ImageFacts,
+    pub policy: PolicyFacts,
+    pub access: AccessFacts,
+}
+
+/// An IAM user or role: who it is, and what it can do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrincipalEntityFacts {
+    pub arn: String,
+    pub name: String,
+    pub account: String,
+    pub kind: PrincipalKind,
+    #[serde(flatten)]
+    pub facts: PrincipalFacts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    User,
+    Role,
+}
+
+impl PrincipalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Role => "role",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -254,9 +351,9 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                     &account.id,
                     &user.arn,
                     &user.user_name,
-                    "user",
+                    PrincipalKind::User,
                     &user.path,
-                    &facts,
+                    facts,
                 ));
             }
             for role in &iam.roles {
@@ -266,9 +363,9 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                     &account.id,
                     &role.arn,
                     &role.role_name,
-                    "role",
+                    PrincipalKind::Role,
                     &role.path,
-                    &facts,
+                    facts,
                 ));
             }
         }
@@ -441,16 +538,16 @@ fn registry_entity(
         .and_then(|r| r.scanning_configuration.as_ref())
         .map(|c| c.scan_type.clone())
         .unwrap_or_default();
-    let attrs = json!({
-        "arn": arn,
-        "account": account,
-        "region": region.region,
-        "complete": complete,
-        "scan_type": scan_type,
-        "policy": policy,
-        "access": access_facts,
-        "replication_outside_trust": replication_outside_trust,
-    });
+    let facts = EntityFacts::Registry(Box::new(RegistryFacts {
+        arn: arn.clone(),
+        account: account.to_string(),
+        region: region.region.clone(),
+        complete,
+        scan_type,
+        policy,
+        access: access_facts,
+        replication_outside_trust,
+    }));
     AuditEntity {
         kind: ResourceKind::Registry,
         location: format!(
@@ -461,7 +558,7 @@ fn registry_entity(
         arn,
         account: account.to_string(),
         region: Some(region.region.clone()),
-        attrs,
+        facts,
         unread,
     }
 }
@@ -524,26 +621,26 @@ fn repository_entity(
         .iter()
         .map(|t| format!("{}={}", t.key, t.value))
         .collect();
-    let attrs = json!({
-        "arn": repo.repository_arn,
-        "name": repo.repository_name,
-        "account": account,
-        "region": region.region,
-        "uri": repo.repository_uri,
-        "complete": errors.is_empty(),
-        "tag_mutability": repo.image_tag_mutability,
-        "scan_on_push": repo.image_scanning_configuration.scan_on_push,
-        "scanning_covered": covered,
-        "scan_frequency": repo.scan_frequency.clone().unwrap_or_default(),
-        "encryption_type": enc.encryption_type,
-        "kms_key": kms_key,
-        "customer_managed_key": customer_managed_key,
-        "tags": tags,
-        "lifecycle": lifecycle,
-        "images": images,
-        "policy": policy,
-        "access": access_facts,
-    });
+    let facts = EntityFacts::Repository(Box::new(RepositoryFacts {
+        arn: repo.repository_arn.clone(),
+        name: repo.repository_name.clone(),
+        account: account.to_string(),
+        region: region.region.clone(),
+        uri: repo.repository_uri.clone(),
+        complete: errors.is_empty(),
+        tag_mutability: repo.image_tag_mutability.clone(),
+        scan_on_push: repo.image_scanning_configuration.scan_on_push,
+        scanning_covered: covered,
+        scan_frequency: repo.scan_frequency.clone().unwrap_or_default(),
+        encryption_type: enc.encryption_type.clone(),
+        kms_key,
+        customer_managed_key,
+        tags,
+        lifecycle,
+        images,
+        policy,
+        access: access_facts,
+    }));
     AuditEntity {
         kind: ResourceKind::Repository,
         arn: repo.repository_arn.clone(),
@@ -555,7 +652,7 @@ fn repository_entity(
             location_segment(&region.region),
             location_segment(&repo.repository_name)
         ),
-        attrs,
+        facts,
         unread,
     }
 }
@@ -726,21 +823,17 @@ fn principal_entity(
     account: &str,
     arn: &str,
     name: &str,
-    kind: &str,
+    kind: PrincipalKind,
     path: &str,
-    facts: &PrincipalFacts,
+    facts: PrincipalFacts,
 ) -> AuditEntity {
-    let mut attrs = json!({
-        "arn": arn,
-        "name": name,
-        "account": account,
-        "kind": kind,
-    });
-    if let (Value::Object(map), Ok(Value::Object(extra))) =
-        (&mut attrs, serde_json::to_value(facts))
-    {
-        map.extend(extra);
-    }
+    let entity_facts = EntityFacts::Principal(Box::new(PrincipalEntityFacts {
+        arn: arn.to_string(),
+        name: name.to_string(),
+        account: account.to_string(),
+        kind,
+        facts,
+    }));
     AuditEntity {
         kind: ResourceKind::IamPrincipal,
         arn: arn.to_string(),
@@ -749,10 +842,10 @@ fn principal_entity(
         location: format!(
             "aws/iam/{}/{}/{}",
             location_segment(account),
-            kind,
+            kind.as_str(),
             location_segment(&format!("{path}{name}"))
         ),
-        attrs,
+        facts: entity_facts,
         unread: BTreeMap::new(),
     }
 }

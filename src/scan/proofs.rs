@@ -14,10 +14,11 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
+use crate::access::{AccessFacts, PolicyFacts};
 use crate::inventory::Inventory;
-use crate::model::{self, AuditModel, ResourceKind, TrustZone};
+use crate::model::{
+    self, AuditModel, EntityFacts, PrincipalFacts, PrincipalKind, ResourceKind, TrustZone,
+};
 use crate::prove::run::{run, ProofJob, ProofRun};
 use crate::prove::{Proof, Property, ProveError, ProverOptions, Subject, Verdict};
 
@@ -29,8 +30,10 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
         .entities
         .iter()
         .filter(|e| e.kind == ResourceKind::IamPrincipal)
-        .filter(|e| e.attrs["kind"] == "role")
-        .filter(|e| e.attrs["ecr_write"] == true || e.attrs["ecr_permissions"] == true)
+        .filter(|e| {
+            matches!(&e.facts, EntityFacts::Principal(p)
+                if p.kind == PrincipalKind::Role && (p.facts.ecr_write || p.facts.ecr_permissions))
+        })
         .map(|e| e.arn.as_str())
         .collect();
     for account in &inventory.accounts {
@@ -94,47 +97,56 @@ pub fn prove_model(
     run(&jobs(inventory, model, &zone), options, workers)
 }
 
-fn set_insert(v: &mut Value, path: &[&str], item: String) {
-    let mut cur = v;
-    for p in path {
-        cur = &mut cur[*p];
-    }
-    if let Value::Array(a) = cur {
-        if !a.iter().any(|x| x.as_str() == Some(item.as_str())) {
-            a.push(Value::String(item));
-            a.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
-        }
-    } else {
-        *cur = Value::Array(vec![Value::String(item)]);
-    }
+/// The facts a proof's outcome goes into: a role's, or a registry's or
+/// repository's policy and access facts.
+enum ProvedFacts<'a> {
+    Role(&'a mut PrincipalFacts),
+    Resource {
+        policy: &'a mut PolicyFacts,
+        access: &'a mut AccessFacts,
+    },
 }
 
-fn non_empty(v: &Value) -> bool {
-    v.as_array().is_some_and(|a| !a.is_empty())
-}
-
-/// Does the concrete analysis report outside access for this property?
-/// `services`: count services granted access with no source condition,
-/// whose facts do not say which actions (right for "is it reported at
-/// all", too coarse for "is it reported for this property").
-fn concrete_reports(attrs: &Value, subject: Subject, property: Property, services: bool) -> bool {
-    if subject == Subject::Role {
-        return non_empty(&attrs["assumable_from_outside"]);
+impl ProvedFacts<'_> {
+    fn of(facts: &mut EntityFacts) -> ProvedFacts<'_> {
+        match facts {
+            EntityFacts::Principal(p) => ProvedFacts::Role(&mut p.facts),
+            EntityFacts::Registry(r) => ProvedFacts::Resource {
+                policy: &mut r.policy,
+                access: &mut r.access,
+            },
+            EntityFacts::Repository(r) => ProvedFacts::Resource {
+                policy: &mut r.policy,
+                access: &mut r.access,
+            },
+        }
     }
-    let a = &attrs["access"];
-    match property {
-        Property::Read => {
-            a["public_read"] == true
-                || non_empty(&a["external_read"])
-                || (services && non_empty(&a["unscoped_services"]))
+
+    fn policy(&mut self) -> &mut PolicyFacts {
+        match self {
+            ProvedFacts::Role(f) => &mut f.policy,
+            ProvedFacts::Resource { policy, .. } => policy,
         }
-        Property::Write | Property::Permissions => {
-            a["public_write"] == true
-                || non_empty(&a["external_write"])
-                || (services && non_empty(&a["unscoped_services"]))
+    }
+
+    /// Does the concrete analysis report outside access for this property?
+    /// `services`: count services granted access with no source condition,
+    /// whose facts do not say which actions (right for "is it reported at
+    /// all", too coarse for "is it reported for this property").
+    fn concrete_reports(&self, property: Property, services: bool) -> bool {
+        let a = match self {
+            ProvedFacts::Role(f) => return !f.assumable_from_outside.is_empty(),
+            ProvedFacts::Resource { access, .. } => access,
+        };
+        let services = services && !a.unscoped_services.is_empty();
+        match property {
+            Property::Read => a.public_read || !a.external_read.is_empty() || services,
+            Property::Write | Property::Permissions => {
+                a.public_write || !a.external_write.is_empty() || services
+            }
+            Property::RegistryActions => !a.outside_registry_actions.is_empty(),
+            Property::Assume => false,
         }
-        Property::RegistryActions => non_empty(&a["outside_registry_actions"]),
-        Property::Assume => false,
     }
 }
 
@@ -160,32 +172,26 @@ pub fn apply_proofs(model: &mut AuditModel, proofs: &[Proof]) -> Vec<String> {
             ));
             continue;
         };
-        let attrs = &mut model.entities[i].attrs;
-        let base: &[&str] = if p.subject == Subject::Role {
-            &[]
-        } else {
-            &["access"]
+        let mut facts = ProvedFacts::of(&mut model.entities[i].facts);
+        let line = format!("{} {}", p.property.name(), p.verdict.name());
+        match &mut facts {
+            ProvedFacts::Role(f) => f.proofs.insert(line),
+            ProvedFacts::Resource { access, .. } => access.proofs.insert(line),
         };
-        let path = |leaf: &'static str| -> Vec<&'static str> {
-            let mut v = base.to_vec();
-            v.push(leaf);
-            v
-        };
-        set_insert(
-            attrs,
-            &path("proofs"),
-            format!("{} {}", p.property.name(), p.verdict.name()),
-        );
         match &p.verdict {
             Verdict::Refuted { counterexample } => {
-                let reported = concrete_reports(attrs, p.subject, p.property, true);
-                let leaf = match (p.subject, p.property) {
-                    (Subject::Role, _) => "counterexamples",
-                    (_, Property::Read) => "read_counterexamples",
-                    (_, Property::RegistryActions) => "registry_counterexamples",
-                    _ => "write_counterexamples",
+                let reported = facts.concrete_reports(p.property, true);
+                let summary = counterexample.summary();
+                match &mut facts {
+                    ProvedFacts::Role(f) => f.counterexamples.insert(summary),
+                    ProvedFacts::Resource { access, .. } => match p.property {
+                        Property::Read => access.read_counterexamples.insert(summary),
+                        Property::RegistryActions => {
+                            access.registry_counterexamples.insert(summary)
+                        }
+                        _ => access.write_counterexamples.insert(summary),
+                    },
                 };
-                set_insert(attrs, &path(leaf), counterexample.summary());
                 if !reported {
                     warnings.push(format!(
                         "{}: the proof of \"{}\" found outside access the concrete analysis did not report ({}); it is reported from the proof",
@@ -194,18 +200,24 @@ pub fn apply_proofs(model: &mut AuditModel, proofs: &[Proof]) -> Vec<String> {
                         counterexample.summary()
                     ));
                     let who = format!("{} (found by proof)", counterexample.principal);
-                    match (p.subject, p.property) {
-                        (Subject::Role, _) => set_insert(attrs, &["assumable_from_outside"], who),
-                        (_, Property::Read) => set_insert(attrs, &["access", "external_read"], who),
-                        (_, Property::RegistryActions) => {
-                            set_insert(
-                                attrs,
-                                &["access", "outside_registry_actions"],
-                                counterexample.action.clone(),
-                            );
-                            set_insert(attrs, &["access", "outside_registry_principals"], who);
+                    match &mut facts {
+                        ProvedFacts::Role(f) => {
+                            f.assumable_from_outside.insert(who);
                         }
-                        _ => set_insert(attrs, &["access", "external_write"], who),
+                        ProvedFacts::Resource { access, .. } => match p.property {
+                            Property::Read => {
+                                access.external_read.insert(who);
+                            }
+                            Property::RegistryActions => {
+                                access
+                                    .outside_registry_actions
+                                    .insert(counterexample.action.clone());
+                                access.outside_registry_principals.insert(who);
+                            }
+                            _ => {
+                                access.external_write.insert(who);
+                            }
+                        },
                     }
                 }
             }
@@ -220,8 +232,8 @@ pub fn apply_proofs(model: &mut AuditModel, proofs: &[Proof]) -> Vec<String> {
                     }),
                     _ => true,
                 };
-                let reported = concrete_reports(attrs, p.subject, p.property, false);
-                if reported && comparable && attrs["policy"]["analyzable"] == true {
+                let reported = facts.concrete_reports(p.property, false);
+                if reported && comparable && facts.policy().analyzable {
                     warnings.push(format!(
                         "{}: the concrete analysis reports outside access that the proof of \"{}\" rules out; the finding is kept (please report this disagreement)",
                         p.arn,
@@ -230,15 +242,12 @@ pub fn apply_proofs(model: &mut AuditModel, proofs: &[Proof]) -> Vec<String> {
                 }
             }
             Verdict::Unknown { reason } => {
-                set_insert(
-                    attrs,
-                    &["policy", "problems"],
-                    format!(
-                        "proof of \"{}\" is unknown: {reason}",
-                        p.property.sentence()
-                    ),
-                );
-                attrs["policy"]["analyzable"] = Value::Bool(false);
+                let policy = facts.policy();
+                policy.problems.insert(format!(
+                    "proof of \"{}\" is unknown: {reason}",
+                    p.property.sentence()
+                ));
+                policy.analyzable = false;
             }
         }
     }
@@ -253,6 +262,7 @@ mod tests {
     use crate::inventory::Inventory;
     use crate::model::{build, ModelOptions};
     use crate::prove::Counterexample;
+    use std::collections::BTreeSet;
 
     fn demo_model() -> AuditModel {
         let inv =
@@ -289,10 +299,12 @@ mod tests {
         let arn = entity(&m, "repository/platform/base-images/python")
             .arn
             .clone();
-        assert_eq!(
-            entity(&m, &arn).attrs["access"]["external_read"],
-            serde_json::json!([])
-        );
+        assert!(entity(&m, &arn)
+            .facts
+            .access()
+            .unwrap()
+            .external_read
+            .is_empty());
         let cx = Counterexample {
             principal: "arn:aws:iam::999999999999:root".into(),
             outside: "account 999999999999 is outside the zone".into(),
@@ -312,20 +324,20 @@ mod tests {
             )],
         );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        let a = &entity(&m, &arn).attrs["access"];
+        let a = entity(&m, &arn).facts.access().unwrap();
         assert_eq!(
-            a["external_read"],
-            serde_json::json!(["arn:aws:iam::999999999999:root (found by proof)"])
+            a.external_read,
+            BTreeSet::from(["arn:aws:iam::999999999999:root (found by proof)".to_string()])
         );
-        assert_eq!(a["read_counterexamples"].as_array().unwrap().len(), 1);
-        assert_eq!(a["proofs"], serde_json::json!(["read refuted"]));
+        assert_eq!(a.read_counterexamples.len(), 1);
+        assert_eq!(a.proofs, BTreeSet::from(["read refuted".to_string()]));
     }
 
     #[test]
     fn unknown_is_a_problem_and_a_contradicting_proof_warns() {
         let mut m = demo_model();
         let public = entity(&m, "repository/public/sdk-examples").arn.clone();
-        assert_eq!(entity(&m, &public).attrs["access"]["public_read"], true);
+        assert!(entity(&m, &public).facts.access().unwrap().public_read);
         let closed = entity(&m, "repository/platform/base-images/python")
             .arn
             .clone();
@@ -344,12 +356,8 @@ mod tests {
         );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("rules out"));
-        let p = &entity(&m, &closed).attrs["policy"];
-        assert_eq!(p["analyzable"], false);
-        assert!(p["problems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|x| x.as_str().unwrap().contains("the solver gave up")));
+        let p = entity(&m, &closed).facts.policy();
+        assert!(!p.analyzable);
+        assert!(p.problems.iter().any(|x| x.contains("the solver gave up")));
     }
 }
