@@ -480,7 +480,7 @@ impl<'c> Prover<'c> {
                 return v;
             }
         }
-        let verdict = self.prove_text(policy_text, subject, arn, zone, property);
+        let verdict = self.prove_text(policy_text, subject, arn, zone, property, false);
         if self.options.cache {
             self.cache
                 .verdicts
@@ -491,6 +491,8 @@ impl<'c> Prover<'c> {
         verdict
     }
 
+    /// The property of the policy text: of every caller, or (`only_unnamed`)
+    /// of the callers it does not name ([`Prover::prove_unnamed`]).
     fn prove_text(
         &mut self,
         policy_text: &str,
@@ -498,9 +500,10 @@ impl<'c> Prover<'c> {
         arn: &str,
         zone: &Zone,
         property: Property,
+        only_unnamed: bool,
     ) -> Verdict {
         match parse_subject_policy(policy_text, subject) {
-            Ok(doc) => self.prove_document(&doc, subject, arn, zone, property),
+            Ok(doc) => self.prove_restricted(&doc, subject, arn, zone, property, only_unnamed),
             Err(unknown) => unknown,
         }
     }
@@ -531,10 +534,7 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
-        match parse_subject_policy(policy_text, subject) {
-            Ok(doc) => self.prove_restricted(&doc, subject, arn, zone, property, true),
-            Err(unknown) => unknown,
-        }
+        self.prove_text(policy_text, subject, arn, zone, property, true)
     }
 
     fn prove_restricted(
