@@ -139,7 +139,6 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
     Ok(code)
 }
 
-/// Writes the report of a finished scan and says which exit code it earns.
 /// Long paragraphs of rule text wrapped for a terminal.
 fn text_wrapped(text: &str) -> String {
     let width = usize::from(table_width(std::io::stdout().is_terminal())).min(100);
@@ -170,6 +169,7 @@ fn table_width(to_terminal: bool) -> u16 {
         .unwrap_or(TABLE_WIDTH)
 }
 
+/// Writes the report of a finished scan and says which exit status it earns.
 fn emit(
     result: &ScanResult,
     sources: &[String],
