@@ -89,9 +89,7 @@ impl Standing {
             Standing::Unanalyzable => "unanalyzable",
         }
     }
-}
 
-impl Standing {
     /// Did the analysis decide the reach (the document was understood)?
     pub fn decided(self) -> bool {
         matches!(self, Standing::Decided(_))
