@@ -1,13 +1,24 @@
-//! SARIF 2.1.0 for GitHub code scanning, written by hand with serde.
+//! SARIF 2.1.0 for GitHub code scanning, built from the typed `serde-sarif`
+//! model (generated from the SARIF schema), so a misspelt property is a
+//! compile error rather than a file GitHub quietly ignores.
 //!
 //! GitHub rejects a run with more than 25,000 results; past that, the least
 //! severe findings are folded into one result per rule, account and region
 //! (and a warning says so) rather than emitting a file that would be refused.
+//!
+//! Properties are written in the model's order (alphabetical within each
+//! object; property bags sorted by name): the same content as before the
+//! move to the typed model, in a different key order.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::{json, Value};
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif,
+    Tool, ToolComponent,
+};
 
 use super::{rfc3339, Report};
 use crate::finding::{fingerprint, Finding, Severity};
@@ -15,137 +26,28 @@ use crate::finding::{fingerprint, Finding, Severity};
 pub const MAX_RESULTS: usize = 25_000;
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Log {
-    #[serde(rename = "$schema")]
-    schema: &'static str,
-    version: &'static str,
-    runs: Vec<Run>,
+/// A property bag of the given JSON object's members (a bag is an object
+/// whose members are free-form, apart from `tags`).
+fn property_bag(tags: Option<Vec<String>>, members: Value) -> PropertyBag {
+    let additional_properties: BTreeMap<String, Value> = match members {
+        Value::Object(map) => map.into_iter().collect(),
+        _ => BTreeMap::new(),
+    };
+    PropertyBag {
+        tags,
+        additional_properties,
+    }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Run {
-    tool: Tool,
-    automation_details: AutomationDetails,
-    results: Vec<SarifResult>,
-    invocations: Vec<Invocation>,
-    properties: Value,
+fn text(text: String) -> Message {
+    Message::builder().text(text).build()
 }
 
-#[derive(Serialize)]
-struct Tool {
-    driver: Driver,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Driver {
-    name: &'static str,
-    version: &'static str,
-    semantic_version: &'static str,
-    rules: Vec<ReportingDescriptor>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReportingDescriptor {
-    id: String,
-    name: String,
-    short_description: Text,
-    full_description: Text,
-    help: Help,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    help_uri: Option<String>,
-    default_configuration: DefaultConfiguration,
-    properties: Value,
-}
-
-#[derive(Serialize)]
-struct Text {
-    text: String,
-}
-
-#[derive(Serialize)]
-struct Help {
-    text: String,
-    markdown: String,
-}
-
-#[derive(Serialize)]
-struct DefaultConfiguration {
-    level: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AutomationDetails {
-    id: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SarifResult {
-    rule_id: String,
-    rule_index: usize,
-    level: &'static str,
-    message: Text,
-    locations: Vec<Location>,
-    partial_fingerprints: BTreeMap<&'static str, String>,
-    properties: Value,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Location {
-    physical_location: PhysicalLocation,
-    logical_locations: Vec<LogicalLocation>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PhysicalLocation {
-    artifact_location: ArtifactLocation,
-    region: Region,
-}
-
-#[derive(Serialize)]
-struct ArtifactLocation {
-    uri: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Region {
-    start_line: u32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LogicalLocation {
-    fully_qualified_name: String,
-    kind: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Invocation {
-    execution_successful: bool,
-    tool_execution_notifications: Vec<Notification>,
-}
-
-#[derive(Serialize)]
-struct Notification {
-    level: &'static str,
-    message: Text,
-}
-
-pub fn level(severity: Severity) -> &'static str {
+pub fn level(severity: Severity) -> ResultLevel {
     match severity {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low | Severity::Info => ResultLevel::Note,
     }
 }
 
@@ -246,7 +148,7 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    let rules = report
+    let rules: Vec<ReportingDescriptor> = report
         .rules
         .iter()
         .map(|r| {
@@ -265,33 +167,47 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
                     .map(|c| format!("\n\n**Compliance:** {c}"))
                     .unwrap_or_default()
             );
-            ReportingDescriptor {
-                id: r.id.clone(),
-                name: r.name.clone(),
-                short_description: Text {
-                    text: r.title.clone(),
-                },
-                full_description: Text {
-                    text: r.description.clone(),
-                },
-                help: Help {
-                    text: format!("{}\n\nRemediation: {}", r.description, r.remediation),
-                    markdown,
-                },
-                help_uri: r.help_uri.clone(),
-                default_configuration: DefaultConfiguration {
-                    level: level(r.severity),
-                },
-                properties: json!({
-                    "tags": tags,
-                    "security-severity": r.severity.security_severity(),
-                    "precision": "high",
-                }),
-            }
+            let mut descriptor = ReportingDescriptor::builder()
+                .id(r.id.clone())
+                .name(r.name.clone())
+                .short_description(
+                    MultiformatMessageString::builder()
+                        .text(r.title.clone())
+                        .build(),
+                )
+                .full_description(
+                    MultiformatMessageString::builder()
+                        .text(r.description.clone())
+                        .build(),
+                )
+                .help(
+                    MultiformatMessageString::builder()
+                        .text(format!(
+                            "{}\n\nRemediation: {}",
+                            r.description, r.remediation
+                        ))
+                        .markdown(markdown)
+                        .build(),
+                )
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(json!(level(r.severity)))
+                        .build(),
+                )
+                .properties(property_bag(
+                    Some(tags),
+                    json!({
+                        "security-severity": r.severity.security_severity(),
+                        "precision": "high",
+                    }),
+                ))
+                .build();
+            descriptor.help_uri = r.help_uri.clone();
+            descriptor
         })
         .collect();
     let (entries, warnings) = fit(report.findings, limit);
-    let results = entries
+    let results: Vec<SarifResult> = entries
         .iter()
         .filter_map(|entry| {
             let f = entry.finding;
@@ -311,74 +227,72 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
                     fingerprint(&f.rule_id, &scope, "folded"),
                 )
             };
-            Some(SarifResult {
-                rule_id: f.rule_id.clone(),
-                rule_index: index,
-                level: level(f.severity),
-                message: Text { text: message },
-                locations: vec![Location {
-                    physical_location: PhysicalLocation {
-                        artifact_location: ArtifactLocation { uri },
-                        region: Region { start_line: 1 },
-                    },
-                    logical_locations: vec![LogicalLocation {
-                        fully_qualified_name: fqn,
-                        kind: "resource",
-                    }],
-                }],
-                partial_fingerprints: BTreeMap::from([("primaryLocationLineHash", fp)]),
-                properties: json!({
-                    "severity": f.severity.as_str(),
-                    "account": f.account,
-                    "region": f.region,
-                    "resourceArn": f.resource_arn,
-                    "folded": entry.folded,
-                    "details": f.details,
-                }),
-            })
+            Some(
+                SarifResult::builder()
+                    .rule_id(f.rule_id.clone())
+                    .rule_index(i64::try_from(index).unwrap_or(i64::MAX))
+                    .level(level(f.severity))
+                    .message(text(message))
+                    .locations(vec![Location::builder()
+                        .physical_location(
+                            PhysicalLocation::builder()
+                                .artifact_location(ArtifactLocation::builder().uri(uri).build())
+                                .region(Region::builder().start_line(1).build())
+                                .build(),
+                        )
+                        .logical_locations(vec![LogicalLocation::builder()
+                            .fully_qualified_name(fqn)
+                            .kind("resource")
+                            .build()])
+                        .build()])
+                    .partial_fingerprints(BTreeMap::from([(
+                        "primaryLocationLineHash".to_string(),
+                        fp,
+                    )]))
+                    .properties(property_bag(
+                        None,
+                        json!({
+                            "severity": f.severity.as_str(),
+                            "account": f.account,
+                            "region": f.region,
+                            "resourceArn": f.resource_arn,
+                            "folded": entry.folded,
+                            "details": f.details,
+                        }),
+                    ))
+                    .build(),
+            )
         })
         .collect();
-    let notifications = report
+    let notifications: Vec<Notification> = report
         .errors
         .iter()
-        .map(|e| Notification {
-            level: "error",
-            message: Text {
-                text: e.to_string(),
-            },
-        })
+        .map(|e| notification("error", e.to_string()))
         .chain(
             report
                 .warnings
                 .iter()
                 .chain(warnings.iter())
-                .map(|w| Notification {
-                    level: "warning",
-                    message: Text { text: w.clone() },
-                }),
+                .map(|w| notification("warning", w.clone())),
         )
         .collect();
-    let log = Log {
-        schema: SCHEMA_URI,
-        version: "2.1.0",
-        runs: vec![Run {
-            tool: Tool {
-                driver: Driver {
-                    name: "ecr-audit",
-                    version: env!("CARGO_PKG_VERSION"),
-                    semantic_version: env!("CARGO_PKG_VERSION"),
-                    rules,
-                },
-            },
-            automation_details: AutomationDetails {
-                id: "ecr-audit/".to_string(),
-            },
-            results,
-            invocations: vec![Invocation {
-                execution_successful: report.errors.is_empty(),
-                tool_execution_notifications: notifications,
-            }],
-            properties: json!({
+    let driver = ToolComponent::builder()
+        .name("ecr-audit")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(rules)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .automation_details(RunAutomationDetails::builder().id("ecr-audit/").build())
+        .results(results)
+        .invocations(vec![Invocation::builder()
+            .execution_successful(report.errors.is_empty())
+            .tool_execution_notifications(notifications)
+            .build()])
+        .properties(property_bag(
+            None,
+            json!({
                 "asOf": rfc3339(report.as_of),
                 "accounts": report.scanned.accounts,
                 "regions": report.scanned.regions,
@@ -387,9 +301,21 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
                 "iamPrincipals": report.scanned.iam_principals,
                 "suppressed": report.suppressed,
             }),
-        }],
-    };
+        ))
+        .build();
+    let log = Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
     let mut text = serde_json::to_string_pretty(&log).expect("SARIF serializes");
     text.push('\n');
     (text, warnings)
+}
+
+fn notification(level: &str, message: String) -> Notification {
+    Notification::builder()
+        .level(json!(level))
+        .message(text(message))
+        .build()
 }
