@@ -198,6 +198,7 @@ fn emit(
     let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
     let text = match output.format {
         Format::Json => report::json::render(&report),
+        Format::Markdown => report::markdown::render(&report),
         Format::Sarif => {
             let (text, warnings) = report::sarif::render(&report);
             for w in warnings {

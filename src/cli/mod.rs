@@ -139,6 +139,8 @@ pub enum Format {
     Table,
     Json,
     Sarif,
+    /// A capped summary for a CI job summary or a pull-request comment.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! Reports: findings → bytes. Each format reads the same `Report`.
 
 pub mod json;
+pub mod markdown;
 pub mod proofs;
 pub mod rules;
 pub mod sarif;

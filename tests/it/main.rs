@@ -17,6 +17,7 @@ mod limits;
 mod live_faults;
 mod live_org;
 mod live_partial;
+mod markdown;
 mod policy_conditions;
 mod policy_corpus;
 mod policy_corpus_eval;

@@ -1,5 +1,5 @@
 //! The reports, byte for byte: the demo organization and every per-rule
-//! fixture inventory in each output format (table, JSON, SARIF), held as
+//! fixture inventory in each output format (table, JSON, SARIF, Markdown), held as
 //! insta snapshots in `tests/it/snapshots/`. A change to any output shows
 //! up as a snapshot diff to review: `INSTA_UPDATE=always cargo test --test
 //! it snapshots` rewrites them, and `git diff` shows what changed.
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use crate::common::{fixture, run};
 
-const FORMATS: [&str; 3] = ["table", "json", "sarif"];
+const FORMATS: [&str; 4] = ["table", "json", "sarif", "markdown"];
 
 fn settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
