@@ -11,14 +11,21 @@ use time::OffsetDateTime;
 use crate::access::{self, identity, Reach, Target, Zone};
 use crate::engine::{Rule, RuleSelection};
 use crate::inventory::{
-    Account, EncryptionConfiguration, IamRole, ImageScanningConfiguration, InlinePolicy, Inventory,
-    Organization, OrganizationAccount, Region, Registry, Repository,
+    Account, AccountId, EncryptionConfiguration, IamRole, ImageScanningConfiguration, InlinePolicy,
+    Inventory, Organization, OrganizationAccount, Region, Registry, Repository,
 };
 use crate::model::ModelOptions;
 use crate::scan::{self, ScanOptions, ScanResult};
 
 /// The account used when none is given (said in the output).
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// `DEFAULT_ACCOUNT` as an account id.
+pub fn default_account() -> AccountId {
+    // PANIC SAFETY: the constant is twelve digits (a unit test parses it).
+    #[allow(clippy::expect_used)]
+    AccountId::parse(DEFAULT_ACCOUNT).expect("DEFAULT_ACCOUNT is 12 digits")
+}
 /// The region of the synthetic inventory.
 pub const REGION: &str = "us-east-1";
 const NAME: &str = "checked-policy";
@@ -57,10 +64,10 @@ impl Kind {
 pub struct CheckInput {
     pub text: String,
     pub kind: Kind,
-    pub account: String,
+    pub account: AccountId,
     pub org_id: Option<String>,
-    pub org_accounts: Vec<String>,
-    pub trusted_accounts: Vec<String>,
+    pub org_accounts: Vec<AccountId>,
+    pub trusted_accounts: Vec<AccountId>,
     /// The reference time: what `aws:CurrentTime` is.
     pub as_of: OffsetDateTime,
 }
@@ -141,7 +148,7 @@ pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
             repository_name: NAME.into(),
             repository_arn: repository_arn(a),
             repository_uri: format!("{a}.dkr.ecr.{REGION}.amazonaws.com/{NAME}"),
-            registry_id: a.clone(),
+            registry_id: a.to_string(),
             created_at: None,
             image_tag_mutability: "IMMUTABLE".into(),
             image_scanning_configuration: ImageScanningConfiguration { scan_on_push: true },
@@ -213,11 +220,11 @@ pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
 /// The zone of trust a document is checked against: its account, the
 /// organization's accounts and the trusted ones.
 pub fn zone(input: &CheckInput) -> Zone {
-    let mut accounts: BTreeSet<String> = input.org_accounts.iter().cloned().collect();
-    accounts.extend(input.trusted_accounts.iter().cloned());
-    accounts.insert(input.account.clone());
+    let mut accounts: BTreeSet<String> = input.org_accounts.iter().map(|a| a.to_string()).collect();
+    accounts.extend(input.trusted_accounts.iter().map(|a| a.to_string()));
+    accounts.insert(input.account.to_string());
     Zone {
-        owner: input.account.clone(),
+        owner: input.account.to_string(),
         accounts,
         org_id: input.org_id.clone(),
         time: Some(input.as_of.unix_timestamp()),

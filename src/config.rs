@@ -39,7 +39,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ScanConfig {
     #[serde(default)]
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
     #[serde(default)]
     pub regions: Vec<String>,
     #[serde(default)]
@@ -50,7 +50,7 @@ pub struct ScanConfig {
     pub external_id: Option<String>,
     /// Accounts trusted in addition to the scanned ones and the organization.
     #[serde(default)]
-    pub trusted_accounts: Vec<String>,
+    pub trusted_accounts: Vec<AccountId>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,12 +166,6 @@ impl Config {
                     ignore.rule, ignore.resource
                 )));
             }
-        }
-        for id in &config.scan.accounts {
-            AccountId::parse(id).map_err(|m| err(format!("scan.accounts: {m}")))?;
-        }
-        for id in &config.scan.trusted_accounts {
-            AccountId::parse(id).map_err(|m| err(format!("scan.trusted_accounts: {m}")))?;
         }
         Ok(config)
     }

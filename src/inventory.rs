@@ -19,9 +19,11 @@ use time::OffsetDateTime;
 /// The value of the `format` field this version reads and writes.
 pub const FORMAT: &str = "ecr-audit/inventory/v1";
 
-/// A 12-digit AWS account id, checked where it enters: a flag, the
-/// configuration file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A 12-digit AWS account id, checked once where it enters: a flag, the
+/// configuration file, an inventory (an invalid id there is an input error
+/// with its line and column), an AWS API response. Code past those
+/// boundaries reads it as a `&str` (`Deref`) and never checks it again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct AccountId(String);
 
 /// A value that is not a 12-digit account id.
@@ -40,6 +42,32 @@ impl AccountId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl std::ops::Deref for AccountId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for AccountId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for AccountId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        AccountId::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -101,7 +129,7 @@ pub struct Organization {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    pub management_account_id: String,
+    pub management_account_id: AccountId,
     #[serde(default)]
     pub accounts: Vec<OrganizationAccount>,
 }
@@ -109,7 +137,7 @@ pub struct Organization {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrganizationAccount {
-    pub id: String,
+    pub id: AccountId,
     #[serde(default)]
     pub name: String,
     /// ACTIVE, SUSPENDED, PENDING_CLOSURE.
@@ -120,7 +148,7 @@ pub struct OrganizationAccount {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `None`: IAM was not collected (see `errors`); `Some`: what IAM returned.
@@ -557,7 +585,7 @@ impl Inventory {
     /// that both hold an account are an error naming the accounts.
     pub fn merge(parts: Vec<(String, Inventory)>) -> Result<Inventory, InventoryError> {
         let mut merged = Inventory::default();
-        let mut owner: BTreeMap<String, String> = BTreeMap::new();
+        let mut owner: BTreeMap<AccountId, String> = BTreeMap::new();
         let mut overlaps: BTreeSet<String> = BTreeSet::new();
         let mut sources = Vec::new();
         for (source, part) in parts {
@@ -580,7 +608,7 @@ impl Inventory {
                             ),
                         });
                     }
-                    let known: BTreeSet<String> =
+                    let known: BTreeSet<AccountId> =
                         existing.accounts.iter().map(|a| a.id.clone()).collect();
                     let extra: Vec<_> = org
                         .accounts
@@ -683,7 +711,7 @@ mod tests {
     fn bad_json_and_missing_fields_carry_line_and_column() {
         let err = Inventory::from_json("{\n  \"format\": ", "x.json").unwrap_err();
         assert!(err.message.starts_with("line 2, column"), "{err}");
-        let text = "{\"format\":\"ecr-audit/inventory/v1\",\n\"accounts\":[{\"id\":\"1\",\"regions\":[{\"region\":\"r\",\n\"repositories\":[{\"repositoryName\":\"a\"}]}]}]}";
+        let text = "{\"format\":\"ecr-audit/inventory/v1\",\n\"accounts\":[{\"id\":\"111122223333\",\"regions\":[{\"region\":\"r\",\n\"repositories\":[{\"repositoryName\":\"a\"}]}]}]}";
         let err = Inventory::from_json(text, "x.json").unwrap_err();
         assert!(err.message.starts_with("line 3, column"), "{err}");
         assert!(err.message.contains("repositoryArn"), "{err}");
@@ -700,15 +728,28 @@ mod tests {
     fn merge_rejects_overlapping_accounts() {
         let part = |id: &str| Inventory {
             accounts: vec![Account {
-                id: id.to_string(),
+                id: AccountId::parse(id).unwrap(),
                 ..Default::default()
             }],
             ..Default::default()
         };
-        let ok = Inventory::merge(vec![("a".into(), part("1")), ("b".into(), part("2"))]).unwrap();
+        let (one, two) = ("111111111111", "222222222222");
+        let ok = Inventory::merge(vec![("a".into(), part(one)), ("b".into(), part(two))]).unwrap();
         assert_eq!(ok.accounts.len(), 2);
         let err =
-            Inventory::merge(vec![("a".into(), part("1")), ("b".into(), part("1"))]).unwrap_err();
-        assert!(err.message.contains("1 (in a and b)"), "{err}");
+            Inventory::merge(vec![("a".into(), part(one)), ("b".into(), part(one))]).unwrap_err();
+        assert!(err.message.contains("111111111111 (in a and b)"), "{err}");
+    }
+
+    #[test]
+    fn an_account_id_is_checked_where_the_inventory_is_read() {
+        let text = r#"{"format":"ecr-audit/inventory/v1","accounts":[{"id":"1234"}]}"#;
+        let err = Inventory::from_json(text, "x.json").unwrap_err();
+        assert!(
+            err.message
+                .contains("\"1234\" is not a 12-digit AWS account id"),
+            "{err}"
+        );
+        assert!(err.message.contains("line 1"), "{err}");
     }
 }

@@ -18,7 +18,7 @@ use super::{
 use crate::check;
 use crate::collect;
 use crate::config::Config;
-use crate::inventory::{AccountId, Inventory};
+use crate::inventory::Inventory;
 use crate::policy::{self, PolicyKind};
 use crate::report::{self, Report};
 use crate::scan::{self, Exit, ScanOptions, ScanResult};
@@ -239,16 +239,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
     }
     let config = Config::discover(args.config.as_deref())?;
     let rules = RuleSettings::resolve(args.rules_dir.as_deref(), &config)?;
-    let account = args
-        .account
-        .clone()
-        .unwrap_or_else(|| check::DEFAULT_ACCOUNT.to_string());
-    for id in std::iter::once(&account)
-        .chain(&args.org_accounts)
-        .chain(&args.trusted_accounts)
-    {
-        AccountId::parse(id).map_err(|e| UsageError(format!("account: {e}")))?;
-    }
+    let account = args.account.clone().unwrap_or_else(check::default_account);
     if let Some(id) = &args.org_id {
         check_org_id(id)?;
     }

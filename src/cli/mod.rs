@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::inventory::AccountId;
+
 pub mod commands;
 pub mod settings;
 
@@ -91,17 +93,17 @@ pub struct CheckPolicyArgs {
     #[arg(long, value_enum)]
     pub kind: crate::check::Kind,
     /// Account the policy lives in [default: 123456789012].
-    #[arg(long, value_name = "ID")]
-    pub account: Option<String>,
+    #[arg(long, value_name = "ID", value_parser = AccountId::parse)]
+    pub account: Option<AccountId>,
     /// Your organization's id.
     #[arg(long, value_name = "ID")]
     pub org_id: Option<String>,
     /// An account of your organization (repeatable).
-    #[arg(long = "org-account", value_name = "ID")]
-    pub org_accounts: Vec<String>,
+    #[arg(long = "org-account", value_name = "ID", value_parser = AccountId::parse)]
+    pub org_accounts: Vec<AccountId>,
     /// An account trusted besides the organization (repeatable).
-    #[arg(long = "trusted-account", value_name = "ID")]
-    pub trusted_accounts: Vec<String>,
+    #[arg(long = "trusted-account", value_name = "ID", value_parser = AccountId::parse)]
+    pub trusted_accounts: Vec<AccountId>,
     /// Reference time for aws:CurrentTime / aws:EpochTime conditions
     /// (YYYY-MM-DD or RFC 3339) [default: now].
     #[arg(long, value_name = "DATE")]
@@ -208,8 +210,8 @@ pub struct TargetArgs {
     #[arg(long, conflicts_with = "regions")]
     pub all_regions: bool,
     /// Accounts to scan, comma-separated. Default: the caller's account.
-    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
-    pub accounts: Vec<String>,
+    #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = AccountId::parse)]
+    pub accounts: Vec<AccountId>,
     /// Scan every active account of the organization.
     #[arg(long, conflicts_with = "accounts")]
     pub org: bool,
@@ -273,8 +275,8 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Account trusted in addition to the scanned ones and the organization (repeatable).
-    #[arg(long = "trusted-account", value_name = "ID")]
-    pub trusted_accounts: Vec<String>,
+    #[arg(long = "trusted-account", value_name = "ID", value_parser = AccountId::parse)]
+    pub trusted_accounts: Vec<AccountId>,
     /// Print the time each phase took (input, model, rules, report) to stderr.
     #[arg(long)]
     pub timings: bool,

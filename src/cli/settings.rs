@@ -32,7 +32,7 @@ impl<E: std::fmt::Display> From<E> for UsageError {
 /// read.
 pub struct AnalysisSettings {
     pub config: Config,
-    pub trusted_accounts: BTreeSet<String>,
+    pub trusted_accounts: BTreeSet<AccountId>,
     pub as_of: Option<OffsetDateTime>,
 }
 
@@ -225,9 +225,6 @@ pub fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOp
     } else {
         target.accounts.clone()
     };
-    for id in &accounts {
-        AccountId::parse(id).map_err(|e| UsageError(format!("--accounts: {e}")))?;
-    }
     Ok(CollectOptions {
         profile: target.profile.clone(),
         regions: if target.regions.is_empty() {
@@ -304,11 +301,8 @@ pub fn prove_settings(args: &ProofArgs) -> Result<ProveSettings, UsageError> {
 fn trusted_accounts(
     config: &Config,
     analysis: &AnalysisArgs,
-) -> Result<BTreeSet<String>, UsageError> {
-    let mut trusted: BTreeSet<String> = config.scan.trusted_accounts.iter().cloned().collect();
-    for id in &analysis.trusted_accounts {
-        AccountId::parse(id).map_err(|e| UsageError(format!("--trusted-account: {e}")))?;
-        trusted.insert(id.clone());
-    }
+) -> Result<BTreeSet<AccountId>, UsageError> {
+    let mut trusted: BTreeSet<AccountId> = config.scan.trusted_accounts.iter().cloned().collect();
+    trusted.extend(analysis.trusted_accounts.iter().cloned());
     Ok(trusted)
 }

@@ -10,12 +10,12 @@ use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use super::context::{AttemptCounter, CompleteXml, SharedCtx};
 use super::errors::{classify, Failure};
 use super::regions::partition_of;
-use crate::inventory::{Organization, OrganizationAccount};
+use crate::inventory::{AccountId, Organization, OrganizationAccount};
 
 /// The identity the scan runs as.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
-    pub account: String,
+    pub account: AccountId,
     pub partition: String,
 }
 
@@ -35,18 +35,20 @@ pub(crate) async fn caller(ctx: &SharedCtx, config: &SdkConfig) -> Result<Caller
         .request("sts:GetCallerIdentity", sts.get_caller_identity().send())
         .await
         .map_err(|e| classify(&e))?;
-    let account = out.account.unwrap_or_default();
+    let account = account_id(out.account, "GetCallerIdentity")?;
     let arn = out.arn.unwrap_or_default();
-    if account.is_empty() {
-        return Err(super::errors::from_response(
-            None,
-            None,
-            Some("GetCallerIdentity answered without an account id".to_string()),
-        ));
-    }
     Ok(Caller {
         partition: partition_of(&arn).to_string(),
         account,
+    })
+}
+
+/// An account id from an AWS answer, checked once here: an answer without
+/// a 12-digit id is a failed read, not an account to scan.
+fn account_id(id: Option<String>, operation: &str) -> Result<AccountId, Failure> {
+    let id = id.unwrap_or_default();
+    AccountId::parse(&id).map_err(|e| {
+        super::errors::from_response(None, None, Some(format!("{operation} answered with {e}")))
     })
 }
 
@@ -81,10 +83,12 @@ pub(crate) async fn organization(
             return Err(("organizations:DescribeOrganization", failure));
         }
     };
+    let management_account_id = account_id(org.master_account_id, "DescribeOrganization")
+        .map_err(|f| ("organizations:DescribeOrganization", f))?;
     let mut organization = Organization {
         id: org.id.unwrap_or_default(),
         arn: org.arn,
-        management_account_id: org.master_account_id.unwrap_or_default(),
+        management_account_id,
         accounts: Vec::new(),
     };
     if !list_accounts {
@@ -99,21 +103,20 @@ pub(crate) async fn organization(
             .await
         {
             Ok(out) => {
-                organization
-                    .accounts
-                    .extend(out.accounts.unwrap_or_default().into_iter().map(|a| {
-                        // `State` replaces the deprecated `Status`; read either.
-                        let status = a
-                            .state
-                            .map(|s| s.as_str().to_string())
-                            .or_else(|| a.status.map(|s| s.as_str().to_string()))
-                            .unwrap_or_default();
-                        OrganizationAccount {
-                            id: a.id.unwrap_or_default(),
-                            name: a.name.unwrap_or_default(),
-                            status,
-                        }
-                    }));
+                for a in out.accounts.unwrap_or_default() {
+                    // `State` replaces the deprecated `Status`; read either.
+                    let status = a
+                        .state
+                        .map(|s| s.as_str().to_string())
+                        .or_else(|| a.status.map(|s| s.as_str().to_string()))
+                        .unwrap_or_default();
+                    organization.accounts.push(OrganizationAccount {
+                        id: account_id(a.id, "ListAccounts")
+                            .map_err(|f| ("organizations:ListAccounts", f))?,
+                        name: a.name.unwrap_or_default(),
+                        status,
+                    });
+                }
                 match pages.next(out.next_token) {
                     Ok(Some(t)) => token = Some(t),
                     Ok(None) => break,

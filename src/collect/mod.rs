@@ -30,7 +30,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region as SdkRegion, SdkConfig};
 use time::OffsetDateTime;
 
-use crate::inventory::{Account, ErrorKind, Inventory, Organization, FORMAT};
+use crate::inventory::{Account, AccountId, ErrorKind, Inventory, Organization, FORMAT};
 use context::{bounded, Ctx, SharedCtx};
 
 /// What to collect and how. See `ecr-audit collect --help`.
@@ -42,7 +42,7 @@ pub struct CollectOptions {
     /// Every region where ECR is available and enabled for the account.
     pub all_regions: bool,
     /// Empty and `!org`: the caller's account only.
-    pub accounts: Vec<String>,
+    pub accounts: Vec<AccountId>,
     /// The organization's active accounts.
     pub org: bool,
     /// Assumed in every target account other than the caller's.
@@ -123,13 +123,6 @@ pub fn collect(opts: &CollectOptions) -> Result<Inventory, CollectError> {
 }
 
 fn validate(opts: &CollectOptions) -> Result<(), CollectError> {
-    for id in &opts.accounts {
-        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(CollectError::new(format!(
-                "account id \"{id}\" is not 12 digits"
-            )));
-        }
-    }
     if opts.role_name.trim().is_empty() {
         return Err(CollectError::new("the role name is empty"));
     }
@@ -297,16 +290,16 @@ fn target_accounts(
     opts: &CollectOptions,
     caller: &accounts::Caller,
     organization: Option<&Organization>,
-) -> Vec<(String, Option<String>)> {
+) -> Vec<(AccountId, Option<String>)> {
     let name_of = |id: &str| {
         organization.and_then(|o| {
             o.accounts
                 .iter()
-                .find(|a| a.id == id && !a.name.is_empty())
+                .find(|a| &*a.id == id && !a.name.is_empty())
                 .map(|a| a.name.clone())
         })
     };
-    let mut ids: Vec<String> = if !opts.accounts.is_empty() {
+    let mut ids: Vec<AccountId> = if !opts.accounts.is_empty() {
         opts.accounts.clone()
     } else if opts.org {
         organization
@@ -346,7 +339,7 @@ const REGIONS_IN_FLIGHT: usize = 4;
 async fn collect_account(
     ctx: SharedCtx,
     shared: Arc<Shared>,
-    id: String,
+    id: AccountId,
     name: Option<String>,
 ) -> Option<Account> {
     let session = if id == shared.caller.account {
@@ -383,7 +376,7 @@ async fn collect_account(
         let id = id.clone();
         async move {
             match session.config(&ctx).await {
-                Ok(config) => iam::collect_iam(ctx, config, id).await,
+                Ok(config) => iam::collect_iam(ctx, config, id.to_string()).await,
                 Err(failure) => {
                     if let Some(role) = session.role() {
                         assume_failed(&ctx, &id, None, role, failure, "IAM was not read");
@@ -400,7 +393,7 @@ async fn collect_account(
             let ctx = ctx.clone();
             let session = session.clone();
             let scope = ecr::RegionScope {
-                account: id.clone(),
+                account: id.to_string(),
                 region: region.clone(),
                 skip_if_disabled: *skip,
             };
@@ -459,11 +452,11 @@ mod tests {
     #[test]
     fn options_are_validated_before_any_request() {
         let opts = CollectOptions {
-            accounts: vec!["12345".into()],
+            role_name: " ".into(),
             ..Default::default()
         };
         let err = collect(&opts).unwrap_err();
-        assert!(err.message.contains("12345"), "{err}");
+        assert!(err.message.contains("role name"), "{err}");
     }
 
     #[test]

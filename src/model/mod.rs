@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 
 use crate::access::{self, identity, Target};
 use crate::access::{AccessFacts, PolicyFacts};
-use crate::inventory::{Account, CollectionError, Inventory, Region, Repository};
+use crate::inventory::{Account, AccountId, CollectionError, Inventory, Region, Repository};
 
 /// What kind of resource an entity (and a finding about it) is; decides
 /// its SARIF location.
@@ -125,7 +125,7 @@ pub struct ModelOptions {
     pub stale_days: i64,
     pub unpulled_days: i64,
     /// Accounts trusted in addition to the scanned ones and the organization.
-    pub trusted_accounts: BTreeSet<String>,
+    pub trusted_accounts: BTreeSet<AccountId>,
 }
 
 /// One registry, repository or IAM principal with its facts.
@@ -270,14 +270,17 @@ pub struct TrustZone {
 }
 
 impl TrustZone {
-    pub fn from_inventory(inventory: &Inventory, trusted: &BTreeSet<String>) -> TrustZone {
-        let mut accounts: BTreeSet<String> =
-            inventory.accounts.iter().map(|a| a.id.clone()).collect();
+    pub fn from_inventory(inventory: &Inventory, trusted: &BTreeSet<AccountId>) -> TrustZone {
+        let mut accounts: BTreeSet<String> = inventory
+            .accounts
+            .iter()
+            .map(|a| a.id.to_string())
+            .collect();
         if let Some(org) = &inventory.organization {
-            accounts.extend(org.accounts.iter().map(|a| a.id.clone()));
-            accounts.insert(org.management_account_id.clone());
+            accounts.extend(org.accounts.iter().map(|a| a.id.to_string()));
+            accounts.insert(org.management_account_id.to_string());
         }
-        accounts.extend(trusted.iter().cloned());
+        accounts.extend(trusted.iter().map(|a| a.to_string()));
         TrustZone {
             accounts,
             org_id: inventory.organization.as_ref().map(|o| o.id.clone()),

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use crate::access::{AccessFacts, PolicyFacts};
-use crate::inventory::Inventory;
+use crate::inventory::{AccountId, Inventory};
 use crate::model::{
     self, AuditModel, EntityFacts, PrincipalFacts, PrincipalKind, ResourceKind, TrustZone,
 };
@@ -49,7 +49,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                     subject: Subject::Registry,
                     arn: model::registry_arn(partition, &region.region, &account.id),
                     resource_arn: model::any_repository_arn(partition, &region.region, &account.id),
-                    account: account.id.clone(),
+                    account: account.id.to_string(),
                     policy: text.to_string(),
                     zone: Arc::clone(&owner_zone),
                 });
@@ -60,7 +60,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                         subject: Subject::Repository,
                         arn: repo.repository_arn.clone(),
                         resource_arn: repo.repository_arn.clone(),
-                        account: account.id.clone(),
+                        account: account.id.to_string(),
                         policy: text.to_string(),
                         zone: Arc::clone(&owner_zone),
                     });
@@ -74,7 +74,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                         subject: Subject::Role,
                         arn: role.arn.clone(),
                         resource_arn: role.arn.clone(),
-                        account: account.id.clone(),
+                        account: account.id.to_string(),
                         policy: role.assume_role_policy_document.clone(),
                         zone: Arc::clone(&owner_zone),
                     });
@@ -89,7 +89,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
 pub fn prove_model(
     inventory: &Inventory,
     model: &AuditModel,
-    trusted_accounts: &std::collections::BTreeSet<String>,
+    trusted_accounts: &std::collections::BTreeSet<AccountId>,
     options: &ProverOptions,
     workers: usize,
 ) -> Result<ProofRun, ProveError> {

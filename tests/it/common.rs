@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ecr_audit::check::{CheckInput, Kind};
+use ecr_audit::inventory::AccountId;
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -116,10 +117,14 @@ pub fn corpus_as_of(case: &Value) -> time::OffsetDateTime {
 
 /// A corpus case as check-policy's input.
 pub fn corpus_input(case: &Value) -> CheckInput {
-    let strings = |k: &str| -> Vec<String> {
+    let accounts = |k: &str| -> Vec<AccountId> {
         case[k]
             .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|v| AccountId::parse(v.as_str().unwrap()).unwrap())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let text = match case.get("policy_text") {
@@ -129,10 +134,10 @@ pub fn corpus_input(case: &Value) -> CheckInput {
     CheckInput {
         text,
         kind: Kind::parse(case["kind"].as_str().unwrap()).unwrap(),
-        account: case["account"].as_str().unwrap().to_string(),
+        account: AccountId::parse(case["account"].as_str().unwrap()).unwrap(),
         org_id: case["org_id"].as_str().map(str::to_string),
-        org_accounts: strings("org_accounts"),
-        trusted_accounts: strings("trusted_accounts"),
+        org_accounts: accounts("org_accounts"),
+        trusted_accounts: accounts("trusted_accounts"),
         as_of: corpus_as_of(case),
     }
 }

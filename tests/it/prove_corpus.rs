@@ -273,7 +273,7 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
             subject,
             arn: arn.clone(),
             resource_arn: arn,
-            account: input.account.clone(),
+            account: input.account.to_string(),
             policy: input.text.clone(),
             zone: Arc::new(zone),
         });
