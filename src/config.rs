@@ -137,6 +137,17 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+crate::user_diagnostic!(
+    ConfigError,
+    "ecr_audit::config",
+    "the configuration file's keys are in the README (Configuration: `ecr-audit.toml`)"
+);
+crate::user_diagnostic!(
+    DateError,
+    "ecr_audit::date",
+    "write a date as YYYY-MM-DD (or, for --as-of, RFC 3339)"
+);
+
 impl Config {
     pub fn parse(text: &str, source: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {

@@ -23,6 +23,23 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// Implements `miette::Diagnostic` for an error a user sees: a stable code
+/// (`ecr_audit::…`, for searching and for scripts) and a help line saying
+/// what to do about it. The CLI prints both (`error[CODE]: …`, `help: …`).
+#[macro_export]
+macro_rules! user_diagnostic {
+    ($error:ty, $code:literal, $help:literal) => {
+        impl miette::Diagnostic for $error {
+            fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+                Some(Box::new($code))
+            }
+            fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+                Some(Box::new($help))
+            }
+        }
+    };
+}
+
 /// Why a text file could not be read: `position` (1-based line and column)
 /// is where its text stops being UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]

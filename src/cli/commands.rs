@@ -41,8 +41,8 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),
-        Err(UsageError(message)) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("{}", error.render());
             ExitCode::from(Exit::Usage.code())
         }
     }
@@ -79,7 +79,7 @@ fn load_input(
 ) -> Result<(Inventory, Vec<String>), UsageError> {
     if demo {
         if !inventories.is_empty() {
-            return Err(UsageError(
+            return Err(UsageError::new(
                 "--demo and --inventory are two inputs: give one".to_string(),
             ));
         }
@@ -230,10 +230,10 @@ fn emit(
 
 fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
     let bytes = std::fs::read(&args.file)
-        .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.file.display())))?;
+        .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", args.file.display())))?;
     // A file that is not a JSON document is an input error, never a pass.
     let (text, input_warnings) = check::read_policy_text(&bytes)
-        .map_err(|e| UsageError(e.describe(&args.file.display().to_string())))?;
+        .map_err(|e| UsageError::new(e.describe(&args.file.display().to_string())))?;
     for w in &input_warnings {
         eprintln!("warning: {}: {w}", args.file.display());
     }
@@ -348,14 +348,14 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
 
 fn run_explain_policy(args: ExplainPolicyArgs) -> Result<Exit, UsageError> {
     let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| UsageError(format!("{}: cannot read: {e}", args.file.display())))?;
+        .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", args.file.display())))?;
     let kind = match args.kind {
         check::Kind::Identity => PolicyKind::Identity,
         check::Kind::Trust => PolicyKind::Trust,
         _ => PolicyKind::Resource,
     };
     let doc = policy::parse(&text, kind)
-        .map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
+        .map_err(|e| UsageError::new(format!("{}: {e}", args.file.display())))?;
     let explained = crate::cedar::explain(&doc);
     write_output(None, &explained)?;
     Ok(Exit::Clean)
@@ -364,7 +364,7 @@ fn run_explain_policy(args: ExplainPolicyArgs) -> Result<Exit, UsageError> {
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
     match path {
         Some(p) => std::fs::write(p, text)
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", p.display()))),
+            .map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display()))),
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a stack of text.
@@ -380,7 +380,7 @@ fn run_collect(args: CollectArgs) -> Result<Exit, UsageError> {
     let mut text = inventory.to_json_pretty();
     text.push('\n');
     std::fs::write(&args.output, text)
-        .map_err(|e| UsageError(format!("cannot write {}: {e}", args.output.display())))?;
+        .map_err(|e| UsageError::new(format!("cannot write {}: {e}", args.output.display())))?;
     if !args.target.quiet {
         eprintln!(
             "wrote {}: {} accounts, {} repositories, {} images, {} collection errors",
@@ -410,7 +410,7 @@ fn run_rules(args: RulesArgs) -> Result<Exit, UsageError> {
                 .filter(|r| r.id == wanted)
                 .collect();
             if one.is_empty() {
-                return Err(UsageError(format!(
+                return Err(UsageError::new(format!(
                     "no rule {id}: `ecr-audit rules` lists them"
                 )));
             }

@@ -17,13 +17,46 @@ use crate::model::ModelOptions;
 use crate::prove::{self, ProverOptions};
 use crate::scan::ProveSettings;
 
-/// A failure before anything was scanned: printed, exit 2.
+/// A failure before anything was scanned: printed, exit 2. Errors of the
+/// layers below arrive as `miette::Diagnostic`s and keep their code and help.
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub struct UsageError {
+    pub message: String,
+    /// `ecr_audit::config`, ...: which kind of input was wrong.
+    pub code: Option<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
 
-impl<E: std::fmt::Display> From<E> for UsageError {
+impl UsageError {
+    pub fn new(message: impl Into<String>) -> UsageError {
+        UsageError {
+            message: message.into(),
+            code: None,
+            help: None,
+        }
+    }
+
+    /// How the CLI prints it: `error[CODE]: message`, then `help: ...`.
+    pub fn render(&self) -> String {
+        let mut text = match &self.code {
+            Some(code) => format!("error[{code}]: {}", self.message),
+            None => format!("error: {}", self.message),
+        };
+        if let Some(help) = &self.help {
+            text.push_str(&format!("\n  help: {help}"));
+        }
+        text
+    }
+}
+
+impl<E: miette::Diagnostic> From<E> for UsageError {
     fn from(e: E) -> Self {
-        UsageError(e.to_string())
+        UsageError {
+            message: e.to_string(),
+            code: e.code().map(|c| c.to_string()),
+            help: e.help().map(|h| h.to_string()),
+        }
     }
 }
 
@@ -124,7 +157,7 @@ pub fn rules_dir(
                 .map(|i| format!(":{}", i + 1))
         })
         .unwrap_or_default();
-    Err(UsageError(format!(
+    Err(UsageError::new(format!(
         "{source}{line}: rules_dir \"{}\" is not a directory ({}; a relative path is read from the config file's folder)",
         dir.display(),
         resolved.display()
@@ -133,13 +166,21 @@ pub fn rules_dir(
 
 pub fn load_rules(dir: Option<&Path>) -> Result<Vec<Rule>, UsageError> {
     engine::load_rules(dir).map_err(|errors| {
-        UsageError(
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\nerror: "),
-        )
+        // Every broken rule file at once, one `error[...]` line each; the
+        // help once, after the last.
+        let mut usage = errors
+            .first()
+            .map(|e| UsageError::from(e.clone()))
+            .unwrap_or_else(|| UsageError::new("the rules could not be loaded"));
+        let code = usage
+            .code
+            .as_deref()
+            .unwrap_or("ecr_audit::rules")
+            .to_string();
+        for e in errors.iter().skip(1) {
+            usage.message.push_str(&format!("\nerror[{code}]: {e}"));
+        }
+        usage
     })
 }
 
@@ -154,11 +195,11 @@ pub fn parse_as_of(text: &str) -> Result<OffsetDateTime, UsageError> {
     // A time of day without an offset is ambiguous: say which forms work.
     let time_part = text.split_once(['T', 't']).map(|(_, t)| t);
     if time_part.is_some_and(|t| !t.contains(['Z', 'z', '+', '-'])) {
-        return Err(UsageError(format!(
+        return Err(UsageError::new(format!(
             "--as-of: \"{text}\" has no time zone offset; write it as {text}Z (UTC) or with an offset such as +02:00, or give a date (YYYY-MM-DD)"
         )));
     }
-    Err(UsageError(format!(
+    Err(UsageError::new(format!(
         "--as-of: \"{text}\" is neither a date (YYYY-MM-DD) nor an RFC 3339 time (such as 2026-11-20T06:00:00Z)"
     )))
 }
@@ -174,7 +215,7 @@ pub fn check_org_id(id: &str) -> Result<(), UsageError> {
     {
         Ok(())
     } else {
-        Err(UsageError(format!(
+        Err(UsageError::new(format!(
             "--org-id: \"{id}\" is not an organization id (o- followed by 10 to 32 lower-case letters or digits)"
         )))
     }
@@ -211,7 +252,7 @@ pub fn check_no_live_flags(target: &TargetArgs, input: &str) -> Result<(), Usage
     if given.is_empty() {
         Ok(())
     } else {
-        Err(UsageError(format!(
+        Err(UsageError::new(format!(
             "{} {} only to a live scan, not to {input}",
             given.join(", "),
             if given.len() == 1 { "applies" } else { "apply" }
@@ -274,7 +315,7 @@ fn rule_selection(config: &Config) -> RuleSelection {
 /// Solver settings from the command line; fails early when cvc5 is missing.
 pub fn prove_settings(args: &ProofArgs) -> Result<ProveSettings, UsageError> {
     if !(args.proof_timeout > 0.0 && args.proof_timeout.is_finite()) {
-        return Err(UsageError(format!(
+        return Err(UsageError::new(format!(
             "--proof-timeout must be a positive number of seconds, not {}",
             args.proof_timeout
         )));
@@ -286,7 +327,7 @@ pub fn prove_settings(args: &ProofArgs) -> Result<ProveSettings, UsageError> {
             .unwrap_or(1)
     });
     if workers == 0 {
-        return Err(UsageError("--proof-jobs must be at least 1".into()));
+        return Err(UsageError::new("--proof-jobs must be at least 1"));
     }
     Ok(ProveSettings {
         prover: ProverOptions {

@@ -379,6 +379,12 @@ impl std::fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
+crate::user_diagnostic!(
+    RuleError,
+    "ecr_audit::rules",
+    "a rule is a Cedar policy over rules/schema.cedarschema with @id, @severity, @title, @description and @remediation annotations (README: Custom rules)"
+);
+
 // PANIC SAFETY: the embedded schema is valid (tested).
 #[allow(clippy::expect_used)]
 pub fn schema() -> Schema {

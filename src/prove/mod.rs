@@ -282,6 +282,12 @@ pub enum ProveError {
     Thread(std::io::Error),
 }
 
+crate::user_diagnostic!(
+    ProveError,
+    "ecr_audit::prove",
+    "only --prove and `ecr-audit prove` need the solver; a scan without them runs without it"
+);
+
 /// Is the solver there? The error says how to get it.
 pub fn solver_available() -> Result<(), ProveError> {
     let path = std::env::var("CVC5").unwrap_or_else(|_| "cvc5".into());

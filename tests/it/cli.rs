@@ -70,6 +70,18 @@ fn bad_inventories_exit_2_with_position() {
         let r = run(&["scan", "--inventory", &path(file)]);
         assert_eq!(r.code, 2, "{file}: {}", r.stderr);
         assert!(r.stderr.contains(expected), "{file}: {}", r.stderr);
+        // The diagnostic's code and what to do about it.
+        assert!(
+            r.stderr.starts_with("error[ecr_audit::inventory]: "),
+            "{file}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr
+                .contains("\n  help: inventories are written by `ecr-audit collect`"),
+            "{}",
+            r.stderr
+        );
         assert!(
             r.stderr.contains(file.rsplit('/').next().unwrap()),
             "names the file: {}",
@@ -458,6 +470,12 @@ reason = "stale ignore"
         "{}",
         r.stderr
     );
+    assert!(
+        r.stderr.starts_with("error[ecr_audit::config]: "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("\n  help: "), "{}", r.stderr);
     std::fs::write(
         dir.join("ecr-audit.toml"),
         "[rules.ECR999]\nenabled = false\n",
