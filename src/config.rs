@@ -137,12 +137,12 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-crate::user_diagnostic!(
+crate::files::user_diagnostic!(
     ConfigError,
     "ecr_audit::config",
     "the configuration file's keys are in the README (Configuration: `ecr-audit.toml`)"
 );
-crate::user_diagnostic!(
+crate::files::user_diagnostic!(
     DateError,
     "ecr_audit::date",
     "write a date as YYYY-MM-DD (or, for --as-of, RFC 3339)"

@@ -26,7 +26,6 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// Implements `miette::Diagnostic` for an error a user sees: a stable code
 /// (`ecr_audit::…`, for searching and for scripts) and a help line saying
 /// what to do about it. The CLI prints both (`error[CODE]: …`, `help: …`).
-#[macro_export]
 macro_rules! user_diagnostic {
     ($error:ty, $code:literal, $help:literal) => {
         impl miette::Diagnostic for $error {
@@ -39,6 +38,7 @@ macro_rules! user_diagnostic {
         }
     };
 }
+pub(crate) use user_diagnostic;
 
 /// Why a text file could not be read: `position` (1-based line and column)
 /// is where its text stops being UTF-8.

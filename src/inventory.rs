@@ -695,12 +695,12 @@ impl std::fmt::Display for InventoryError {
 
 impl std::error::Error for InventoryError {}
 
-crate::user_diagnostic!(
+crate::files::user_diagnostic!(
     InventoryError,
     "ecr_audit::inventory",
     "inventories are written by `ecr-audit collect` (format ecr-audit/inventory/v1); fixtures/inventories/ holds examples"
 );
-crate::user_diagnostic!(
+crate::files::user_diagnostic!(
     AccountIdError,
     "ecr_audit::account_id",
     "an AWS account id is 12 digits, e.g. 111122223333"

@@ -177,6 +177,9 @@ pub fn analyze_trust_document(doc: &PolicyDocument, role_arn: &str, zone: &Zone)
 /// What a principal's identity policies let it do with ECR.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IdentityAnalysis {
+    /// Not an attribute of its own: the model reports problems through the
+    /// principal's `PolicyFacts`.
+    #[serde(skip_serializing)]
     pub problems: BTreeSet<String>,
     pub ecr_read: bool,
     pub ecr_write: bool,

@@ -94,37 +94,30 @@ pub(crate) async fn organization(
     if !list_accounts {
         return Ok(Some(organization));
     }
-    let mut token: Option<String> = None;
-    let mut pages = super::context::Pages::new();
-    loop {
-        let request = client.list_accounts().set_next_token(token.take());
-        match ctx
-            .request("organizations:ListAccounts", request.send())
-            .await
-        {
-            Ok(out) => {
-                for a in out.accounts.unwrap_or_default() {
-                    // `State` replaces the deprecated `Status`; read either.
-                    let status = a
-                        .state
-                        .map(|s| s.as_str().to_string())
-                        .or_else(|| a.status.map(|s| s.as_str().to_string()))
-                        .unwrap_or_default();
-                    organization.accounts.push(OrganizationAccount {
-                        id: account_id(a.id, "ListAccounts")
-                            .map_err(|f| ("organizations:ListAccounts", f))?,
-                        name: a.name.unwrap_or_default(),
-                        status,
-                    });
-                }
-                match pages.next(out.next_token) {
-                    Ok(Some(t)) => token = Some(t),
-                    Ok(None) => break,
-                    Err(failure) => return Err(("organizations:ListAccounts", failure)),
-                }
-            }
-            Err(e) => return Err(("organizations:ListAccounts", classify(&e))),
-        }
+    const LIST: &str = "organizations:ListAccounts";
+    let listing = super::context::list_all(
+        ctx,
+        LIST,
+        |token| client.list_accounts().set_next_token(token).send(),
+        |out| (out.accounts.unwrap_or_default(), out.next_token),
+    )
+    .await;
+    let listed = match listing {
+        super::context::Listing::Complete(accounts) => accounts,
+        super::context::Listing::Partial(_, failure) => return Err((LIST, failure)),
+    };
+    for a in listed {
+        // `State` replaces the deprecated `Status`; read either.
+        let status = a
+            .state
+            .map(|s| s.as_str().to_string())
+            .or_else(|| a.status.map(|s| s.as_str().to_string()))
+            .unwrap_or_default();
+        organization.accounts.push(OrganizationAccount {
+            id: account_id(a.id, "ListAccounts").map_err(|f| (LIST, f))?,
+            name: a.name.unwrap_or_default(),
+            status,
+        });
     }
     organization.accounts.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Some(organization))

@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use aws_sdk_ecr::error::SdkError;
+use aws_sdk_ecr::config::http::HttpResponse;
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 
 use super::errors::Failure;
 use crate::inventory::{CollectionError, ErrorKind};
@@ -284,6 +285,48 @@ pub(crate) fn xml_is_complete(body: &[u8]) -> bool {
 
 /// Pages of a listing: a token that comes back twice, or more pages than
 /// any real listing has, ends it with an error instead of a hang.
+/// How a paginated listing ended.
+pub(crate) enum Listing<T> {
+    /// Every page was read.
+    Complete(Vec<T>),
+    /// A page could not be read (a failed request, or a token that repeats
+    /// or never ends): the items of the pages before it, and why.
+    Partial(Vec<T>, Failure),
+}
+
+/// Reads every page of a listing: `send` asks for the page after a token,
+/// `page` splits an answer into its items and the next token. Bounded by
+/// [`Pages`]: a token that repeats or a listing that never ends is a
+/// failure, not a hang.
+pub(crate) async fn list_all<T, O, E, Fut>(
+    ctx: &SharedCtx,
+    operation: &'static str,
+    mut send: impl FnMut(Option<String>) -> Fut,
+    mut page: impl FnMut(O) -> (Vec<T>, Option<String>),
+) -> Listing<T>
+where
+    Fut: Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = Pages::new();
+    loop {
+        match ctx.request(operation, send(token.take())).await {
+            Ok(answer) => {
+                let (more, next) = page(answer);
+                items.extend(more);
+                match pages.next(next) {
+                    Ok(Some(t)) => token = Some(t),
+                    Ok(None) => return Listing::Complete(items),
+                    Err(failure) => return Listing::Partial(items, failure),
+                }
+            }
+            Err(e) => return Listing::Partial(items, super::errors::classify(&e)),
+        }
+    }
+}
+
 pub(crate) struct Pages {
     seen: std::collections::HashSet<String>,
     pages: usize,
@@ -468,6 +511,18 @@ pub(crate) fn to_time(t: &aws_sdk_ecr::primitives::DateTime) -> Option<OffsetDat
 
 /// Shared handle.
 pub(crate) type SharedCtx = Arc<Ctx>;
+
+/// Resource tags as the inventory keeps them: sorted, so that two reads of
+/// an unchanged resource are equal.
+pub(crate) fn sorted_tags(
+    pairs: impl Iterator<Item = (String, String)>,
+) -> Vec<crate::inventory::Tag> {
+    let mut tags: Vec<crate::inventory::Tag> = pairs
+        .map(|(key, value)| crate::inventory::Tag { key, value })
+        .collect();
+    tags.sort();
+    tags
+}
 
 #[cfg(test)]
 mod tests {

@@ -18,13 +18,19 @@ use aws_sdk_ecr::types;
 use aws_sdk_ecr::Client;
 use time::OffsetDateTime;
 
-use super::context::{bounded, dedup_by_key, to_time, AttemptCounter, Pages, SharedCtx, PER_SCOPE};
+use aws_sdk_ecr::config::http::HttpResponse;
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+
+use super::context::{
+    bounded, dedup_by_key, list_all, sorted_tags, to_time, AttemptCounter, Listing, SharedCtx,
+    PER_SCOPE,
+};
 use super::errors::{classify, Failure};
 use crate::inventory::{
     EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
     ImageScanningConfiguration, PullThroughCacheRule, Region, Registry,
     RegistryScanningConfiguration, RegistryScanningRule, ReplicationConfiguration,
-    ReplicationDestination, ReplicationRule, Repository, RepositoryFilter, Tag,
+    ReplicationDestination, ReplicationRule, Repository, RepositoryFilter,
 };
 
 /// Manifest media types of an image index (a multi-platform image).
@@ -118,9 +124,7 @@ pub(crate) async fn collect_region(
         repositories: Vec::new(),
     };
 
-    let Some(mut listed) = list_repositories(&s, &client).await else {
-        return Some(region);
-    };
+    let mut listed = list_repositories(&s, &client).await;
     dedup_by_key(&mut listed, |r| r.repository_arn.clone());
     ctx.progress.repositories(listed.len() as u64);
 
@@ -161,6 +165,36 @@ impl Scope {
             resource,
             failure,
         );
+    }
+
+    /// The answer to a read of a repository's optional document (its
+    /// policy, its lifecycle policy): `absent_code` means "none" (data, not
+    /// an error); any other failure is recorded and leaves the document
+    /// unknown; `None` means the repository itself is gone (deleted since
+    /// it was listed) and should be left out.
+    fn optional_document<E>(
+        &self,
+        operation: &str,
+        absent_code: &str,
+        arn: &str,
+        answer: Result<Option<String>, SdkError<E, HttpResponse>>,
+    ) -> Option<Option<String>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match answer {
+            Ok(document) => Some(document),
+            Err(e) => {
+                let failure = classify(&e);
+                if failure.has_code("RepositoryNotFoundException") {
+                    return None;
+                }
+                if !failure.has_code(absent_code) {
+                    self.fail(operation, Some(arn), &failure);
+                }
+                Some(None)
+            }
+        }
     }
 }
 
@@ -226,44 +260,39 @@ async fn registry_scanning(
 }
 
 async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<PullThroughCacheRule>> {
-    let mut rules = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = Pages::new();
-    loop {
-        let request = client
-            .describe_pull_through_cache_rules()
-            .max_results(PAGE)
-            .set_next_token(token.take());
-        match s
-            .ctx
-            .request("ecr:DescribePullThroughCacheRules", request.send())
-            .await
-        {
-            Ok(out) => {
-                rules.extend(
-                    out.pull_through_cache_rules
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|r| PullThroughCacheRule {
-                            ecr_repository_prefix: r.ecr_repository_prefix.unwrap_or_default(),
-                            upstream_registry_url: r.upstream_registry_url.unwrap_or_default(),
-                            upstream_registry: r.upstream_registry.map(|u| u.as_str().to_string()),
-                            credential_arn: r.credential_arn,
-                        }),
-                );
-                match pages.next(out.next_token) {
-                    Ok(Some(t)) => token = Some(t),
-                    Ok(None) => return Some(rules),
-                    Err(failure) => {
-                        s.fail("ecr:DescribePullThroughCacheRules", None, &failure);
-                        return None;
-                    }
-                }
-            }
-            Err(e) => {
-                s.fail("ecr:DescribePullThroughCacheRules", None, &classify(&e));
-                return None;
-            }
+    const OPERATION: &str = "ecr:DescribePullThroughCacheRules";
+    let listing = list_all(
+        &s.ctx,
+        OPERATION,
+        |token| {
+            client
+                .describe_pull_through_cache_rules()
+                .max_results(PAGE)
+                .set_next_token(token)
+                .send()
+        },
+        |out| {
+            let rules = out
+                .pull_through_cache_rules
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| PullThroughCacheRule {
+                    ecr_repository_prefix: r.ecr_repository_prefix.unwrap_or_default(),
+                    upstream_registry_url: r.upstream_registry_url.unwrap_or_default(),
+                    upstream_registry: r.upstream_registry.map(|u| u.as_str().to_string()),
+                    credential_arn: r.credential_arn,
+                })
+                .collect();
+            (rules, out.next_token)
+        },
+    )
+    .await;
+    match listing {
+        Listing::Complete(rules) => Some(rules),
+        // A partial list of rules is not the registry's rules: unknown.
+        Listing::Partial(_, failure) => {
+            s.fail(OPERATION, None, &failure);
+            None
         }
     }
 }
@@ -296,35 +325,28 @@ fn replication(c: types::ReplicationConfiguration) -> ReplicationConfiguration {
     }
 }
 
-async fn list_repositories(s: &Scope, client: &Client) -> Option<Vec<types::Repository>> {
-    let mut repositories = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = Pages::new();
-    loop {
-        let request = client
-            .describe_repositories()
-            .max_results(PAGE)
-            .set_next_token(token.take());
-        match s
-            .ctx
-            .request("ecr:DescribeRepositories", request.send())
-            .await
-        {
-            Ok(out) => {
-                repositories.extend(out.repositories.unwrap_or_default());
-                match pages.next(out.next_token) {
-                    Ok(Some(t)) => token = Some(t),
-                    Ok(None) => return Some(repositories),
-                    Err(failure) => {
-                        s.fail("ecr:DescribeRepositories", None, &failure);
-                        return Some(repositories);
-                    }
-                }
-            }
-            Err(e) => {
-                s.fail("ecr:DescribeRepositories", None, &classify(&e));
-                return None;
-            }
+/// The region's repositories; when a page cannot be read, the failure is
+/// recorded and the repositories of the pages before it are still audited.
+async fn list_repositories(s: &Scope, client: &Client) -> Vec<types::Repository> {
+    const OPERATION: &str = "ecr:DescribeRepositories";
+    let listing = list_all(
+        &s.ctx,
+        OPERATION,
+        |token| {
+            client
+                .describe_repositories()
+                .max_results(PAGE)
+                .set_next_token(token)
+                .send()
+        },
+        |out| (out.repositories.unwrap_or_default(), out.next_token),
+    )
+    .await;
+    match listing {
+        Listing::Complete(repositories) => repositories,
+        Listing::Partial(repositories, failure) => {
+            s.fail(OPERATION, None, &failure);
+            repositories
         }
     }
 }
@@ -442,8 +464,8 @@ async fn collect_repository(
         images: Vec::new(),
     };
 
-    // Repository policy: "not found" is data (no policy).
-    match s
+    // Repository and lifecycle policies: "not found" is data (no policy).
+    let answer = s
         .ctx
         .request(
             "ecr:GetRepositoryPolicy",
@@ -454,20 +476,14 @@ async fn collect_repository(
                 .send(),
         )
         .await
-    {
-        Ok(r) => out.policy = r.policy_text,
-        Err(e) => {
-            let failure = classify(&e);
-            if failure.has_code("RepositoryNotFoundException") {
-                return None;
-            }
-            if !failure.has_code("RepositoryPolicyNotFoundException") {
-                s.fail("ecr:GetRepositoryPolicy", Some(&arn), &failure);
-            }
-        }
-    }
-
-    match s
+        .map(|r| r.policy_text);
+    out.policy = s.optional_document(
+        "ecr:GetRepositoryPolicy",
+        "RepositoryPolicyNotFoundException",
+        &arn,
+        answer,
+    )?;
+    let answer = s
         .ctx
         .request(
             "ecr:GetLifecyclePolicy",
@@ -478,18 +494,13 @@ async fn collect_repository(
                 .send(),
         )
         .await
-    {
-        Ok(r) => out.lifecycle_policy = r.lifecycle_policy_text,
-        Err(e) => {
-            let failure = classify(&e);
-            if failure.has_code("RepositoryNotFoundException") {
-                return None;
-            }
-            if !failure.has_code("LifecyclePolicyNotFoundException") {
-                s.fail("ecr:GetLifecyclePolicy", Some(&arn), &failure);
-            }
-        }
-    }
+        .map(|r| r.lifecycle_policy_text);
+    out.lifecycle_policy = s.optional_document(
+        "ecr:GetLifecyclePolicy",
+        "LifecyclePolicyNotFoundException",
+        &arn,
+        answer,
+    )?;
 
     match s
         .ctx
@@ -500,16 +511,12 @@ async fn collect_repository(
         .await
     {
         Ok(r) => {
-            out.tags = r
-                .tags
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| Tag {
-                    key: t.key,
-                    value: t.value,
-                })
-                .collect();
-            out.tags.sort();
+            out.tags = sorted_tags(
+                r.tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.key, t.value)),
+            );
         }
         Err(e) => s.fail("ecr:ListTagsForResource", Some(&arn), &classify(&e)),
     }
@@ -551,43 +558,37 @@ async fn describe_images(
     registry_id: &str,
     arn: &str,
 ) -> Option<Vec<Image>> {
-    let mut images = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = Pages::new();
-    loop {
-        let request = client
-            .describe_images()
-            .repository_name(name)
-            .registry_id(registry_id)
-            .max_results(PAGE)
-            .set_next_token(token.take());
-        match s.ctx.request("ecr:DescribeImages", request.send()).await {
-            Ok(out) => {
-                let page: Vec<Image> = out
-                    .image_details
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(image)
-                    .collect();
-                s.ctx.progress.images(page.len() as u64);
-                images.extend(page);
-                match pages.next(out.next_token) {
-                    Ok(Some(t)) => token = Some(t),
-                    Ok(None) => return Some(images),
-                    Err(failure) => {
-                        s.fail("ecr:DescribeImages", Some(arn), &failure);
-                        return Some(images);
-                    }
-                }
-            }
-            Err(e) => {
-                let failure = classify(&e);
-                if failure.has_code("RepositoryNotFoundException") {
-                    return None;
-                }
-                s.fail("ecr:DescribeImages", Some(arn), &failure);
-                return Some(images);
-            }
+    const OPERATION: &str = "ecr:DescribeImages";
+    let listing = list_all(
+        &s.ctx,
+        OPERATION,
+        |token| {
+            client
+                .describe_images()
+                .repository_name(name)
+                .registry_id(registry_id)
+                .max_results(PAGE)
+                .set_next_token(token)
+                .send()
+        },
+        |out| {
+            let page: Vec<Image> = out
+                .image_details
+                .unwrap_or_default()
+                .into_iter()
+                .map(image)
+                .collect();
+            s.ctx.progress.images(page.len() as u64);
+            (page, out.next_token)
+        },
+    )
+    .await;
+    match listing {
+        Listing::Complete(images) => Some(images),
+        Listing::Partial(_, failure) if failure.has_code("RepositoryNotFoundException") => None,
+        Listing::Partial(images, failure) => {
+            s.fail(OPERATION, Some(arn), &failure);
+            Some(images)
         }
     }
 }

@@ -9,8 +9,7 @@ use aws_sdk_iam::types;
 use aws_sdk_iam::Client;
 use percent_encoding::percent_decode_str;
 
-use super::context::{AttemptCounter, CompleteXml, Pages, SharedCtx};
-use super::errors::classify;
+use super::context::{list_all, sorted_tags, AttemptCounter, CompleteXml, Listing, SharedCtx};
 use crate::inventory::{
     AttachedPolicy, Iam, IamGroup, IamRole, IamUser, InlinePolicy, ManagedPolicy, Tag,
 };
@@ -29,58 +28,63 @@ pub(crate) async fn collect_iam(ctx: SharedCtx, config: SdkConfig, account: Stri
         .interceptor(CompleteXml)
         .build();
     let client = Client::from_conf(conf);
+    let listing = list_all(
+        &ctx,
+        OPERATION,
+        |marker| {
+            client
+                .get_account_authorization_details()
+                .set_filter(Some(vec![
+                    types::EntityType::User,
+                    types::EntityType::Group,
+                    types::EntityType::Role,
+                    types::EntityType::LocalManagedPolicy,
+                    types::EntityType::AwsManagedPolicy,
+                ]))
+                .max_items(PAGE)
+                .set_marker(marker)
+                .send()
+        },
+        |out| {
+            let next = if out.is_truncated {
+                out.marker.clone()
+            } else {
+                None
+            };
+            (vec![out], next)
+        },
+    )
+    .await;
+    let pages = match listing {
+        Listing::Complete(pages) => pages,
+        // Part of an account's IAM is not its IAM: unknown.
+        Listing::Partial(_, failure) => {
+            ctx.record(&account, None, OPERATION, None, &failure);
+            return None;
+        }
+    };
     let mut iam = Iam::default();
     let mut policies = Vec::new();
-    let mut marker: Option<String> = None;
-    let mut pages = Pages::new();
-    loop {
-        let request = client
-            .get_account_authorization_details()
-            .set_filter(Some(vec![
-                types::EntityType::User,
-                types::EntityType::Group,
-                types::EntityType::Role,
-                types::EntityType::LocalManagedPolicy,
-                types::EntityType::AwsManagedPolicy,
-            ]))
-            .max_items(PAGE)
-            .set_marker(marker.take());
-        match ctx.request(OPERATION, request.send()).await {
-            Ok(out) => {
-                iam.users.extend(
-                    out.user_detail_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(user),
-                );
-                iam.groups.extend(
-                    out.group_detail_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(group),
-                );
-                iam.roles.extend(
-                    out.role_detail_list
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(role),
-                );
-                policies.extend(out.policies.unwrap_or_default());
-                let next = if out.is_truncated { out.marker } else { None };
-                match pages.next(next) {
-                    Ok(Some(m)) => marker = Some(m),
-                    Ok(None) => break,
-                    Err(failure) => {
-                        ctx.record(&account, None, OPERATION, None, &failure);
-                        return None;
-                    }
-                }
-            }
-            Err(e) => {
-                ctx.record(&account, None, OPERATION, None, &classify(&e));
-                return None;
-            }
-        }
+    for page in pages {
+        iam.users.extend(
+            page.user_detail_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(user),
+        );
+        iam.groups.extend(
+            page.group_detail_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(group),
+        );
+        iam.roles.extend(
+            page.role_detail_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(role),
+        );
+        policies.extend(page.policies.unwrap_or_default());
     }
     iam.policies = managed_policies(policies, &iam);
     iam.users.sort_by(|a, b| a.arn.cmp(&b.arn));
@@ -126,16 +130,11 @@ fn attached(list: Option<Vec<types::AttachedPolicy>>) -> Vec<AttachedPolicy> {
 }
 
 fn tags(list: Option<Vec<types::Tag>>) -> Vec<Tag> {
-    let mut out: Vec<Tag> = list
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| Tag {
-            key: t.key,
-            value: t.value,
-        })
-        .collect();
-    out.sort();
-    out
+    sorted_tags(
+        list.unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value)),
+    )
 }
 
 fn user(u: types::UserDetail) -> IamUser {

@@ -100,7 +100,7 @@ impl fmt::Display for CollectError {
 
 impl std::error::Error for CollectError {}
 
-crate::user_diagnostic!(
+crate::files::user_diagnostic!(
     CollectError,
     "ecr_audit::collect",
     "a live scan needs AWS credentials (profile, environment or instance role) with the permissions of docs/iam-policy.json; see docs/live-scanning.md"

@@ -379,7 +379,7 @@ impl std::fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
-crate::user_diagnostic!(
+crate::files::user_diagnostic!(
     RuleError,
     "ecr_audit::rules",
     "a rule is a Cedar policy over rules/schema.cedarschema with @id, @severity, @title, @description and @remediation annotations (README: Custom rules)"
@@ -402,19 +402,8 @@ const REQUIRED: &[&str] = &[
     "remediation",
     "message",
 ];
-const KNOWN: &[&str] = &[
-    "id",
-    "name",
-    "severity",
-    "title",
-    "description",
-    "remediation",
-    "compliance",
-    "help_uri",
-    "message",
-    "details",
-    "default",
-];
+/// Annotations a rule may carry besides the required ones.
+const OPTIONAL: &[&str] = &["compliance", "help_uri", "details", "default"];
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     crate::files::line_column(text, offset)
@@ -634,10 +623,11 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
     check_permit(policy, err)?;
     let annotations: BTreeMap<&str, &str> = policy.annotations().collect();
     for key in annotations.keys() {
-        if !KNOWN.contains(key) {
+        if !REQUIRED.contains(key) && !OPTIONAL.contains(key) {
             return Err(err(format!(
-                "unknown annotation @{key} (known: {})",
-                KNOWN.join(", ")
+                "unknown annotation @{key} (known: {}, {})",
+                REQUIRED.join(", "),
+                OPTIONAL.join(", ")
             )));
         }
     }

@@ -35,14 +35,9 @@ pub enum ResourceKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PrincipalFacts {
     pub policy: PolicyFacts,
-    pub ecr_read: bool,
-    pub ecr_write: bool,
-    pub ecr_permissions: bool,
-    pub write_all_repositories: bool,
-    pub write_all_statements: BTreeSet<String>,
-    pub auth_token: bool,
-    pub auth_token_unrestricted: bool,
-    pub auth_token_unscoped_statements: BTreeSet<String>,
+    /// What its identity policies grant (attributes of the entity itself).
+    #[serde(flatten)]
+    pub grants: identity::IdentityAnalysis,
     pub assumable_from_outside: BTreeSet<String>,
     pub web_identity_without_subject: BTreeSet<String>,
     pub proofs: BTreeSet<String>,
@@ -53,14 +48,7 @@ impl Default for PrincipalFacts {
     fn default() -> Self {
         PrincipalFacts {
             policy: PolicyFacts::absent(),
-            ecr_read: false,
-            ecr_write: false,
-            ecr_permissions: false,
-            write_all_repositories: false,
-            write_all_statements: BTreeSet::new(),
-            auth_token: false,
-            auth_token_unrestricted: false,
-            auth_token_unscoped_statements: BTreeSet::new(),
+            grants: identity::IdentityAnalysis::default(),
             assumable_from_outside: BTreeSet::new(),
             web_identity_without_subject: BTreeSet::new(),
             proofs: BTreeSet::new(),
@@ -730,22 +718,15 @@ fn identity_facts(
     account: &str,
     zone: &access::Zone,
 ) -> PrincipalFacts {
-    let a = identity::analyze_identity(docs, boundary, account, zone);
-    problems.extend(a.problems.iter().cloned());
+    let mut grants = identity::analyze_identity(docs, boundary, account, zone);
+    problems.append(&mut grants.problems);
     PrincipalFacts {
         policy: PolicyFacts {
             present: !docs.is_empty(),
             analyzable: problems.is_empty(),
             problems,
         },
-        ecr_read: a.ecr_read,
-        ecr_write: a.ecr_write,
-        ecr_permissions: a.ecr_permissions,
-        write_all_repositories: a.write_all_repositories,
-        write_all_statements: a.write_all_statements,
-        auth_token: a.auth_token,
-        auth_token_unrestricted: a.auth_token_unrestricted,
-        auth_token_unscoped_statements: a.auth_token_unscoped_statements,
+        grants,
         assumable_from_outside: BTreeSet::new(),
         web_identity_without_subject: BTreeSet::new(),
         proofs: BTreeSet::new(),
@@ -758,18 +739,33 @@ fn user_facts(
     user: &crate::inventory::IamUser,
     zone: &access::Zone,
 ) -> PrincipalFacts {
+    principal_identity_facts(
+        account,
+        (&user.inline_policies, &user.attached_policies),
+        &user.groups,
+        user.permissions_boundary.as_ref(),
+        zone,
+    )
+}
+
+/// What a user's or role's identity policies grant: its own inline and
+/// attached policies, those of its groups (users only), capped by its
+/// permissions boundary.
+fn principal_identity_facts(
+    account: &Account,
+    (inline, attached): (
+        &[crate::inventory::InlinePolicy],
+        &[crate::inventory::AttachedPolicy],
+    ),
+    groups: &[String],
+    permissions_boundary: Option<&String>,
+    zone: &access::Zone,
+) -> PrincipalFacts {
     let mut docs = Vec::new();
     let mut problems = BTreeSet::new();
-    identity_documents(
-        account,
-        &user.inline_policies,
-        &user.attached_policies,
-        "",
-        &mut docs,
-        &mut problems,
-    );
+    identity_documents(account, inline, attached, "", &mut docs, &mut problems);
     if let Some(iam) = &account.iam {
-        for name in &user.groups {
+        for name in groups {
             match iam.groups.iter().find(|g| &g.group_name == name) {
                 Some(g) => identity_documents(
                     account,
@@ -785,7 +781,7 @@ fn user_facts(
             }
         }
     }
-    let boundary = boundary_document(account, user.permissions_boundary.as_ref(), &mut problems);
+    let boundary = boundary_document(account, permissions_boundary, &mut problems);
     identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone)
 }
 
@@ -794,18 +790,13 @@ fn role_facts(
     role: &crate::inventory::IamRole,
     zone: &access::Zone,
 ) -> PrincipalFacts {
-    let mut docs = Vec::new();
-    let mut problems = BTreeSet::new();
-    identity_documents(
+    let mut facts = principal_identity_facts(
         account,
-        &role.inline_policies,
-        &role.attached_policies,
-        "",
-        &mut docs,
-        &mut problems,
+        (&role.inline_policies, &role.attached_policies),
+        &[],
+        role.permissions_boundary.as_ref(),
+        zone,
     );
-    let boundary = boundary_document(account, role.permissions_boundary.as_ref(), &mut problems);
-    let mut facts = identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone);
     let trust = identity::analyze_trust_policy(&role.assume_role_policy_document, &role.arn, zone);
     if let Some(p) = &trust.policy {
         for problem in &p.problems {

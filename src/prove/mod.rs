@@ -282,7 +282,7 @@ pub enum ProveError {
     Thread(std::io::Error),
 }
 
-crate::user_diagnostic!(
+crate::files::user_diagnostic!(
     ProveError,
     "ecr_audit::prove",
     "only --prove and `ecr-audit prove` need the solver; a scan without them runs without it"

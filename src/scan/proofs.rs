@@ -32,7 +32,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
         .filter(|e| e.kind == ResourceKind::IamPrincipal)
         .filter(|e| {
             matches!(&e.facts, EntityFacts::Principal(p)
-                if p.kind == PrincipalKind::Role && (p.facts.ecr_write || p.facts.ecr_permissions))
+                if p.kind == PrincipalKind::Role && (p.facts.grants.ecr_write || p.facts.grants.ecr_permissions))
         })
         .map(|e| e.arn.as_str())
         .collect();
