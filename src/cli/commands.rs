@@ -12,8 +12,8 @@ use super::settings::{
     AnalysisSettings, RuleSettings, UsageError,
 };
 use super::{
-    CheckPolicyArgs, Cli, CollectArgs, ColorChoice, Command, ExplainPolicyArgs, Format, OutputArgs,
-    ProveArgs, ProveFormat, RulesArgs, RulesFormat, ScanArgs, TargetArgs,
+    CheckPolicyArgs, Cli, CollectArgs, ColorChoice, Command, ExplainPolicyArgs, Format, InputArgs,
+    OutputArgs, ProveArgs, ProveFormat, RulesArgs, RulesFormat, ScanArgs, TargetArgs,
 };
 use crate::check;
 use crate::collect;
@@ -72,12 +72,12 @@ fn live_inventory(target: &TargetArgs, config: &Config) -> Result<Inventory, Usa
 
 /// The inventory to work on: the demo, saved shards (merged), or collected live.
 fn load_input(
-    inventories: &[std::path::PathBuf],
-    demo: bool,
+    input: &InputArgs,
     target: &TargetArgs,
     config: &Config,
 ) -> Result<(Inventory, Vec<String>), UsageError> {
-    if demo {
+    let inventories = &input.inventories;
+    if input.demo {
         if !inventories.is_empty() {
             return Err(UsageError::new(
                 "--demo and --inventory are two inputs: give one".to_string(),
@@ -110,7 +110,7 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
     let config = &analysis.config;
 
     let started = std::time::Instant::now();
-    let (inventory, sources) = load_input(&args.inventories, args.demo, &args.target, config)?;
+    let (inventory, sources) = load_input(&args.input, &args.target, config)?;
     let input_time = started.elapsed();
 
     let model = analysis.model_options(&inventory);
@@ -431,8 +431,7 @@ fn run_rules(args: RulesArgs) -> Result<Exit, UsageError> {
 fn run_prove(args: ProveArgs) -> Result<Exit, UsageError> {
     let analysis = AnalysisSettings::resolve(&args.analysis)?;
     let settings = prove_settings(&args.proof)?;
-    let (inventory, sources) =
-        load_input(&args.inventories, args.demo, &args.target, &analysis.config)?;
+    let (inventory, sources) = load_input(&args.input, &args.target, &analysis.config)?;
     let options = analysis.model_options(&inventory);
     // The model says which roles can write to ECR: their trust policies are
     // the subjects of the role property.

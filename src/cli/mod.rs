@@ -55,14 +55,21 @@ pub struct ProofArgs {
     pub no_proof_cache: bool,
 }
 
+/// What `scan` and `prove` read instead of collecting live.
 #[derive(Debug, Args)]
-pub struct ProveArgs {
-    /// Saved inventory to prove (repeatable: shards merge).
+pub struct InputArgs {
+    /// Saved inventory to read instead of collecting (repeatable: shards merge).
     #[arg(long = "inventory", value_name = "FILE")]
     pub inventories: Vec<PathBuf>,
-    /// Prove the embedded demo organization.
+    /// Use the embedded demo organization.
     #[arg(long, conflicts_with = "inventories")]
     pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
@@ -241,12 +248,8 @@ pub struct TargetArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Saved inventory to scan instead of collecting (repeatable: shards merge).
-    #[arg(long = "inventory", value_name = "FILE")]
-    pub inventories: Vec<PathBuf>,
-    /// Scan the embedded demo organization.
-    #[arg(long, conflicts_with = "inventories")]
-    pub demo: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
