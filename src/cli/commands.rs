@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
@@ -126,17 +127,22 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
     let started = std::time::Instant::now();
     let code = emit(&result, &sources, as_of, &args.output, false)?;
     if args.analysis.timings {
-        let mut phases = vec![("input (read, parse, or collect)", input_time)];
-        phases.extend(result.timings.iter().copied());
-        phases.push(("report (render and write)", started.elapsed()));
-        let total: std::time::Duration = phases.iter().map(|(_, d)| *d).sum();
-        eprintln!("timings:");
-        for (phase, d) in phases {
-            eprintln!("  {phase:<40} {:>9.3} s", d.as_secs_f64());
-        }
-        eprintln!("  {:<40} {:>9.3} s", "total", total.as_secs_f64());
+        print_timings(input_time, &result, started.elapsed());
     }
     Ok(code)
+}
+
+/// `--timings`: each phase of a scan, to stderr.
+fn print_timings(input: Duration, result: &ScanResult, report: Duration) {
+    let mut phases = vec![("input (read, parse, or collect)", input)];
+    phases.extend(result.timings.iter().copied());
+    phases.push(("report (render and write)", report));
+    let total: Duration = phases.iter().map(|(_, d)| *d).sum();
+    eprintln!("timings:");
+    for (phase, d) in phases {
+        eprintln!("  {phase:<40} {:>9.3} s", d.as_secs_f64());
+    }
+    eprintln!("  {:<40} {:>9.3} s", "total", total.as_secs_f64());
 }
 
 /// Long paragraphs of rule text wrapped for a terminal.
@@ -229,6 +235,7 @@ fn emit(
 }
 
 fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
+    let begun = std::time::Instant::now();
     let bytes = std::fs::read(&args.file)
         .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", args.file.display())))?;
     // A file that is not a JSON document is an input error, never a pass.
@@ -237,15 +244,15 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
     for w in &input_warnings {
         eprintln!("warning: {}: {w}", args.file.display());
     }
-    let config = Config::discover(args.config.as_deref())?;
-    let rules = RuleSettings::resolve(args.rules_dir.as_deref(), &config)?;
+    let config = Config::discover(args.analysis.config.as_deref())?;
+    let rules = RuleSettings::resolve(args.analysis.rules_dir.as_deref(), &config)?;
     let account = args.account.clone().unwrap_or_else(check::default_account);
     if let Some(id) = &args.org_id {
         check_org_id(id)?;
     }
-    let mut trusted = args.trusted_accounts.clone();
+    let mut trusted = args.analysis.trusted_accounts.clone();
     trusted.extend(config.scan.trusted_accounts.iter().cloned());
-    let as_of = match args.as_of.as_deref() {
+    let as_of = match args.analysis.as_of.as_deref() {
         Some(text) => parse_as_of(text)?,
         None => OffsetDateTime::now_utc(),
     };
@@ -309,7 +316,9 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
     } else {
         None
     };
+    let input_time = begun.elapsed();
     let mut result = check::check(&input, rules.rules, rules.selection, prove);
+    let started = std::time::Instant::now();
     // Only what the policy decides: the synthetic resources carry no images
     // and compliant settings, so configuration rules stay silent anyway.
     let judges_policies: std::collections::HashSet<String> = result
@@ -328,6 +337,9 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
         &args.output,
         true,
     )?;
+    if args.analysis.timings {
+        print_timings(input_time, &result, started.elapsed());
+    }
     // In CI, a document nobody could fully analyse, or one checked as the
     // wrong kind, must not pass unnoticed.
     let undecided = !verdict.verdict.decided();

@@ -108,19 +108,8 @@ pub struct CheckPolicyArgs {
     /// An account of your organization (repeatable).
     #[arg(long = "org-account", value_name = "ID", value_parser = AccountId::parse)]
     pub org_accounts: Vec<AccountId>,
-    /// An account trusted besides the organization (repeatable).
-    #[arg(long = "trusted-account", value_name = "ID", value_parser = AccountId::parse)]
-    pub trusted_accounts: Vec<AccountId>,
-    /// Reference time for aws:CurrentTime / aws:EpochTime conditions
-    /// (YYYY-MM-DD or RFC 3339) [default: now].
-    #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
-    /// Config file [default: $ECR_AUDIT_CONFIG, then ./ecr-audit.toml].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Directory of custom .cedar rules.
-    #[arg(long, value_name = "DIR")]
-    pub rules_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Pass a document the analysis cannot fully decide (ECR001), or one
@@ -274,7 +263,7 @@ pub struct AnalysisArgs {
     /// Directory of custom .cedar rules (added to the built-in ones).
     #[arg(long, value_name = "DIR")]
     pub rules_dir: Option<PathBuf>,
-    /// Reference time of the scan (YYYY-MM-DD or RFC 3339) [default: the inventory's collection time, else now].
+    /// Reference time, what aws:CurrentTime is (YYYY-MM-DD or RFC 3339) [default: the inventory's collection time, else now].
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Account trusted in addition to the scanned ones and the organization (repeatable).
