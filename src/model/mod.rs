@@ -335,30 +335,39 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
             model.entities.extend(repositories);
         }
         if let Some(iam) = &account.iam {
-            for user in &iam.users {
-                model.scanned.iam_principals += 1;
-                let facts = user_facts(account, user, &zone.for_owner(&account.id));
-                model.entities.push(principal_entity(
-                    &account.id,
-                    &user.arn,
-                    &user.user_name,
-                    PrincipalKind::User,
-                    &user.path,
-                    facts,
-                ));
-            }
-            for role in &iam.roles {
-                model.scanned.iam_principals += 1;
-                let facts = role_facts(account, role, &zone.for_owner(&account.id));
-                model.entities.push(principal_entity(
-                    &account.id,
-                    &role.arn,
-                    &role.role_name,
-                    PrincipalKind::Role,
-                    &role.path,
-                    facts,
-                ));
-            }
+            // Each principal's analysis is independent: both cores.
+            let owner_zone = zone.for_owner(&account.id);
+            model.scanned.iam_principals += iam.users.len() + iam.roles.len();
+            let users: Vec<AuditEntity> = iam
+                .users
+                .par_iter()
+                .map(|user| {
+                    principal_entity(
+                        &account.id,
+                        &user.arn,
+                        &user.user_name,
+                        PrincipalKind::User,
+                        &user.path,
+                        user_facts(account, user, &owner_zone),
+                    )
+                })
+                .collect();
+            model.entities.extend(users);
+            let roles: Vec<AuditEntity> = iam
+                .roles
+                .par_iter()
+                .map(|role| {
+                    principal_entity(
+                        &account.id,
+                        &role.arn,
+                        &role.role_name,
+                        PrincipalKind::Role,
+                        &role.path,
+                        role_facts(account, role, &owner_zone),
+                    )
+                })
+                .collect();
+            model.entities.extend(roles);
         }
     }
     model
