@@ -19,8 +19,9 @@ pub mod facts;
 pub mod forge;
 pub mod identity;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
+use std::sync::{Mutex, OnceLock};
 
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, RestrictedExpression,
@@ -406,7 +407,7 @@ impl CedarDecider {
                 list.join(", ")
             ));
         }
-        let set = PolicySet::from_str(&text).expect("generated Cedar parses");
+        let set = decider_policy_set(text);
         let mut groups: BTreeMap<Vec<usize>, Vec<&'static str>> = BTreeMap::new();
         for a in universe {
             if let Some(sig) = signature.get(a) {
@@ -453,6 +454,36 @@ impl CedarDecider {
         }
         out
     }
+}
+
+/// Parsed decider policy sets by their text. The text holds only each
+/// statement's effect and the actions it covers (not its principals,
+/// resources or conditions, which are the flags), so an organization's
+/// thousands of documents make a few dozen texts, and parsing Cedar is most
+/// of what building a decider costs.
+static DECIDER_SETS: OnceLock<Mutex<HashMap<String, PolicySet>>> =
+    OnceLock::new();
+/// Bounds on what the cache keeps: a hostile document's huge text is
+/// parsed, not kept.
+const DECIDER_CACHE_ENTRIES: usize = 4096;
+const DECIDER_CACHE_TEXT_BYTES: usize = 16 * 1024;
+
+// PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
+#[allow(clippy::expect_used)]
+fn decider_policy_set(text: String) -> PolicySet {
+    let cache = DECIDER_SETS.get_or_init(|| Mutex::new(HashMap::new()));
+    let lock = || cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(set) = lock().get(&text) {
+        return set.clone();
+    }
+    let set = PolicySet::from_str(&text).expect("generated Cedar parses");
+    if text.len() <= DECIDER_CACHE_TEXT_BYTES {
+        let mut cache = lock();
+        if cache.len() < DECIDER_CACHE_ENTRIES {
+            cache.insert(text, set.clone());
+        }
+    }
+    set
 }
 
 fn universe(target: Target) -> Vec<&'static str> {
