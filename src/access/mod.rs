@@ -429,13 +429,18 @@ impl CedarDecider {
         let pairs = (0..self.statements)
             .map(|i| (format!("s{i}"), RestrictedExpression::new_bool(flags[i])));
         let context = Context::from_pairs(pairs).expect("flags are booleans");
-        let principal = EntityUid::from_str(r#"Iam::Class::"asked""#).expect("static uid");
-        let resource = EntityUid::from_str(r#"Iam::Resource::"target""#).expect("static uid");
+        static PRINCIPAL: OnceLock<EntityUid> = OnceLock::new();
+        static RESOURCE: OnceLock<EntityUid> = OnceLock::new();
+        let principal = PRINCIPAL
+            .get_or_init(|| EntityUid::from_str(r#"Iam::Class::"asked""#).expect("static uid"))
+            .clone();
+        let resource = RESOURCE
+            .get_or_init(|| EntityUid::from_str(r#"Iam::Resource::"target""#).expect("static uid"))
+            .clone();
         let authorizer = Authorizer::new();
         let mut out = BTreeSet::new();
         for (rep, group) in &self.representatives {
-            let action = EntityUid::from_str(&format!("Iam::Action::{}", crate::cedar::lit(rep)))
-                .expect("action uid");
+            let action = action_uid(rep);
             let request = Request::new(
                 principal.clone(),
                 action,
@@ -456,13 +461,24 @@ impl CedarDecider {
     }
 }
 
+/// `Iam::Action::"<name>"` without parsing it (Cedar parses names with its
+/// full grammar).
+// PANIC SAFETY: a static, valid type name.
+#[allow(clippy::expect_used)]
+fn action_uid(name: &str) -> EntityUid {
+    static ACTION_TYPE: OnceLock<cedar_policy::EntityTypeName> = OnceLock::new();
+    let action_type = ACTION_TYPE
+        .get_or_init(|| cedar_policy::EntityTypeName::from_str("Iam::Action").expect("static type"))
+        .clone();
+    EntityUid::from_type_name_and_id(action_type, cedar_policy::EntityId::new(name))
+}
+
 /// Parsed decider policy sets by their text. The text holds only each
 /// statement's effect and the actions it covers (not its principals,
 /// resources or conditions, which are the flags), so an organization's
 /// thousands of documents make a few dozen texts, and parsing Cedar is most
 /// of what building a decider costs.
-static DECIDER_SETS: OnceLock<Mutex<HashMap<String, PolicySet>>> =
-    OnceLock::new();
+static DECIDER_SETS: OnceLock<Mutex<HashMap<String, PolicySet>>> = OnceLock::new();
 /// Bounds on what the cache keeps: a hostile document's huge text is
 /// parsed, not kept.
 const DECIDER_CACHE_ENTRIES: usize = 4096;
@@ -472,7 +488,11 @@ const DECIDER_CACHE_TEXT_BYTES: usize = 16 * 1024;
 #[allow(clippy::expect_used)]
 fn decider_policy_set(text: String) -> PolicySet {
     let cache = DECIDER_SETS.get_or_init(|| Mutex::new(HashMap::new()));
-    let lock = || cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let lock = || {
+        cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
     if let Some(set) = lock().get(&text) {
         return set.clone();
     }

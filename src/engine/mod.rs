@@ -10,6 +10,7 @@ pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use cedar_policy::{
     Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
@@ -90,31 +91,41 @@ impl std::fmt::Display for EvaluationError {
     }
 }
 
-// PANIC SAFETY: static, valid Cedar names.
+/// A static Cedar name parsed once: Cedar parses names with its full
+/// grammar, too slow to do once per entity.
+// PANIC SAFETY: called with static, valid Cedar names only.
 #[allow(clippy::expect_used)]
+fn parsed_once<T: FromStr + Clone>(cell: &'static OnceLock<T>, text: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    cell.get_or_init(|| T::from_str(text).expect("a static, valid Cedar name"))
+        .clone()
+}
+
 fn entity_type(kind: ResourceKind) -> EntityTypeName {
-    let name = match kind {
-        ResourceKind::Registry => "EcrAudit::Registry",
-        ResourceKind::Repository => "EcrAudit::Repository",
-        ResourceKind::IamPrincipal => "EcrAudit::IamPrincipal",
-    };
-    EntityTypeName::from_str(name).expect("static type name")
+    static REGISTRY: OnceLock<EntityTypeName> = OnceLock::new();
+    static REPOSITORY: OnceLock<EntityTypeName> = OnceLock::new();
+    static PRINCIPAL: OnceLock<EntityTypeName> = OnceLock::new();
+    match kind {
+        ResourceKind::Registry => parsed_once(&REGISTRY, "EcrAudit::Registry"),
+        ResourceKind::Repository => parsed_once(&REPOSITORY, "EcrAudit::Repository"),
+        ResourceKind::IamPrincipal => parsed_once(&PRINCIPAL, "EcrAudit::IamPrincipal"),
+    }
 }
 
 fn uid(kind: ResourceKind, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(entity_type(kind), EntityId::new(id))
 }
 
-// PANIC SAFETY: static, valid Cedar names.
-#[allow(clippy::expect_used)]
 fn scanner() -> EntityUid {
-    EntityUid::from_str(r#"EcrAudit::Scanner::"ecr-audit""#).expect("static uid")
+    static SCANNER: OnceLock<EntityUid> = OnceLock::new();
+    parsed_once(&SCANNER, r#"EcrAudit::Scanner::"ecr-audit""#)
 }
 
-// PANIC SAFETY: static, valid Cedar names.
-#[allow(clippy::expect_used)]
 fn audit_action() -> EntityUid {
-    EntityUid::from_str(r#"EcrAudit::Action::"audit""#).expect("static uid")
+    static AUDIT: OnceLock<EntityUid> = OnceLock::new();
+    parsed_once(&AUDIT, r#"EcrAudit::Action::"audit""#)
 }
 
 /// JSON (as built by the model) → Cedar value. Numbers are whole; sets and
