@@ -167,30 +167,44 @@ fn chars_eq(a: char, b: char, fold: bool) -> bool {
     a == b || (fold && a.to_lowercase().eq(b.to_lowercase()))
 }
 
+/// What a pattern element is to the matcher.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wild {
+    Star,
+    Quest,
+    Other,
+}
+
 /// Greedy wildcard match with single-star backtracking: linear in practice,
-/// never exponential.
-fn match_toks(p: &[Tok], v: &[char], fold: bool) -> bool {
+/// never exponential. `wild` says which pattern elements are wildcards,
+/// `eq` whether another element matches a value element.
+fn wildcard_match<P, V>(
+    p: &[P],
+    v: &[V],
+    wild: impl Fn(&P) -> Wild,
+    eq: impl Fn(&P, &V) -> bool,
+) -> bool {
     let (mut pi, mut vi) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while vi < v.len() {
-        if pi < p.len() {
-            match &p[pi] {
-                Tok::Star => {
+        if let Some(item) = p.get(pi) {
+            match wild(item) {
+                Wild::Star => {
                     star = Some((pi, vi));
                     pi += 1;
                     continue;
                 }
-                Tok::Quest => {
+                Wild::Quest => {
                     pi += 1;
                     vi += 1;
                     continue;
                 }
-                Tok::Lit(c) if chars_eq(*c, v[vi], fold) => {
+                Wild::Other if eq(item, &v[vi]) => {
                     pi += 1;
                     vi += 1;
                     continue;
                 }
-                _ => {}
+                Wild::Other => {}
             }
         }
         match star {
@@ -202,10 +216,22 @@ fn match_toks(p: &[Tok], v: &[char], fold: bool) -> bool {
             None => return false,
         }
     }
-    while pi < p.len() && p[pi] == Tok::Star {
-        pi += 1;
-    }
-    pi == p.len()
+    p[pi.min(p.len())..]
+        .iter()
+        .all(|item| wild(item) == Wild::Star)
+}
+
+fn match_toks(p: &[Tok], v: &[char], fold: bool) -> bool {
+    wildcard_match(
+        p,
+        v,
+        |t| match t {
+            Tok::Star => Wild::Star,
+            Tok::Quest => Wild::Quest,
+            _ => Wild::Other,
+        },
+        |t, c| matches!(t, Tok::Lit(l) if chars_eq(*l, *c, fold)),
+    )
 }
 
 /// Plain case-sensitive glob match (`*`, `?`), no policy variables.
@@ -228,31 +254,16 @@ pub fn glob_match_ignore_case(pattern: &str, value: &str) -> bool {
 
 /// `match_toks` over ASCII bytes, folding ASCII case.
 fn ascii_glob_ignore_case(p: &[u8], v: &[u8]) -> bool {
-    let (mut pi, mut vi) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        if let Some(&c) = p.get(pi) {
-            if c == b'*' {
-                star = Some((pi, vi));
-                pi += 1;
-                continue;
-            }
-            if c == b'?' || c.eq_ignore_ascii_case(&v[vi]) {
-                pi += 1;
-                vi += 1;
-                continue;
-            }
-        }
-        match star {
-            Some((sp, sv)) => {
-                pi = sp + 1;
-                vi = sv + 1;
-                star = Some((sp, sv + 1));
-            }
-            None => return false,
-        }
-    }
-    p[pi.min(p.len())..].iter().all(|&c| c == b'*')
+    wildcard_match(
+        p,
+        v,
+        |c| match c {
+            b'*' => Wild::Star,
+            b'?' => Wild::Quest,
+            _ => Wild::Other,
+        },
+        |c, d| c.eq_ignore_ascii_case(d),
+    )
 }
 
 /// How a string comparison treats the policy side.
