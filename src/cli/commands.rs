@@ -206,7 +206,11 @@ fn emit(
         Format::Json => report::json::render(&report),
         Format::Markdown => report::markdown::render(&report),
         Format::Sarif => {
-            let (text, warnings) = report::sarif::render(&report);
+            let category = output
+                .sarif_category
+                .as_deref()
+                .unwrap_or(report::sarif::DEFAULT_CATEGORY);
+            let (text, warnings) = report::sarif::render(&report, category);
             for w in warnings {
                 eprintln!("warning: {w}");
             }

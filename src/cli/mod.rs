@@ -86,6 +86,16 @@ pub struct ProveArgs {
     pub all: bool,
 }
 
+/// A category GitHub accepts: not empty, one line, no trailing slash (the
+/// id's last slash ends the category).
+fn parse_sarif_category(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.ends_with('/') || text.chars().any(char::is_control) {
+        Err("a SARIF category is one line of text that does not end in '/'".to_string())
+    } else {
+        Ok(text.to_string())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProveFormat {
     Table,
@@ -295,6 +305,11 @@ pub struct OutputArgs {
     /// one row with a count and examples).
     #[arg(long)]
     pub all: bool,
+    /// SARIF: the code-scanning category (`runs[].automationDetails.id` is
+    /// CATEGORY/), one per organization or shard, so uploads of different
+    /// organizations do not close each other's alerts [default: ecr-audit].
+    #[arg(long, value_name = "CATEGORY", value_parser = parse_sarif_category)]
+    pub sarif_category: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,8 @@ use super::{rfc3339, Report};
 use crate::finding::{fingerprint, Finding, Severity};
 
 pub const MAX_RESULTS: usize = 25_000;
+/// The code-scanning category when none is given.
+pub const DEFAULT_CATEGORY: &str = "ecr-audit";
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// A property bag of the given JSON object's members (a bag is an object
@@ -134,14 +136,15 @@ fn fit<'a>(findings: &'a [Finding], limit: usize) -> (Vec<Entry<'a>>, Vec<String
     (entries, warnings)
 }
 
-/// Renders the SARIF log; the warnings say what had to be folded.
-pub fn render(report: &Report) -> (String, Vec<String>) {
-    render_with_limit(report, MAX_RESULTS)
+/// Renders the SARIF log under a code-scanning category; the warnings say
+/// what had to be folded.
+pub fn render(report: &Report, category: &str) -> (String, Vec<String>) {
+    render_with_limit(report, category, MAX_RESULTS)
 }
 
 // PANIC SAFETY: the log has string keys only, so it serializes.
 #[allow(clippy::expect_used)]
-pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>) {
+pub fn render_with_limit(report: &Report, category: &str, limit: usize) -> (String, Vec<String>) {
     let rule_index: BTreeMap<&str, usize> = report
         .rules
         .iter()
@@ -284,7 +287,11 @@ pub fn render_with_limit(report: &Report, limit: usize) -> (String, Vec<String>)
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
-        .automation_details(RunAutomationDetails::builder().id("ecr-audit/").build())
+        .automation_details(
+            RunAutomationDetails::builder()
+                .id(format!("{category}/"))
+                .build(),
+        )
         .results(results)
         .invocations(vec![Invocation::builder()
             .execution_successful(report.errors.is_empty())

@@ -193,6 +193,21 @@ fn json_report_has_the_contracted_shape() {
 }
 
 #[test]
+fn sarif_category_names_the_run() {
+    let category = |args: &[&str]| {
+        let mut all = vec!["scan", "--demo", "--format", "sarif"];
+        all.extend_from_slice(args);
+        let r = run(&all);
+        let log: Value = serde_json::from_str(&r.stdout).expect("SARIF parses");
+        log["runs"][0]["automationDetails"]["id"].clone()
+    };
+    assert_eq!(category(&[]), "ecr-audit/");
+    assert_eq!(category(&["--sarif-category", "org-a/prod"]), "org-a/prod/");
+    let r = run(&["scan", "--demo", "--format", "sarif", "--sarif-category", "x/"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
 fn sarif_is_valid_and_meets_github_rules() {
     let r = run(&["scan", "--demo", "--format", "sarif"]);
     let log: Value = serde_json::from_str(&r.stdout).expect("SARIF parses");
