@@ -203,7 +203,14 @@ fn sarif_category_names_the_run() {
     };
     assert_eq!(category(&[]), "ecr-audit/");
     assert_eq!(category(&["--sarif-category", "org-a/prod"]), "org-a/prod/");
-    let r = run(&["scan", "--demo", "--format", "sarif", "--sarif-category", "x/"]);
+    let r = run(&[
+        "scan",
+        "--demo",
+        "--format",
+        "sarif",
+        "--sarif-category",
+        "x/",
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
