@@ -376,11 +376,16 @@ fn identity_domain(kind: IdKind, party: &Class, frame: &Frame) -> Domain {
                 format!("arn:aws:iam::{preferred}:role/zz-fresh"),
                 format!("arn:aws:iam::{preferred}:root"),
             ];
+            let source = kind == IdKind::SourceArn;
             Domain::Outside {
-                eligible: Box::new(move |v: &str| match arn_account(v) {
-                    Some("") => anyone,
-                    Some(a) => account_ok(a),
-                    None => false,
+                eligible: Box::new(move |v: &str| {
+                    let shaped = !source || forge::source_arn_has_its_shape(v);
+                    shaped
+                        && match arn_account(v) {
+                            Some("") => anyone,
+                            Some(a) => account_ok(a),
+                            None => false,
+                        }
                 }),
                 fresh,
                 absent_ok: anyone,
@@ -595,6 +600,14 @@ fn candidates(
                         if let Some(w) = forge::witness(t, v, mode)? {
                             if eligible(&w) {
                                 out.push(Some(w));
+                            } else if key == "aws:sourcearn"
+                                && !forge::source_arn_has_its_shape(&w)
+                                && forge::literal_service(v).is_none()
+                            {
+                                // The shortest value took a service of known
+                                // shape; a longer service name might match
+                                // as a generic ARN. Undecided, not "no".
+                                return Ok(None);
                             }
                         }
                     }
@@ -1073,6 +1086,45 @@ mod tests {
             )
             .possible
         );
+    }
+
+    #[test]
+    fn source_arn_shapes_of_lambda_and_codebuild() {
+        let lambda = Class::Service("lambda.amazonaws.com".into(), Box::new(Class::Anyone));
+        let possible =
+            |op: &str, v: &str| truth(op, "aws:SourceArn", &format!("\"{v}\""), &lambda).possible;
+        // The owner's own functions: an outsider's function ARN cannot hold
+        // the owner's account where the pattern puts it (Lambda names and
+        // qualifiers hold no colon).
+        assert!(!possible(
+            "StringLike",
+            "arn:aws:lambda:*:111122223333:function:svc-*"
+        ));
+        assert!(!possible(
+            "ArnLike",
+            "arn:aws:lambda:*:111122223333:function:svc-*"
+        ));
+        assert!(!possible(
+            "StringLike",
+            "arn:aws:codebuild:*:111122223333:project/*"
+        ));
+        // Any account's functions.
+        assert!(possible("StringLike", "arn:aws:lambda:*:*:function:svc-*"));
+        assert!(possible(
+            "StringLike",
+            "arn:aws:codebuild:us-east-1:*:project/x"
+        ));
+        // StringLike's `*` crosses colons: an outsider's function named
+        // 111122223333 with an alias matches.
+        assert!(possible("StringLike", "arn:aws:lambda:*:111122223333:*"));
+        // A service the analysis has no shape for keeps any resource.
+        assert!(possible("StringLike", "arn:aws:sns:*:111122223333:topic-*"));
+        // A wildcard in the service part: a longer service name could take
+        // a generic resource, so the answer is undecided, never "no".
+        assert!(possible(
+            "StringLike",
+            "arn:aws:lambda*:*:111122223333:function:svc-*"
+        ));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum Chars {
     UpperAlnum,
     /// Lower-case letters, digits and `-` (service names, regions).
     LowerDash,
+    /// Lower-case letters and `-` (resource types: `function`, `project`).
+    Word,
     /// Anything printable but `:` (one ARN part).
     ArnPart,
     /// Anything printable (the resource part of an ARN).
@@ -45,6 +47,7 @@ impl Chars {
             Chars::Name => name(c),
             Chars::UpperAlnum => c.is_ascii_uppercase() || c.is_ascii_digit(),
             Chars::LowerDash => c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+            Chars::Word => c.is_ascii_lowercase() || c == '-',
             Chars::ArnPart => !c.is_control() && c != ':',
             Chars::Any => !c.is_control(),
         }
@@ -311,13 +314,17 @@ pub fn principal_arns(account: &Piece) -> Vec<Vec<Piece>> {
 }
 
 /// The ARNs of resources an account owns (`aws:SourceArn`): any service,
-/// region and resource; some services (S3) leave the account out.
+/// region and resource; some services (S3) leave the account out. The
+/// services of [`SHAPED_SERVICES`] have templates of their own shape, and
+/// the generic template's values for them are refused by
+/// [`source_arn_has_its_shape`].
 pub fn resource_arns(account: &Piece, accountless: bool) -> Vec<Vec<Piece>> {
+    let region = || Piece::run(Chars::LowerDash, 0, usize::MAX, "zq");
     let mut out = vec![vec![
         Piece::fixed("arn:aws:"),
         Piece::run(Chars::LowerDash, 1, usize::MAX, "zq"),
         Piece::fixed(":"),
-        Piece::run(Chars::LowerDash, 0, usize::MAX, "zq"),
+        region(),
         Piece::fixed(":"),
         account.clone(),
         Piece::fixed(":"),
@@ -333,7 +340,96 @@ pub fn resource_arns(account: &Piece, accountless: bool) -> Vec<Vec<Piece>> {
             Piece::run(Chars::Any, 1, usize::MAX, "zq"),
         ]);
     }
+    for shaped in SHAPED_SERVICES {
+        for ids in 1..=shaped.max_ids {
+            let mut t = vec![
+                Piece::fixed(&format!("arn:aws:{}:", shaped.service)),
+                region(),
+                Piece::fixed(":"),
+                account.clone(),
+                Piece::fixed(":"),
+                Piece::run(Chars::Word, 1, usize::MAX, "zq"),
+                Piece::fixed(&shaped.type_separator.to_string()),
+            ];
+            for i in 0..ids {
+                if i > 0 {
+                    t.push(Piece::fixed(":"));
+                }
+                t.push(Piece::run(Chars::ArnPart, 1, usize::MAX, "zq"));
+            }
+            out.push(t);
+        }
+    }
     out
+}
+
+/// A service whose resource ARNs all have one shape: a resource type, a
+/// separator, then one to `max_ids` colon-free parts joined by `:`.
+pub struct ShapedService {
+    pub service: &'static str,
+    pub type_separator: char,
+    pub max_ids: usize,
+}
+
+/// Services that act for their customers on ECR repositories with an
+/// `aws:SourceArn` (their resource types, from the Service Authorization
+/// Reference pages "Actions, resources, and condition keys for AWS Lambda"
+/// and "... for AWS CodeBuild"): a Lambda ARN is `function:NAME`,
+/// `function:NAME:QUALIFIER`, `layer:NAME:VERSION`,
+/// `event-source-mapping:ID`...; a CodeBuild ARN is `project/NAME`,
+/// `build/PROJECT:ID`, `report-group/NAME`, `report/GROUP:ID`... None of
+/// their names or ids holds a colon. Knowing the shape keeps a pattern like
+/// `arn:aws:lambda:*:<owner>:function:svc-*` from matching an outsider's
+/// ARN whose region or resource would have to hold the owner's account.
+pub const SHAPED_SERVICES: &[ShapedService] = &[
+    ShapedService {
+        service: "lambda",
+        type_separator: ':',
+        max_ids: 2,
+    },
+    ShapedService {
+        service: "codebuild",
+        type_separator: '/',
+        max_ids: 2,
+    },
+];
+
+/// Whether an `aws:SourceArn` value is an ARN AWS could set: six parts
+/// whose partition, service, region and account hold no colon (the ARN
+/// format), and, for a service of [`SHAPED_SERVICES`], a resource of its
+/// shape. Other services' resources may be anything.
+pub fn source_arn_has_its_shape(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, _partition, service, _region, _account, resource] = parts[..] else {
+        return false;
+    };
+    if prefix != "arn" {
+        return false;
+    }
+    let Some(shaped) = SHAPED_SERVICES.iter().find(|s| s.service == service) else {
+        return true;
+    };
+    let Some((kind, ids)) = resource.split_once(shaped.type_separator) else {
+        return false;
+    };
+    let ids: Vec<&str> = ids.split(':').collect();
+    !kind.is_empty()
+        && kind.chars().all(|c| Chars::Word.allows(c))
+        && ids.len() <= shaped.max_ids
+        && ids
+            .iter()
+            .all(|id| !id.is_empty() && !id.chars().any(|c| c.is_control()))
+}
+
+/// The service part of a pattern when the pattern fixes it: its first three
+/// `:`-separated parts hold no wildcard. A value it matches then has that
+/// service.
+pub fn literal_service(pattern: &str) -> Option<&str> {
+    let parts: Vec<&str> = pattern.splitn(4, ':').collect();
+    if parts.len() < 4 || parts[..3].iter().any(|p| p.contains(['*', '?'])) {
+        return None;
+    }
+    Some(parts[2])
 }
 
 /// The `aws:userid` values of principals of an account: a role session

@@ -11,6 +11,7 @@ use cedar_policy_symcc::Env;
 use serde::Serialize;
 
 use super::world::{named_principal, Caller};
+use crate::access::forge::{self, Mode};
 use crate::access::Zone;
 
 /// Why the solver's request is not an outside access the policy allows:
@@ -472,6 +473,9 @@ impl Outsider<'_> {
                     return Err("the service acts for a zone account".into());
                 }
                 for arn in values("aws:sourcearn") {
+                    if !crate::access::forge::source_arn_has_its_shape(&arn) {
+                        return Err("aws:sourcearn is not an ARN the service could set".into());
+                    }
                     if arn.split(':').nth(4).is_some_and(&in_zone) {
                         return Err("aws:sourcearn is in the zone".into());
                     }
@@ -541,6 +545,94 @@ pub fn confirm(
         resource: resource_arn.to_string(),
         context,
     };
+    match replay(req.clone(), outsider) {
+        Err(why) if caller == Caller::Service && misshapen_source_arn(&req) => {
+            // The solver's strings may give an `aws:SourceArn` no service
+            // could set; an ARN of the right shape built from the policy's
+            // own patterns is asked instead, and the replay decides.
+            for arn in shaped_source_arns(t, &req, outsider.zone) {
+                let mut again = req.clone();
+                again.context.insert("aws:sourcearn", [arn]);
+                if let Ok(cx) = replay(again, outsider) {
+                    return Ok(cx);
+                }
+            }
+            Err(why)
+        }
+        other => other,
+    }
+}
+
+fn misshapen_source_arn(req: &Request) -> bool {
+    req.context
+        .get("aws:sourcearn")
+        .is_some_and(|v| v.iter().any(|arn| !forge::source_arn_has_its_shape(arn)))
+}
+
+/// Well-shaped `aws:SourceArn` values the policy's own patterns on that key
+/// admit, in an account outside the zone: the request's source account,
+/// the solver's ARN's account, or one the policy never names.
+fn shaped_source_arns(t: &Translation, req: &Request, zone: &Zone) -> Vec<String> {
+    const MAX_CANDIDATES: usize = 32;
+    let mut accounts: Vec<String> = Vec::new();
+    let from_arn = req
+        .context
+        .get("aws:sourcearn")
+        .into_iter()
+        .flatten()
+        .filter_map(|arn| arn.split(':').nth(4).map(str::to_string));
+    let from_account = req
+        .context
+        .get("aws:sourceaccount")
+        .into_iter()
+        .flatten()
+        .cloned();
+    for a in from_account
+        .chain(from_arn)
+        .chain([super::unnamed_account(t, zone)])
+    {
+        if is_account(&a)
+            && !zone.accounts.contains(&a)
+            && a != zone.owner
+            && !accounts.contains(&a)
+        {
+            accounts.push(a);
+        }
+    }
+    let patterns: Vec<&str> = t
+        .doc
+        .statements
+        .iter()
+        .flat_map(|st| st.conditions.iter())
+        .filter(|c| c.key.lower == "aws:sourcearn")
+        .flat_map(|c| c.values.iter().map(|v| v.value.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for account in &accounts {
+        let templates = forge::resource_arns(&forge::account(Some(account), account), false);
+        for pattern in &patterns {
+            for mode in [Mode::Arn, Mode::Like, Mode::Exact] {
+                for template in &templates {
+                    if let Ok(Some(w)) = forge::witness(template, pattern, mode) {
+                        if forge::source_arn_has_its_shape(&w) && !out.contains(&w) {
+                            out.push(w);
+                        }
+                        if out.len() >= MAX_CANDIDATES {
+                            return out;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Replays one request: outside the zone, allowed by the Cedar form (with
+/// and without reading undecidable parts in its favour) and by the
+/// reference evaluator.
+fn replay(req: Request, outsider: &Outsider<'_>) -> Result<Counterexample, NotReplayed> {
+    let t = outsider.translation;
     let outside = outsider.check(&req)?;
     let cedar = t
         .authorize(&req)
