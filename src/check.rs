@@ -522,5 +522,5 @@ pub fn check(
         ignores: vec![],
         prove,
     };
-    scan::run(&inventory, rules, &options)
+    scan::run(inventory, rules, &options)
 }

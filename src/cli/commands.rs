@@ -123,12 +123,15 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
         ignores: config.ignore.clone(),
         prove,
     };
-    let result = scan::run(&inventory, rules.rules, &options);
+    let result = scan::run(inventory, rules.rules, &options);
     let started = std::time::Instant::now();
     let code = emit(&result, &sources, as_of, &args.output, false)?;
     if args.analysis.timings {
         print_timings(input_time, &result, started.elapsed());
     }
+    // The process ends next: freeing a large organization's findings one by
+    // one would only delay the exit by seconds.
+    std::mem::forget(result);
     Ok(code)
 }
 
@@ -203,7 +206,13 @@ fn emit(
     };
     let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
     let text = match output.format {
-        Format::Json => report::json::render(&report),
+        Format::Json => {
+            // Streamed: a large organization's report is hundreds of MB.
+            write_output_with(output.output.as_deref(), &mut |w| {
+                report::json::write(&report, w)
+            })?;
+            return Ok(result.exit(output.fail_on.threshold()));
+        }
         Format::Markdown => report::markdown::render(&report),
         Format::Sarif => {
             let category = output
@@ -378,13 +387,27 @@ fn run_explain_policy(args: ExplainPolicyArgs) -> Result<Exit, UsageError> {
 }
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), UsageError> {
+    write_output_with(path, &mut |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes through a buffer to the file, or to standard output.
+fn write_output_with(
+    path: Option<&Path>,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), UsageError> {
     match path {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display()))),
+        Some(p) => {
+            let written = std::fs::File::create(p).and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                write(&mut out)?;
+                out.flush()
+            });
+            written.map_err(|e| UsageError::new(format!("cannot write {}: {e}", p.display())))
+        }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`| head`) is not an error worth a stack of text.
-            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+            let _ = write(&mut out).and_then(|_| out.flush());
             Ok(())
         }
     }

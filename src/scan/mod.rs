@@ -139,17 +139,20 @@ impl ScanResult {
     }
 }
 
-pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> ScanResult {
+/// Runs a scan over an inventory, which it drops once the model (and any
+/// proofs) no longer need it: a large organization's inventory is most of
+/// the memory, and the rules and the report need only the model.
+pub fn run(mut inventory: Inventory, rules: Vec<Rule>, options: &ScanOptions) -> ScanResult {
     let mut timings = Vec::new();
     let started = std::time::Instant::now();
-    let mut model = model::build(inventory, &options.model);
+    let mut model = model::build(&inventory, &options.model);
     timings.push(("model (policy analysis, image facts)", started.elapsed()));
     let started = std::time::Instant::now();
     let mut proof_warnings = Vec::new();
     let mut proof_errors = Vec::new();
     let proofs = options.prove.as_ref().and_then(|settings| {
         match proofs::prove_model(
-            inventory,
+            &inventory,
             &model,
             &options.model.trusted_accounts,
             &settings.prover,
@@ -168,6 +171,11 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     if options.prove.is_some() {
         timings.push(("proofs", started.elapsed()));
     }
+    let collection_errors = std::mem::take(&mut inventory.errors);
+    let request_counts = std::mem::take(&mut inventory.request_counts);
+    let collected_at = inventory.collected_at;
+    // Freeing millions of images takes seconds: done beside the rules.
+    std::thread::spawn(move || drop(inventory));
     let started = std::time::Instant::now();
     let engine = Engine::new(
         rules,
@@ -178,6 +186,8 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
         },
     );
     let (findings, eval_errors) = engine.evaluate(&model);
+    let scanned = model.scanned.clone();
+    drop(model);
     let all = findings.len();
     let findings: Vec<Finding> = findings
         .into_iter()
@@ -190,10 +200,8 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
     sort_findings(&mut outcome.kept);
     let mut warnings = outcome.warnings;
     warnings.extend(proof_warnings);
-    let mut errors: Vec<ScanError> = inventory
-        .errors
-        .iter()
-        .cloned()
+    let mut errors: Vec<ScanError> = collection_errors
+        .into_iter()
         .map(ScanError::Collection)
         .collect();
     errors.extend(proof_errors);
@@ -204,10 +212,10 @@ pub fn run(inventory: &Inventory, rules: Vec<Rule>, options: &ScanOptions) -> Sc
         below_min_severity,
         warnings,
         errors,
-        scanned: model.scanned,
+        scanned,
         rules: engine.rules().cloned().collect(),
-        request_counts: inventory.request_counts.clone(),
-        collected_at: inventory.collected_at,
+        request_counts,
+        collected_at,
         proofs,
         timings,
     }
