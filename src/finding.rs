@@ -73,7 +73,7 @@ impl FromStr for Severity {
 
 pub use crate::model::ResourceKind;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule_id: String,
     pub rule_name: String,

@@ -535,50 +535,48 @@ impl Inventory {
 
     /// Parses inventory JSON; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<Inventory, InventoryError> {
-        // Check the format tag first, so that a file of another kind gets
-        // "not an inventory" rather than a confusing missing-field error.
-        // Only the tag is kept: the rest is skipped without being built.
+        let error = |message: String| InventoryError {
+            source: source.to_string(),
+            message,
+        };
+        let unsupported = |other: &str| {
+            error(format!(
+                "unsupported inventory format \"{other}\" (this version reads \"{FORMAT}\")"
+            ))
+        };
+        // One pass for the usual case; the format tag is checked after.
+        let parsed: Result<Inventory, _> = serde_json::from_str(text);
+        let typed_error = match parsed {
+            Ok(inventory) if inventory.format == FORMAT => return Ok(inventory),
+            Ok(inventory) => return Err(unsupported(&inventory.format)),
+            Err(e) => e,
+        };
+        // It did not parse: a file of another kind gets "not an inventory"
+        // rather than a confusing missing-field error. Only the tag is
+        // kept: the rest is skipped without being built.
         #[derive(Deserialize)]
         struct Probe {
             format: Option<serde_json::Value>,
         }
-        let probe: Probe = serde_json::from_str(text).map_err(|e| InventoryError {
-            source: source.to_string(),
-            message: format!(
+        let probe: Probe = serde_json::from_str(text).map_err(|e| {
+            error(format!(
                 "line {}, column {}: not valid JSON: {e}",
                 e.line(),
                 e.column()
-            ),
+            ))
         })?;
         match probe.format.as_ref().and_then(|f| f.as_str()) {
-            Some(FORMAT) => {}
-            Some(other) => {
-                return Err(InventoryError {
-                    source: source.to_string(),
-                    message: format!(
-                        "unsupported inventory format \"{other}\" (this version reads \"{FORMAT}\")"
-                    ),
-                })
-            }
-            None => {
-                return Err(InventoryError {
-                    source: source.to_string(),
-                    message: format!(
-                        "not an ecr-audit inventory: expected a top-level \"format\": \"{FORMAT}\""
-                    ),
-                })
-            }
-        }
-
-        serde_json::from_str(text).map_err(|e| InventoryError {
-            source: source.to_string(),
-            message: format!(
+            Some(FORMAT) => Err(error(format!(
                 "line {}, column {}: {}",
-                e.line(),
-                e.column(),
-                strip_position(&e)
-            ),
-        })
+                typed_error.line(),
+                typed_error.column(),
+                strip_position(&typed_error)
+            ))),
+            Some(other) => Err(unsupported(other)),
+            None => Err(error(format!(
+                "not an ecr-audit inventory: expected a top-level \"format\": \"{FORMAT}\""
+            ))),
+        }
     }
 
     /// Merges several inventories (shards of one organization). Two shards

@@ -14,11 +14,13 @@ use super::settings::{
 };
 use super::{
     CheckPolicyArgs, Cli, CollectArgs, ColorChoice, Command, ExplainPolicyArgs, Format, InputArgs,
-    OutputArgs, ProveArgs, ProveFormat, RulesArgs, RulesFormat, ScanArgs, TargetArgs,
+    OutputArgs, ProveArgs, ProveFormat, ReportArgs, RulesArgs, RulesFormat, ScanArgs, TargetArgs,
 };
 use crate::check;
 use crate::collect;
-use crate::config::Config;
+use crate::config::{self, Config};
+use crate::engine::{AuditContext, Engine};
+use crate::finding::Finding;
 use crate::inventory::Inventory;
 use crate::policy::{self, PolicyKind};
 use crate::report::{self, Report};
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::CheckPolicy(args) => run_check_policy(args),
         Command::ExplainPolicy(args) => run_explain_policy(args),
         Command::Prove(args) => run_prove(args),
+        Command::Report(args) => run_report(args),
     };
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),
@@ -133,6 +136,48 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
     // one would only delay the exit by seconds.
     std::mem::forget(result);
     Ok(code)
+}
+
+fn run_report(args: ReportArgs) -> Result<Exit, UsageError> {
+    let config = Config::discover(args.config.as_deref())?;
+    let rules = RuleSettings::resolve(args.rules_dir.as_deref(), &config)?;
+    let mut parts = Vec::new();
+    for path in &args.reports {
+        parts.push((path.display().to_string(), report::saved::read(path)?));
+    }
+    let merged = report::saved::merge(parts)?;
+    let min_severity = args.output.min_severity.severity();
+    let read = merged.findings.len();
+    let findings: Vec<Finding> = merged
+        .findings
+        .into_iter()
+        .filter(|f| f.severity >= min_severity)
+        .collect();
+    // The rule catalogue as a scan has it (selection and severities from
+    // the config), for SARIF.
+    let engine = Engine::new(
+        rules.rules,
+        &rules.selection,
+        AuditContext {
+            stale_days: config::DEFAULT_STALE_DAYS,
+            unpulled_days: config::DEFAULT_UNPULLED_DAYS,
+        },
+    );
+    let result = ScanResult {
+        below_min_severity: merged.below_min_severity + (read - findings.len()),
+        findings,
+        suppressed: merged.suppressed,
+        warnings: merged.warnings,
+        errors: merged.errors,
+        scanned: merged.scanned,
+        rules: engine.rules().cloned().collect(),
+        request_counts: merged.request_counts,
+        collected_at: merged.collected_at,
+        proofs: None,
+        timings: Vec::new(),
+    };
+    let as_of = merged.as_of.unwrap_or_else(OffsetDateTime::now_utc);
+    emit(&result, &merged.sources, as_of, &args.output, false)
 }
 
 /// `--timings`: each phase of a scan, to stderr.

@@ -38,6 +38,26 @@ pub enum Command {
     /// registry, or assume a role that can write to ECR; print a replayed
     /// counterexample for each property that fails.
     Prove(ProveArgs),
+    /// Render saved JSON reports (`scan --format json`) in any format,
+    /// merging several (an organization's shards, several organizations)
+    /// into one.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON reports written by `scan --format json`.
+    #[arg(value_name = "REPORT.json", required = true, num_args = 1..)]
+    pub reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Directory of the custom .cedar rules the scans ran (for the SARIF
+    /// rule catalogue).
+    #[arg(long, value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
+    /// Config file [default: $ECR_AUDIT_CONFIG, then ./ecr-audit.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Solver options, shared by `prove` and `scan --prove`.

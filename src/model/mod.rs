@@ -239,7 +239,7 @@ pub struct AuditModel {
 }
 
 /// What a report says was looked at.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ScanScope {
     pub accounts: usize,
     pub regions: BTreeSet<String>,

@@ -5,6 +5,7 @@ pub mod markdown;
 pub mod proofs;
 pub mod rules;
 pub mod sarif;
+pub mod saved;
 pub mod table;
 
 use std::collections::BTreeMap;

@@ -86,6 +86,25 @@ impl ScanError {
     }
 }
 
+impl ScanError {
+    /// The inverse of [`ScanError::as_operation`], for reports read back.
+    pub fn from_operation(e: CollectionError) -> ScanError {
+        if e.account.is_empty() && e.region.is_none() {
+            if let Some(rule_id) = e.operation.strip_prefix("rule ") {
+                return ScanError::Rule(EvaluationError {
+                    rule_id: rule_id.to_string(),
+                    resource_arn: e.resource.unwrap_or_default(),
+                    message: e.message,
+                });
+            }
+            if e.operation == "prove" && e.resource.is_none() {
+                return ScanError::Proofs(e.message);
+            }
+        }
+        ScanError::Collection(e)
+    }
+}
+
 impl std::fmt::Display for ScanError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -30,6 +30,7 @@ mod prove_axioms;
 mod prove_cli;
 mod prove_corpus;
 mod readme;
+mod report_cmd;
 mod rule_fixtures;
 mod secrets;
 mod snapshots;
