@@ -89,6 +89,28 @@ pub struct Finding {
     pub location: String,
     pub fingerprint: String,
     pub details: serde_json::Value,
+    /// With `--baseline`: whether the previous report had this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<BaselineState>,
+}
+
+/// A finding compared with a baseline report (`--baseline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline.
+    New,
+    /// In the baseline too (same fingerprint).
+    Unchanged,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+        }
+    }
 }
 
 /// A stable identity for a finding across scans: rule id + resource ARN +

@@ -128,7 +128,8 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
     };
     let result = scan::run(inventory, rules.rules, &options);
     let started = std::time::Instant::now();
-    let code = emit(&result, &sources, as_of, &args.output, false)?;
+    let mut result = result;
+    let code = emit(&mut result, &sources, as_of, &args.output, false)?;
     if args.analysis.timings {
         print_timings(input_time, &result, started.elapsed());
     }
@@ -163,7 +164,7 @@ fn run_report(args: ReportArgs) -> Result<Exit, UsageError> {
             unpulled_days: config::DEFAULT_UNPULLED_DAYS,
         },
     );
-    let result = ScanResult {
+    let mut result = ScanResult {
         below_min_severity: merged.below_min_severity + (read - findings.len()),
         findings,
         suppressed: merged.suppressed,
@@ -177,7 +178,7 @@ fn run_report(args: ReportArgs) -> Result<Exit, UsageError> {
         timings: Vec::new(),
     };
     let as_of = merged.as_of.unwrap_or_else(OffsetDateTime::now_utc);
-    emit(&result, &merged.sources, as_of, &args.output, false)
+    emit(&mut result, &merged.sources, as_of, &args.output, false)
 }
 
 /// `--timings`: each phase of a scan, to stderr.
@@ -225,7 +226,7 @@ fn table_width(to_terminal: bool) -> u16 {
 
 /// Writes the report of a finished scan and says which exit status it earns.
 fn emit(
-    result: &ScanResult,
+    result: &mut ScanResult,
     sources: &[String],
     as_of: OffsetDateTime,
     output: &OutputArgs,
@@ -234,6 +235,29 @@ fn emit(
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
+    let baseline = match &output.baseline {
+        Some(path) => {
+            let previous = report::saved::read(path)?;
+            Some(report::baseline::compare(
+                &mut result.findings,
+                path.display().to_string(),
+                previous,
+            ))
+        }
+        None => None,
+    };
+    let exit = match output.fail_on_new {
+        // Gate on what this scan adds: known findings do not fail the job.
+        Some(threshold) => {
+            if report::baseline::has_new_at_or_above(&result.findings, threshold.severity()) {
+                Exit::Findings
+            } else {
+                result.exit(None)
+            }
+        }
+        None => result.exit(output.fail_on.threshold()),
+    };
+    let result = &*result;
     let report = Report {
         findings: &result.findings,
         rules: &result.rules,
@@ -248,6 +272,7 @@ fn emit(
         below_min_severity: result.below_min_severity,
         checked_document,
         proofs: result.proofs.as_ref(),
+        baseline: baseline.as_ref(),
     };
     let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
     let text = match output.format {
@@ -256,7 +281,7 @@ fn emit(
             write_output_with(output.output.as_deref(), &mut |w| {
                 report::json::write(&report, w)
             })?;
-            return Ok(result.exit(output.fail_on.threshold()));
+            return Ok(exit);
         }
         Format::Markdown => report::markdown::render(&report),
         Format::Sarif => {
@@ -289,7 +314,7 @@ fn emit(
         }
     };
     write_output(output.output.as_deref(), &text)?;
-    Ok(result.exit(output.fail_on.threshold()))
+    Ok(exit)
 }
 
 fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
@@ -389,7 +414,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
         .findings
         .retain(|f| judges_policies.contains(f.rule_id.as_str()));
     let code = emit(
-        &result,
+        &mut result,
         &[args.file.display().to_string()],
         as_of,
         &args.output,

@@ -330,6 +330,15 @@ pub struct OutputArgs {
     /// organizations do not close each other's alerts [default: ecr-audit].
     #[arg(long, value_name = "CATEGORY", value_parser = parse_sarif_category)]
     pub sarif_category: Option<String>,
+    /// A previous JSON report: each finding is marked new or unchanged
+    /// (SARIF `baselineState`), and the report lists the previous findings
+    /// now absent.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: exit 1 only when a *new* finding is at or above this
+    /// severity (instead of --fail-on).
+    #[arg(long, value_enum, value_name = "SEVERITY", requires = "baseline")]
+    pub fail_on_new: Option<SeverityArg>,
 }
 
 #[derive(Debug, Args)]

@@ -350,6 +350,7 @@ impl Engine {
             location: entity.location.clone(),
             fingerprint: fingerprint(&marker.id, &entity.arn, &format!("{} {read}", rule.id)),
             details: serde_json::json!({ "rule": rule.id, "failed_read": read }),
+            baseline_state: None,
         }
     }
 
@@ -398,6 +399,7 @@ impl Engine {
             location: entity.location.clone(),
             fingerprint: fingerprint(&rule.id, &entity.arn, ""),
             details: Value::Object(details),
+            baseline_state: None,
         }
     }
 }

@@ -20,6 +20,8 @@ struct JsonReport<'a> {
     tool: Value,
     scanned: Value,
     summary: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a super::baseline::Baseline>,
     findings: &'a [crate::finding::Finding],
     errors: &'a [crate::scan::ScanError],
     warnings: &'a [String],
@@ -58,6 +60,7 @@ fn document<'a>(report: &'a Report) -> JsonReport<'a> {
             "below_min_severity": report.below_min_severity,
         }),
         tool: json!({"name": "ecr-audit", "version": env!("CARGO_PKG_VERSION")}),
+        baseline: report.baseline,
         warnings: report.warnings,
     }
 }

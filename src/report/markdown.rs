@@ -27,6 +27,9 @@ pub fn render(report: &Report) -> String {
     let mut out = String::from("## ecr-audit\n\n");
     out.push_str(&cell(&summary(report)));
     out.push_str(&format!("\n\nAs of {}.\n", rfc3339(report.as_of)));
+    if let Some(baseline) = report.baseline {
+        out.push_str(&format!("\n{}.\n", cell(&baseline.summary())));
+    }
 
     out.push_str("\n| Severity | Findings |\n|---|---:|\n");
     let counts = report.counts();

@@ -1,5 +1,6 @@
 //! Reports: findings → bytes. Each format reads the same `Report`.
 
+pub mod baseline;
 pub mod json;
 pub mod markdown;
 pub mod proofs;
@@ -39,6 +40,8 @@ pub struct Report<'a> {
     pub checked_document: bool,
     /// With `--prove`.
     pub proofs: Option<&'a crate::prove::run::ProofRun>,
+    /// With `--baseline` (the findings carry their state).
+    pub baseline: Option<&'a baseline::Baseline>,
 }
 
 impl Report<'_> {

@@ -230,8 +230,7 @@ pub fn render_with_limit(report: &Report, category: &str, limit: usize) -> (Stri
                     fingerprint(&f.rule_id, &scope, "folded"),
                 )
             };
-            Some(
-                SarifResult::builder()
+            let mut result = SarifResult::builder()
                     .rule_id(f.rule_id.clone())
                     .rule_index(i64::try_from(index).unwrap_or(i64::MAX))
                     .level(level(f.severity))
@@ -263,8 +262,12 @@ pub fn render_with_limit(report: &Report, category: &str, limit: usize) -> (Stri
                             "details": f.details,
                         }),
                     ))
-                    .build(),
-            )
+                    .build();
+            // A folded result stands for several findings: no one state.
+            if entry.folded == 1 {
+                result.baseline_state = f.baseline_state.map(|s| json!(s.as_str()));
+            }
+            Some(result)
         })
         .collect();
     let notifications: Vec<Notification> = report

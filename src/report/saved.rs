@@ -66,6 +66,17 @@ pub struct SavedReport {
     proofs: Option<serde_json::Value>,
 }
 
+impl SavedReport {
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+}
+
+/// What makes two findings the same finding across reports.
+pub fn finding_key(f: &Finding) -> (&str, &str) {
+    (f.fingerprint.as_str(), f.resource_arn.as_str())
+}
+
 /// Several reports as one.
 #[derive(Debug, Clone, Default)]
 pub struct MergedReport {
@@ -147,7 +158,8 @@ pub fn merge(parts: Vec<(String, SavedReport)>) -> Result<MergedReport, SavedRep
         for f in part.findings {
             // The fingerprint is rule + resource (+ sub-key): the same
             // finding in two overlapping reports is one finding.
-            if fingerprints.insert((f.fingerprint.clone(), f.resource_arn.clone())) {
+            let (a, b) = finding_key(&f);
+            if fingerprints.insert((a.to_string(), b.to_string())) {
                 merged.findings.push(f);
             }
         }

@@ -314,6 +314,12 @@ pub fn render(report: &Report, style: &TableStyle) -> String {
         out.push_str(&proof_summary(run));
         out.push('\n');
     }
+    if let Some(baseline) = report.baseline {
+        for line in wrap(&baseline.summary(), usize::from(style.width)) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
     if !report.errors.is_empty() {
         let n = report.errors.len();
         out.push_str(&format!(

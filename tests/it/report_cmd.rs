@@ -221,3 +221,194 @@ fn unreadable_reports_are_input_errors_naming_the_file() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
 }
+
+fn scan_json(args: &[&str]) -> (Value, i32) {
+    let mut all = vec!["scan"];
+    all.extend(args);
+    all.extend(["--format", "json"]);
+    let r = run(&all);
+    assert!(r.code != 2, "{}", r.stderr);
+    (serde_json::from_str(&r.stdout).unwrap(), r.code)
+}
+
+fn states(report: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for f in report["findings"].as_array().unwrap() {
+        out.entry(f["baseline_state"].as_str().unwrap().to_string())
+            .or_default()
+            .push(f["resource_arn"].as_str().unwrap().to_string());
+    }
+    out
+}
+
+/// Two scans of a changing world: one repository loses its policy, one
+/// public repository appears, another repository's tags change. Only the
+/// findings of the two changed repositories move; every other finding keeps
+/// its fingerprint and is `unchanged`.
+#[test]
+fn baselines_mark_new_unchanged_and_absent_findings() {
+    let dir = temp_dir("report-baseline");
+    let base = dir.join("base.json");
+    run(&["scan", "--demo", "--format", "json", "-o", path_str(&base)]);
+    let before: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    let total = before["findings"].as_array().unwrap().len();
+
+    // Nothing changed: everything unchanged, nothing absent, no new.
+    let (same, _) = scan_json(&["--demo", "--baseline", path_str(&base)]);
+    assert_eq!(same["baseline"]["new"], 0);
+    assert_eq!(
+        same["baseline"]["unchanged"].as_u64().unwrap() as usize,
+        total
+    );
+    assert_eq!(same["baseline"]["absent"].as_array().unwrap().len(), 0);
+    assert_eq!(states(&same).get("unchanged").map(Vec::len), Some(total));
+
+    // The changing world.
+    let mut world: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("demo-org.json")).unwrap()).unwrap();
+    let access_finding = before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule_id"].as_str().unwrap().starts_with("ECR10")
+                && f["resource_kind"] == "repository"
+        })
+        .expect("the demo has a repository access finding");
+    let changed_arn = access_finding["resource_arn"].as_str().unwrap().to_string();
+    let mut new_arn = String::new();
+    let mut retagged = String::new();
+    for account in world["accounts"].as_array_mut().unwrap() {
+        for region in account["regions"].as_array_mut().unwrap() {
+            let repos = region["repositories"].as_array_mut().unwrap();
+            let mut template = None;
+            for repo in repos.iter_mut() {
+                let arn = repo["repositoryArn"].as_str().unwrap().to_string();
+                if arn == changed_arn {
+                    repo.as_object_mut().unwrap().remove("policy");
+                    template = Some(repo.clone());
+                } else if retagged.is_empty() {
+                    repo["tags"] = serde_json::json!([{"Key": "cost-center", "Value": "changed"}]);
+                    retagged = arn;
+                }
+            }
+            if let Some(mut repo) = template {
+                let name = "zz-new/public-image";
+                new_arn = changed_arn
+                    .rsplit_once(":repository/")
+                    .unwrap()
+                    .0
+                    .to_string()
+                    + ":repository/"
+                    + name;
+                repo["repositoryName"] = name.into();
+                repo["repositoryArn"] = new_arn.clone().into();
+                repo["policy"] = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#.into();
+                repos.push(repo);
+            }
+        }
+    }
+    assert!(!new_arn.is_empty() && !retagged.is_empty());
+    let inventory = dir.join("changed.json");
+    std::fs::write(&inventory, serde_json::to_string(&world).unwrap()).unwrap();
+    let (after, _) = scan_json(&[
+        "--inventory",
+        path_str(&inventory),
+        "--baseline",
+        path_str(&base),
+    ]);
+    let by_state = states(&after);
+    let new = by_state.get("new").cloned().unwrap_or_default();
+    assert!(
+        new.contains(&new_arn),
+        "the public repository is new: {new:?}"
+    );
+    assert!(
+        new.iter().all(|a| *a == new_arn || *a == changed_arn),
+        "only the changed repositories have new findings: {new:?}"
+    );
+    let absent: Vec<&str> = after["baseline"]["absent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource_arn"].as_str().unwrap())
+        .collect();
+    assert!(absent.contains(&changed_arn.as_str()), "{absent:?}");
+    assert!(absent.iter().all(|a| *a == changed_arn), "{absent:?}");
+    let unchanged = by_state.get("unchanged").map(Vec::len).unwrap_or(0);
+    assert_eq!(
+        unchanged + absent.len(),
+        total,
+        "every other finding is unchanged"
+    );
+    assert_eq!(
+        after["baseline"]["new"].as_u64().unwrap() as usize,
+        new.len()
+    );
+
+    // SARIF carries the state; the summaries say the counts.
+    let sarif = run(&[
+        "scan",
+        "--inventory",
+        path_str(&inventory),
+        "--baseline",
+        path_str(&base),
+        "--format",
+        "sarif",
+    ]);
+    let sarif: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["baselineState"] == "new"));
+    assert!(results
+        .iter()
+        .all(|r| r["baselineState"] == "new" || r["baselineState"] == "unchanged"));
+    let md = run(&[
+        "scan",
+        "--inventory",
+        path_str(&inventory),
+        "--baseline",
+        path_str(&base),
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        md.stdout.contains(&format!("{} new", new.len())),
+        "{}",
+        md.stdout
+    );
+
+    // --fail-on-new gates only on new findings.
+    let complete = before["scanned"]["complete"].as_bool().unwrap();
+    let quiet = run(&[
+        "scan",
+        "--demo",
+        "--baseline",
+        path_str(&base),
+        "--fail-on-new",
+        "info",
+    ]);
+    assert_eq!(quiet.code, if complete { 0 } else { 3 }, "{}", quiet.stderr);
+    let loud = run(&[
+        "scan",
+        "--inventory",
+        path_str(&inventory),
+        "--baseline",
+        path_str(&base),
+        "--fail-on-new",
+        "high",
+    ]);
+    assert_eq!(loud.code, 1, "{}", loud.stderr);
+    let saved = dir.join("after.json");
+    std::fs::write(&saved, serde_json::to_string(&after).unwrap()).unwrap();
+    let from_report = run(&[
+        "report",
+        path_str(&saved),
+        "--baseline",
+        path_str(&base),
+        "--fail-on-new",
+        "high",
+    ]);
+    assert_eq!(from_report.code, 1, "{}", from_report.stderr);
+    let without = run(&["scan", "--demo", "--fail-on-new", "high"]);
+    assert_eq!(without.code, 2, "{}", without.stderr);
+}
