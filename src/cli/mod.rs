@@ -12,7 +12,7 @@ pub mod settings;
 #[derive(Debug, Parser)]
 #[command(
     name = "ecr-audit",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("ECR_AUDIT_COMMIT"), ")"),
     about = "Audit Amazon ECR across an AWS organization: who can reach each repository, how registry tokens are granted, how images are kept.",
     after_help = "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage, config or input error; 3 the scan finished but is incomplete."
 )]

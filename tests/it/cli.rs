@@ -960,3 +960,25 @@ fn the_table_fits_its_width_without_breaking_words() {
     assert!(r.stdout.lines().all(|l| l.chars().count() <= 150));
     assert!(r.stdout.lines().any(|l| l.chars().count() > 120));
 }
+
+#[test]
+fn version_names_the_commit() {
+    let r = run(&["--version"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let expected = format!("ecr-audit {} (", env!("CARGO_PKG_VERSION"));
+    assert!(r.stdout.starts_with(&expected), "{}", r.stdout);
+    // Built from a checkout (the tests always are): the commit's short id.
+    let inner = r
+        .stdout
+        .trim()
+        .trim_start_matches(&expected)
+        .trim_end_matches(')');
+    let id = inner
+        .strip_prefix("commit ")
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(
+        id.len() == 12 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{}",
+        r.stdout
+    );
+}
