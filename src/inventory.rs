@@ -102,6 +102,70 @@ pub struct Inventory {
     /// operations of the ECR and IAM clients.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u64,
+    /// The slice of the target accounts this inventory holds (`--shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// Accounts of the zone of trust this inventory does not hold: the
+    /// other shards' targets, so that a shard still knows them as "us".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone_accounts: Vec<AccountId>,
+}
+
+/// One slice `index`/`count` (1-based) of an organization's accounts: an
+/// account belongs to slice `hash(id) mod count + 1`, with a hash that is
+/// the same on every machine and version (SHA-256 of the id), so the
+/// shards of a nightly matrix cover every account exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let err = || format!("\"{text}\" is not a shard: expected K/N with 1 <= K <= N (e.g. 2/8)");
+        let (k, n) = text.split_once('/').ok_or_else(err)?;
+        let index: u32 = k.trim().parse().map_err(|_| err())?;
+        let count: u32 = n.trim().parse().map_err(|_| err())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(err());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the account belongs to this slice.
+    pub fn holds(&self, account: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(account.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first) % u64::from(self.count) + 1 == u64::from(self.index)
+    }
+
+    pub fn is_first(&self) -> bool {
+        self.index == 1
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl TryFrom<String> for Shard {
+    type Error = String;
+    fn try_from(text: String) -> Result<Shard, String> {
+        Shard::parse(&text)
+    }
+}
+
+impl From<Shard> for String {
+    fn from(s: Shard) -> String {
+        s.to_string()
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -119,6 +183,8 @@ impl Default for Inventory {
             errors: Vec::new(),
             request_counts: BTreeMap::new(),
             retries: 0,
+            shard: None,
+            zone_accounts: Vec::new(),
         }
     }
 }
@@ -583,6 +649,7 @@ impl Inventory {
     /// that both hold an account are an error naming the accounts.
     pub fn merge(parts: Vec<(String, Inventory)>) -> Result<Inventory, InventoryError> {
         let mut merged = Inventory::default();
+        let mut zone_accounts: Vec<AccountId> = Vec::new();
         let mut owner: BTreeMap<AccountId, String> = BTreeMap::new();
         let mut overlaps: BTreeSet<String> = BTreeSet::new();
         let mut sources = Vec::new();
@@ -626,12 +693,23 @@ impl Inventory {
                 merged.collector = part.collector;
             }
             merged.accounts.extend(part.accounts);
+            zone_accounts.extend(part.zone_accounts);
             merged.errors.extend(part.errors);
             merged.retries += part.retries;
             for (op, n) in part.request_counts {
                 *merged.request_counts.entry(op).or_default() += n;
             }
         }
+        // Shards merged back: an account one shard held is no longer only
+        // known from another's list.
+        let held: BTreeSet<&AccountId> = merged.accounts.iter().map(|a| &a.id).collect();
+        let mut peers: Vec<AccountId> = zone_accounts
+            .into_iter()
+            .filter(|a| !held.contains(a))
+            .collect();
+        peers.sort();
+        peers.dedup();
+        merged.zone_accounts = peers;
         if !overlaps.is_empty() {
             return Err(InventoryError {
                 source: sources.join(", "),
@@ -642,6 +720,27 @@ impl Inventory {
             });
         }
         Ok(merged)
+    }
+
+    /// Keeps the accounts of one shard. The others become `zone_accounts`
+    /// (still the zone of trust); their errors go with them, errors of no
+    /// account stay in every shard (a merge keeps them once), and the
+    /// request counts stay with the first shard (a merge adds them up).
+    pub fn select_shard(&mut self, shard: Shard) {
+        let (kept, others): (Vec<Account>, Vec<Account>) = std::mem::take(&mut self.accounts)
+            .into_iter()
+            .partition(|a| shard.holds(&a.id));
+        self.accounts = kept;
+        self.zone_accounts.extend(others.into_iter().map(|a| a.id));
+        self.zone_accounts.sort();
+        self.zone_accounts.dedup();
+        self.errors
+            .retain(|e| e.account.is_empty() || shard.holds(&e.account));
+        if !shard.is_first() {
+            self.request_counts.clear();
+            self.retries = 0;
+        }
+        self.shard = Some(shard);
     }
 
     // PANIC SAFETY: an inventory has string keys only, so it serializes.

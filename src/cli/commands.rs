@@ -80,6 +80,18 @@ fn load_input(
     target: &TargetArgs,
     config: &Config,
 ) -> Result<(Inventory, Vec<String>), UsageError> {
+    let (mut inventory, sources) = load_whole_input(input, target, config)?;
+    if let Some(shard) = target.shard {
+        inventory.select_shard(shard);
+    }
+    Ok((inventory, sources))
+}
+
+fn load_whole_input(
+    input: &InputArgs,
+    target: &TargetArgs,
+    config: &Config,
+) -> Result<(Inventory, Vec<String>), UsageError> {
     let inventories = &input.inventories;
     if input.demo {
         if !inventories.is_empty() {

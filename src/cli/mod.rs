@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::inventory::AccountId;
+use crate::inventory::{AccountId, Shard};
 
 pub mod commands;
 pub mod settings;
@@ -263,6 +263,12 @@ pub struct TargetArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Only slice K of N of the target accounts (live, saved inventories
+    /// or the demo alike), by a stable hash of the account id; the others
+    /// stay in the zone of trust. `ecr-audit report part-*.json` merges
+    /// the shards' reports.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Args)]

@@ -289,6 +289,7 @@ pub fn collect_options(target: &TargetArgs, config: &Config) -> Result<CollectOp
         request_timeout: std::time::Duration::from_secs(target.request_timeout),
         deadline: target.timeout.map(std::time::Duration::from_secs),
         progress: !target.quiet && std::io::stderr().is_terminal(),
+        shard: target.shard,
     })
 }
 

@@ -57,6 +57,9 @@ pub struct CollectOptions {
     pub deadline: Option<std::time::Duration>,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Collect only this slice of the target accounts (`--shard K/N`); the
+    /// others are recorded as the zone of trust.
+    pub shard: Option<crate::inventory::Shard>,
 }
 
 impl Default for CollectOptions {
@@ -73,6 +76,7 @@ impl Default for CollectOptions {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             deadline: None,
             progress: false,
+            shard: None,
         }
     }
 }
@@ -215,7 +219,10 @@ async fn collect_async(opts: &CollectOptions) -> Result<Inventory, CollectError>
         )));
     }
 
-    let targets = target_accounts(opts, &caller, organization.as_ref());
+    let (targets, other_shards): (Vec<_>, Vec<_>) =
+        target_accounts(opts, &caller, organization.as_ref())
+            .into_iter()
+            .partition(|(id, _)| opts.shard.is_none_or(|s| s.holds(id)));
     ctx.progress
         .add_scopes((targets.len() * regions.len()) as u64);
 
@@ -254,6 +261,8 @@ async fn collect_async(opts: &CollectOptions) -> Result<Inventory, CollectError>
         errors: ctx.take_errors(),
         request_counts: ctx.take_counts(),
         retries: ctx.retries(),
+        shard: opts.shard,
+        zone_accounts: other_shards.into_iter().map(|(id, _)| id).collect(),
     })
 }
 

@@ -268,6 +268,7 @@ impl TrustZone {
             accounts.extend(org.accounts.iter().map(|a| a.id.to_string()));
             accounts.insert(org.management_account_id.to_string());
         }
+        accounts.extend(inventory.zone_accounts.iter().map(|a| a.to_string()));
         accounts.extend(trusted.iter().map(|a| a.to_string()));
         TrustZone {
             accounts,

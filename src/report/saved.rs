@@ -143,7 +143,12 @@ pub fn merge(parts: Vec<(String, SavedReport)>) -> Result<MergedReport, SavedRep
             let c = parse_time(c, "collected_at", &source)?;
             merged.collected_at = Some(merged.collected_at.map_or(c, |m| m.min(c)));
         }
-        merged.sources.extend(part.scanned.sources);
+        for s in part.scanned.sources {
+            // Shards of one inventory name the same source.
+            if !merged.sources.contains(&s) {
+                merged.sources.push(s);
+            }
+        }
         let scope = part.scanned.scope;
         merged.scanned.accounts += scope.accounts;
         merged.scanned.regions.extend(scope.regions);

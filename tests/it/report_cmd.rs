@@ -412,3 +412,133 @@ fn baselines_mark_new_unchanged_and_absent_findings() {
     let without = run(&["scan", "--demo", "--fail-on-new", "high"]);
     assert_eq!(without.code, 2, "{}", without.stderr);
 }
+
+/// `--shard K/N`: the shards' reports merged equal one whole scan, finding
+/// for finding, for a generated organization of 9 accounts, with and
+/// without its organization record (then only the shards' `zone_accounts`
+/// keep the other accounts in the zone of trust), and collection errors of
+/// one account and of none.
+#[test]
+fn shard_reports_merge_into_the_whole_scan() {
+    let dir = temp_dir("report-shards");
+    let generated = std::process::Command::new("python3")
+        .arg(crate::common::repo_root().join("benches/gen_org.py"))
+        .args([
+            "small",
+            "--accounts",
+            "9",
+            "--regions",
+            "1",
+            "--repos",
+            "6",
+            "--images",
+            "3",
+        ])
+        .args(["--roles", "4"])
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let mut world: Value = serde_json::from_slice(&generated.stdout).unwrap();
+    let first_account = world["accounts"][0]["id"].as_str().unwrap().to_string();
+    // Every account's first repository grants pulls to the next account: a
+    // member of the zone, wherever the shards put the two.
+    let ids: Vec<String> = world["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    for (i, account) in world["accounts"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        let next = &ids[(i + 1) % ids.len()];
+        let repo = &mut account["regions"][0]["repositories"][0];
+        repo["policy"] = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{next}:root"}},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}}]}}"#
+        )
+        .into();
+    }
+    world["errors"] = serde_json::json!([
+        {"account": first_account, "region": "us-east-1", "operation": "ecr:DescribeImages",
+         "resource": "arn:aws:ecr:us-east-1:0:repository/x", "kind": "access-denied", "message": "denied"},
+        {"account": "", "operation": "organizations:ListAccounts", "kind": "throttled", "message": "slow down"},
+    ]);
+    let mut without_org = world.clone();
+    without_org.as_object_mut().unwrap().remove("organization");
+    for (name, inventory) in [("org", world), ("accounts-only", without_org)] {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_string(&inventory).unwrap()).unwrap();
+        let (whole, whole_code) = scan_json(&["--inventory", path_str(&path)]);
+        assert!(
+            whole["findings"].as_array().unwrap().len() > 50,
+            "{name}: a world with findings"
+        );
+        for n in [2u32, 3, 5] {
+            let mut parts = Vec::new();
+            let mut accounts_seen = 0;
+            for k in 1..=n {
+                let part = dir.join(format!("{name}-{k}-of-{n}.json"));
+                let shard = format!("{k}/{n}");
+                let r = run(&[
+                    "scan",
+                    "--inventory",
+                    path_str(&path),
+                    "--shard",
+                    &shard,
+                    "--format",
+                    "json",
+                    "-o",
+                    path_str(&part),
+                ]);
+                assert!(r.code != 2, "{}", r.stderr);
+                let v: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&part).unwrap()).unwrap();
+                accounts_seen += v["scanned"]["accounts"].as_u64().unwrap();
+                parts.push(part.display().to_string());
+            }
+            assert_eq!(
+                accounts_seen, 9,
+                "{name} {n}: every account in exactly one shard"
+            );
+            let mut args = vec!["report"];
+            args.extend(parts.iter().map(String::as_str));
+            args.extend(["--format", "json"]);
+            let merged = run(&args);
+            assert_eq!(merged.code, whole_code, "{name} {n}: {}", merged.stderr);
+            let merged: Value = serde_json::from_str(&merged.stdout).unwrap();
+            let ids = |v: &Value| -> Vec<String> {
+                v["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| format!("{} {}", f["rule_id"], f["resource_arn"]))
+                    .collect()
+            };
+            assert_eq!(ids(&merged), ids(&whole), "{name} {n}: the same findings");
+            assert!(
+                merged["findings"] == whole["findings"],
+                "{name} {n}: finding contents"
+            );
+            assert_eq!(merged["scanned"], whole["scanned"], "{name} {n}: scanned");
+            assert_eq!(merged["summary"], whole["summary"], "{name} {n}: summary");
+            let sorted = |v: &Value| {
+                let mut e: Vec<String> = v["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(Value::to_string)
+                    .collect();
+                e.sort();
+                e
+            };
+            assert_eq!(sorted(&merged), sorted(&whole), "{name} {n}: errors");
+        }
+    }
+}
