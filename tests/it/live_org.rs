@@ -496,6 +496,69 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         "stale untagged image in svc/api: {findings:#?}"
     );
     assert!(has("ECR303", "svc/api"), "no lifecycle policy on svc/api");
+
+    // Live shards: each reads only its accounts, and their reports merge
+    // into the whole live scan.
+    let mut parts = Vec::new();
+    let mut held = 0;
+    for k in 1..=2 {
+        let part = dir.join(format!("shard-{k}.json"));
+        let inv = dir.join(format!("shard-{k}-inventory.json"));
+        let shard = format!("{k}/2");
+        let mut args = vec![
+            "collect",
+            "-o",
+            inv.to_str().unwrap(),
+            "--org",
+            "--shard",
+            &shard,
+        ];
+        args.extend(region_args());
+        let collected = ecr_audit(&moto, &args, None);
+        assert_eq!(collected.status, 0, "{}", collected.describe());
+        let inv = read_json(&inv);
+        let accounts = inv["accounts"].as_array().unwrap().len();
+        let others = inv["zoneAccounts"].as_array().map_or(0, Vec::len);
+        assert_eq!(accounts + others, expected_ids.len(), "shard {shard}");
+        assert_eq!(inv["shard"], shard.as_str());
+        held += accounts;
+        let mut args = vec![
+            "scan",
+            "--org",
+            "--shard",
+            &shard,
+            "--format",
+            "json",
+            "--as-of",
+            &at,
+            "--fail-on",
+            "never",
+            "--quiet",
+            "-o",
+            part.to_str().unwrap(),
+        ];
+        args.extend(region_args());
+        let scanned = ecr_audit(&moto, &args, None);
+        assert_eq!(scanned.status, 0, "{}", scanned.describe());
+        parts.push(part.display().to_string());
+    }
+    assert_eq!(held, expected_ids.len(), "every account in one shard");
+    let merged = ecr_audit(
+        &moto,
+        &[
+            "report",
+            &parts[0],
+            &parts[1],
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        None,
+    );
+    assert_eq!(merged.status, 0, "{}", merged.describe());
+    let merged: Value = serde_json::from_str(&merged.stdout).unwrap();
+    assert_eq!(merged["findings"], live["findings"]);
 }
 
 #[test]
