@@ -11,6 +11,7 @@ mod cedar_corpus;
 mod cedar_differential;
 mod cedar_translate;
 mod cli;
+mod examples;
 mod fuzz_regressions;
 mod layers;
 mod limits;
