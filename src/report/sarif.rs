@@ -2,9 +2,10 @@
 //! model (generated from the SARIF schema), so a misspelt property is a
 //! compile error rather than a file GitHub quietly ignores.
 //!
-//! GitHub rejects a run with more than 25,000 results; past that, the least
-//! severe findings are folded into one result per rule, account and region
-//! (and a warning says so) rather than emitting a file that would be refused.
+//! GitHub rejects a run with more than 25,000 results, or a file over 10 MB
+//! gzipped; past either, the least severe findings are folded into one
+//! result per rule, account and region (and a warning says so) rather than
+//! emitting a file that would be refused.
 //!
 //! Properties are written in the model's order (alphabetical within each
 //! object; property bags sorted by name): the same content as before the
@@ -121,7 +122,7 @@ fn fit<'a>(findings: &'a [Finding], limit: usize) -> (Vec<Entry<'a>>, Vec<String
     }
     entries.sort_by_key(|e| std::cmp::Reverse(e.finding.severity));
     let mut warnings = vec![format!(
-        "SARIF: {} findings exceed GitHub's limit of {limit} results per run; {} groups of less severe findings were folded into one result each",
+        "SARIF: {} findings are more than the {limit} results this log can hold (GitHub's limits: 25,000 results per run, 10 MB gzipped per file); {} groups of less severe findings were folded into one result each",
         findings.len(),
         folded.len()
     )];
@@ -139,7 +140,63 @@ fn fit<'a>(findings: &'a [Finding], limit: usize) -> (Vec<Entry<'a>>, Vec<String
 /// Renders the SARIF log under a code-scanning category; the warnings say
 /// what had to be folded.
 pub fn render(report: &Report, category: &str) -> (String, Vec<String>) {
-    render_with_limit(report, category, MAX_RESULTS)
+    fit_upload(report, category, MAX_RESULTS, MAX_GZIPPED_BYTES)
+}
+
+/// GitHub's limit on an uploaded SARIF file, gzipped (10 MB).
+pub const MAX_GZIPPED_BYTES: usize = 10_000_000;
+
+/// Renders under `limit` results, then folds further while the gzipped log
+/// is over `max_gzipped` bytes: each retry scales the result limit by how
+/// far over the size is, with a margin.
+pub fn fit_upload(
+    report: &Report,
+    category: &str,
+    limit: usize,
+    max_gzipped: usize,
+) -> (String, Vec<String>) {
+    let (mut text, mut warnings) = render_with_limit(report, category, limit);
+    let mut results = limit.min(report.findings.len());
+    let mut size = gzipped_len(&text);
+    while size > max_gzipped && results > 1 {
+        let scaled = (results as f64 * max_gzipped as f64 / size as f64 * 0.9) as usize;
+        results = scaled.clamp(1, results - 1);
+        let first = size;
+        (text, warnings) = render_with_limit(report, category, results);
+        size = gzipped_len(&text);
+        warnings.push(format!(
+            "SARIF: the log was {:.1} MB gzipped, over GitHub's {:.0} MB limit; folded to at most {results} results ({:.1} MB gzipped)",
+            first as f64 / 1e6,
+            max_gzipped as f64 / 1e6,
+            size as f64 / 1e6
+        ));
+    }
+    (text, warnings)
+}
+
+/// The size of `text` gzipped at the default level (as an upload is).
+fn gzipped_len(text: &str) -> usize {
+    use std::io::Write;
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Count(0), flate2::Compression::default());
+    // Writing to a counter cannot fail; were it to, the size is unknown and
+    // taken as over any limit.
+    match encoder
+        .write_all(text.as_bytes())
+        .and_then(|_| encoder.finish())
+    {
+        Ok(count) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 // PANIC SAFETY: the log has string keys only, so it serializes.

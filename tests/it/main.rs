@@ -33,5 +33,6 @@ mod prove_corpus;
 mod readme;
 mod report_cmd;
 mod rule_fixtures;
+mod sarif_limits;
 mod secrets;
 mod snapshots;
