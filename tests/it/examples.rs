@@ -101,3 +101,82 @@ fn example_json_documents_parse() {
         serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
     }
 }
+
+/// The example workflow parses as YAML (PyYAML from .venv, installed by
+/// scripts/setup-python-env) and has the steps docs/scheduled-scans.md
+/// describes.
+#[test]
+fn the_github_workflow_parses_and_has_its_steps() {
+    let python = repo_root().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "run scripts/setup-python-env (scripts/test does)"
+    );
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(repo_root().join("examples/github/ecr-audit.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let w: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // YAML 1.1 reads the key `on` as true.
+    let on = if w["on"].is_null() {
+        &w["true"]
+    } else {
+        &w["on"]
+    };
+    assert!(on["schedule"][0]["cron"].is_string() && on.get("workflow_dispatch").is_some());
+    let scan = &w["jobs"]["scan"];
+    assert_eq!(scan["permissions"]["id-token"], "write");
+    let shards = w["env"]["SHARDS"].as_u64().unwrap() as usize;
+    assert_eq!(
+        scan["strategy"]["matrix"]["shard"]
+            .as_array()
+            .unwrap()
+            .len(),
+        shards
+    );
+    let steps = |job: &Value| -> Vec<Value> { job["steps"].as_array().unwrap().clone() };
+    assert!(steps(scan).iter().any(|s| s["run"]
+        .as_str()
+        .is_some_and(|r| r.contains("--shard \"${{ matrix.shard }}/$SHARDS\""))));
+    let report = &w["jobs"]["report"];
+    assert_eq!(report["if"], "always()");
+    assert_eq!(report["needs"], "scan");
+    assert_eq!(report["permissions"]["security-events"], "write");
+    let report_steps = steps(report);
+    let upload = report_steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif"))
+        })
+        .expect("a SARIF upload step");
+    assert_eq!(upload["if"], "always()");
+    assert!(upload["with"]["category"].is_string());
+    let runs: String = report_steps
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "ecr-audit report part-*.json",
+        "--format sarif",
+        "$GITHUB_STEP_SUMMARY",
+        "--baseline previous/report.json",
+        "--fail-on-new high",
+    ] {
+        assert!(runs.contains(needle), "the report job runs {needle}");
+    }
+    assert!(report_steps
+        .iter()
+        .any(|s| s["with"]["name"] == "ecr-audit-report"));
+}
