@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{rfc3339, Report};
 
-pub const SCHEMA: &str = "ecr-audit/report/v1";
+pub use super::REPORT_SCHEMA as SCHEMA;
 
 /// The top level, in the order the report has always had.
 #[derive(Serialize)]

@@ -18,6 +18,9 @@ use crate::finding::{Finding, Severity};
 use crate::model::ScanScope;
 use crate::scan::ScanError;
 
+/// The JSON report's schema tag, written by `json` and read by `saved`.
+pub const REPORT_SCHEMA: &str = "ecr-audit/report/v1";
+
 pub struct Report<'a> {
     /// Sorted, filtered, suppressions applied.
     pub findings: &'a [Finding],

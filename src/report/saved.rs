@@ -109,11 +109,11 @@ pub fn read(path: &Path) -> Result<SavedReport, SavedReportError> {
             e.column()
         ))
     })?;
-    if report.schema != super::json::SCHEMA {
+    if report.schema != super::REPORT_SCHEMA {
         return Err(error(format!(
             "unsupported report schema \"{}\" (this version reads \"{}\")",
             report.schema,
-            super::json::SCHEMA
+            super::REPORT_SCHEMA
         )));
     }
     Ok(report)
