@@ -343,6 +343,7 @@ pub fn render_with_limit(report: &Report, category: &str, limit: usize) -> (Stri
         .name("ecr-audit")
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(env!("CARGO_PKG_REPOSITORY"))
         .rules(rules)
         .build();
     let run = Run::builder()

@@ -234,6 +234,11 @@ fn sarif_is_valid_and_meets_github_rules() {
     assert!(validator.iter_errors(&broken).next().is_some());
 
     let run0 = &log["runs"][0];
+    let driver = &run0["tool"]["driver"];
+    assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(driver["informationUri"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("https://")));
     for rule in run0["tool"]["driver"]["rules"].as_array().unwrap() {
         assert!(rule["help"]["text"].is_string() && rule["help"]["markdown"].is_string());
         assert!(rule["properties"]["tags"]
