@@ -123,7 +123,13 @@ pub fn fingerprint(rule_id: &str, resource_arn: &str, sub_key: &str) -> String {
     hasher.update([0]);
     hasher.update(sub_key.as_bytes());
     let digest = hasher.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(32);
+    for b in &digest[..16] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Sorts findings for presentation: most severe first, then rule, then resource.

@@ -1,10 +1,13 @@
 //! The rule engine: evaluates every enabled rule against every audit entity,
-//! in parallel, with one Cedar authorizer call per entity.
+//! in parallel.
 //!
-//! Rules are grouped by the resource type they apply to, so each entity is
-//! checked against just the rules of its type; the authorizer's "reason" set
-//! (the permit policies that were satisfied) is the list of rules that fire.
+//! Rules are grouped by the resource type they apply to and by the
+//! attribute paths they read ([`groups`]): each group is one Cedar
+//! authorization on the entity's projection, reused for entities whose
+//! projection is equal. The authorizer's "reason" set (the permit policies
+//! that were satisfied) is the list of rules that fire.
 
+mod groups;
 pub mod rules;
 pub mod template;
 
@@ -21,6 +24,7 @@ use serde_json::Value;
 
 use crate::finding::{fingerprint, Finding, ResourceKind, Severity};
 use crate::model::{AuditEntity, AuditModel};
+use groups::RuleGroup;
 pub use rules::{load_rules, Rule, RuleError};
 
 /// The rule reported for another rule that could not be evaluated on a
@@ -64,7 +68,8 @@ impl RuleSelection {
 
 pub struct Engine {
     rules: BTreeMap<String, Rule>,
-    sets: HashMap<ResourceKind, PolicySet>,
+    /// Per resource type, its rules grouped by the attributes they read.
+    groups: HashMap<ResourceKind, Vec<RuleGroup>>,
     /// Per resource type, the rules that apply and the attributes each
     /// reads (found once from their Cedar text).
     reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>>,
@@ -159,16 +164,22 @@ pub fn cedar_entity(entity: &AuditEntity) -> Entity {
     cedar_entity_of(entity, &attributes(entity))
 }
 
+fn cedar_entity_of(entity: &AuditEntity, attributes: &Value) -> Entity {
+    let all = match attributes {
+        Value::Object(map) => map.iter().collect(),
+        _ => Vec::new(),
+    };
+    cedar_entity_with(entity, &all)
+}
+
+/// The Cedar entity for an audit entity with just these attributes.
 // PANIC SAFETY: attribute values are literals, never expressions that can fail.
 #[allow(clippy::expect_used)]
-fn cedar_entity_of(entity: &AuditEntity, attributes: &Value) -> Entity {
-    let attrs: HashMap<String, RestrictedExpression> = match attributes {
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| (k.clone(), to_restricted(v)))
-            .collect(),
-        _ => HashMap::new(),
-    };
+fn cedar_entity_with(entity: &AuditEntity, attributes: &[(&String, &Value)]) -> Entity {
+    let attrs: HashMap<String, RestrictedExpression> = attributes
+        .iter()
+        .map(|(k, v)| ((*k).clone(), to_restricted(v)))
+        .collect();
     Entity::new(uid(entity.kind, &entity.arn), attrs, HashSet::new())
         .expect("attribute values are literals")
 }
@@ -180,7 +191,8 @@ impl Engine {
     pub fn new(all_rules: Vec<Rule>, selection: &RuleSelection, ctx: AuditContext) -> Engine {
         let mut rules = BTreeMap::new();
         let mut reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>> = HashMap::new();
-        let mut sets: HashMap<ResourceKind, PolicySet> = HashMap::new();
+        type GroupKey = (ResourceKind, Option<BTreeSet<Vec<String>>>);
+        let mut sets: BTreeMap<GroupKey, PolicySet> = BTreeMap::new();
         for mut rule in all_rules {
             if !selection.is_on(&rule) {
                 continue;
@@ -188,7 +200,7 @@ impl Engine {
             rule.severity = selection.severity_of(&rule);
             for part in &rule.policies {
                 let policy = part.policy.new_id(PolicyId::new(&rule.id));
-                sets.entry(part.kind)
+                sets.entry((part.kind, groups::needs(&part.policy)))
                     .or_default()
                     .add(policy)
                     .expect("rule ids are unique");
@@ -216,9 +228,16 @@ impl Engine {
             ),
         ])
         .expect("static context");
+        let mut groups: HashMap<ResourceKind, Vec<RuleGroup>> = HashMap::new();
+        for ((kind, attributes), set) in sets {
+            groups
+                .entry(kind)
+                .or_default()
+                .push(RuleGroup::new(set, attributes));
+        }
         Engine {
             rules,
-            sets,
+            groups,
             reads,
             context,
             context_json,
@@ -245,45 +264,50 @@ impl Engine {
         (findings, errors)
     }
 
-    // PANIC SAFETY: one entity has no duplicates; the request uses static names.
-    #[allow(clippy::expect_used)]
+    /// Evaluates one entity's rules, group by group; see [`groups`].
     fn evaluate_entity(&self, entity: &AuditEntity) -> (Vec<Finding>, Vec<EvaluationError>) {
-        let Some(set) = self.sets.get(&entity.kind) else {
+        let Some(groups) = self.groups.get(&entity.kind) else {
             return (vec![], vec![]);
         };
-        let resource = uid(entity.kind, &entity.arn);
         let attrs = attributes(entity);
-        let entities = Entities::from_entities([cedar_entity_of(entity, &attrs)], None)
-            .expect("a single entity has no duplicates");
-        let request = Request::new(
-            scanner(),
-            audit_action(),
-            resource,
-            self.context.clone(),
-            None,
-        )
-        .expect("no schema: request always builds");
-        let response = Authorizer::new().is_authorized(&request, set, &entities);
-        let errors = response
-            .diagnostics()
-            .errors()
-            .map(|e| EvaluationError {
-                rule_id: match e {
-                    cedar_policy::AuthorizationError::PolicyEvaluationError(p) => {
-                        p.policy_id().to_string()
-                    }
-                },
-                resource_arn: entity.arn.clone(),
-                message: e.to_string(),
-            })
-            .collect();
-        let mut findings: Vec<Finding> = response
-            .diagnostics()
-            .reason()
-            .filter_map(|id| self.rules.get(id.to_string().as_str()))
+        let empty = serde_json::Map::new();
+        let all = attrs.as_object().unwrap_or(&empty);
+        let mut fired: Vec<groups::Decision> = Vec::new();
+        let mut errors: Vec<EvaluationError> = Vec::new();
+        for group in groups {
+            let key = group.key(all);
+            if let Some(decision) = key.as_deref().and_then(|k| group.cached(k)) {
+                fired.push(decision);
+                continue;
+            }
+            let whole: Vec<(&String, &Value)> = all.iter().collect();
+            let projection = group.project(all);
+            let (mut ids, mut failed) = match &projection {
+                Some(part) => {
+                    let part: Vec<(&String, &Value)> = part.iter().map(|(k, v)| (k, v)).collect();
+                    self.authorize(entity, &group.set, &part)
+                }
+                None => self.authorize(entity, &group.set, &whole),
+            };
+            if !failed.is_empty() && projection.is_some() {
+                // Errors are reported as the whole entity would give them.
+                (ids, failed) = self.authorize(entity, &group.set, &whole);
+            }
+            let decision: groups::Decision = ids.into();
+            if failed.is_empty() {
+                if let Some(key) = key {
+                    group.keep(key, decision.clone());
+                }
+            }
+            fired.push(decision);
+            errors.extend(failed);
+        }
+        let mut findings: Vec<Finding> = fired
+            .iter()
+            .flat_map(|decision| decision.iter())
+            .filter_map(|id| self.rules.get(id.as_str()))
             .map(|rule| self.finding(rule, entity, &attrs))
             .collect();
-        let mut errors: Vec<EvaluationError> = errors;
         if !entity.unread.is_empty() {
             // A rule that reads a fact no one could read neither fires nor
             // passes: it is reported as not evaluated, once per failed read.
@@ -315,6 +339,48 @@ impl Engine {
             }
         }
         (findings, errors)
+    }
+
+    /// One Cedar authorization of a set of rules on an entity with these
+    /// attributes: the rules that fire, and evaluation errors.
+    // PANIC SAFETY: one entity has no duplicates; the request uses static names.
+    #[allow(clippy::expect_used)]
+    fn authorize(
+        &self,
+        entity: &AuditEntity,
+        set: &PolicySet,
+        attributes: &[(&String, &Value)],
+    ) -> (Vec<String>, Vec<EvaluationError>) {
+        let entities = Entities::from_entities([cedar_entity_with(entity, attributes)], None)
+            .expect("a single entity has no duplicates");
+        let request = Request::new(
+            scanner(),
+            audit_action(),
+            uid(entity.kind, &entity.arn),
+            self.context.clone(),
+            None,
+        )
+        .expect("no schema: request always builds");
+        let response = Authorizer::new().is_authorized(&request, set, &entities);
+        let fired = response
+            .diagnostics()
+            .reason()
+            .map(|id| id.to_string())
+            .collect();
+        let errors = response
+            .diagnostics()
+            .errors()
+            .map(|e| EvaluationError {
+                rule_id: match e {
+                    cedar_policy::AuthorizationError::PolicyEvaluationError(p) => {
+                        p.policy_id().to_string()
+                    }
+                },
+                resource_arn: entity.arn.clone(),
+                message: e.to_string(),
+            })
+            .collect();
+        (fired, errors)
     }
 
     /// The finding for a rule that could not be evaluated on an entity
@@ -493,6 +559,109 @@ mod tests {
         let (findings, errors) = engine.evaluate(&demo_model());
         assert!(errors.is_empty(), "{errors:?}");
         assert!(!findings.is_empty());
+    }
+
+    /// The rules that fire on each entity when every rule of its type is
+    /// authorized at once on the whole entity: what grouping must not change.
+    fn fired_on_whole_entities(engine: &Engine, model: &AuditModel) -> Vec<BTreeSet<String>> {
+        model
+            .entities
+            .iter()
+            .map(|entity| {
+                let mut set = PolicySet::new();
+                for rule in engine.rules() {
+                    for part in rule.policies.iter().filter(|p| p.kind == entity.kind) {
+                        set.add(part.policy.new_id(PolicyId::new(&rule.id)))
+                            .unwrap();
+                    }
+                }
+                let attrs = attributes(entity);
+                let whole: Vec<(&String, &Value)> = attrs.as_object().unwrap().iter().collect();
+                let (fired, errors) = engine.authorize(entity, &set, &whole);
+                assert!(errors.is_empty(), "{errors:?}");
+                fired.into_iter().collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn grouped_and_reused_decisions_equal_whole_entity_decisions() {
+        let engine = Engine::new(
+            load_rules(None).unwrap(),
+            &RuleSelection::default(),
+            AuditContext {
+                stale_days: 14,
+                unpulled_days: 90,
+            },
+        );
+        let mut inventories = vec![include_str!("../../fixtures/demo-org.json").to_string()];
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/inventories");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                inventories.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+        let mut compared = 0;
+        for text in inventories {
+            let inv = Inventory::from_json(&text, "fixture").unwrap();
+            let model = build(
+                &inv,
+                &ModelOptions {
+                    as_of: inv.collected_at.unwrap(),
+                    stale_days: 14,
+                    unpulled_days: 90,
+                    trusted_accounts: Default::default(),
+                },
+            );
+            let expected = fired_on_whole_entities(&engine, &model);
+            // Twice: the second pass answers from the reused decisions.
+            for _ in 0..2 {
+                for (entity, expected) in model.entities.iter().zip(&expected) {
+                    if !entity.unread.is_empty() {
+                        continue;
+                    }
+                    let (findings, errors) = engine.evaluate_entity(entity);
+                    assert!(errors.is_empty(), "{errors:?}");
+                    let fired: BTreeSet<String> = findings.into_iter().map(|f| f.rule_id).collect();
+                    assert_eq!(&fired, expected, "{}", entity.arn);
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 200, "{compared}");
+    }
+
+    #[test]
+    fn paths_read_follow_plain_attribute_access() {
+        use rules::paths_read;
+        let paths = |condition: &str| {
+            let text = format!(
+                "permit (principal, action, resource is EcrAudit::Repository) when {{ {condition} }};"
+            );
+            paths_read(&text.parse().unwrap())
+                .map(|p| p.into_iter().map(|path| path.join(".")).collect::<Vec<_>>())
+        };
+        let some = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            paths("resource.images.stale_untagged_count > context.stale_days"),
+            some(&["images.stale_untagged_count"])
+        );
+        assert_eq!(
+            paths(r#"resource.tags.contains("a") && resource.images has count"#),
+            some(&["images", "tags"])
+        );
+        assert_eq!(
+            paths(r#"resource.access["public_read"] && resource has name"#),
+            some(&["access", "name"])
+        );
+        assert_eq!(
+            paths(r#"resource.lifecycle.summary like "*resource.images*""#),
+            some(&["lifecycle.summary"])
+        );
+        assert_eq!(paths(r#"resource.getTag("a") == "b""#), None);
+        assert_eq!(paths("resource in EcrAudit::Repository::\"x\""), None);
+        assert_eq!(paths("resource == resource"), None);
     }
 
     #[test]

@@ -221,6 +221,23 @@ impl Reads {
 /// `resource.attr`, `resource has attr`, `resource["attr"]`; any other use of
 /// `resource` (beyond the scope's `resource is T`) reads everything.
 pub fn attributes_read(policy: &Policy) -> Reads {
+    match paths_read(policy) {
+        Some(paths) => Reads::Attributes(
+            paths
+                .into_iter()
+                .filter_map(|p| p.into_iter().next())
+                .collect(),
+        ),
+        None => Reads::Everything,
+    }
+}
+
+/// The attribute paths of `resource` a Cedar policy reads, each as deep as
+/// plain attribute access goes: `resource.images.count > 0` reads
+/// `images.count`; `resource.images has x`, `resource.tags.contains(..)` or
+/// `resource.images["x"]` read the value before the operator as a whole.
+/// `None` when the policy uses `resource` in another way (reads everything).
+pub fn paths_read(policy: &Policy) -> Option<std::collections::BTreeSet<Vec<String>>> {
     let text = policy.to_string();
     // The condition only: the scope names the type, not attributes, and
     // annotations come before the effect.
@@ -228,6 +245,12 @@ pub fn attributes_read(policy: &Policy) -> Reads {
     let mut out = std::collections::BTreeSet::new();
     let bytes = body.as_bytes();
     let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let ident = |t: &str| -> String {
+        t.bytes()
+            .take_while(|b| is_ident(*b))
+            .map(char::from)
+            .collect()
+    };
     let mut i = 0;
     while let Some(pos) = body[i..].find("resource") {
         let start = i + pos;
@@ -243,21 +266,29 @@ pub fn attributes_read(policy: &Policy) -> Reads {
             continue;
         }
         let rest = body[end..].trim_start();
-        let ident = |t: &str| -> String {
-            t.bytes()
-                .take_while(|b| is_ident(*b))
-                .map(char::from)
-                .collect()
-        };
         if let Some(r) = rest.strip_prefix('.') {
-            let name = ident(r.trim_start());
+            let r = r.trim_start();
+            let name = ident(r);
             // `resource.attr` or a method call such as `resource.getTag`:
             // anything but a plain attribute reads everything.
-            let after = r.trim_start()[name.len()..].trim_start();
+            let mut after = r[name.len()..].trim_start();
             if name.is_empty() || after.starts_with('(') {
-                return Reads::Everything;
+                return None;
             }
-            out.insert(name);
+            let mut path = vec![name];
+            // Deeper plain attribute accesses, up to a method call or any
+            // other operator, which reads the value so far as a whole.
+            while let Some(r) = after.strip_prefix('.') {
+                let r = r.trim_start();
+                let name = ident(r);
+                let next = r[name.len()..].trim_start();
+                if name.is_empty() || next.starts_with('(') {
+                    break;
+                }
+                path.push(name);
+                after = next;
+            }
+            out.insert(path);
         } else if let Some(r) = rest.strip_prefix("has") {
             let r = r.trim_start();
             let name = match r.strip_prefix('"') {
@@ -265,21 +296,21 @@ pub fn attributes_read(policy: &Policy) -> Reads {
                 None => ident(r),
             };
             if name.is_empty() {
-                return Reads::Everything;
+                return None;
             }
-            out.insert(name);
+            out.insert(vec![name]);
         } else if let Some(r) = rest.strip_prefix('[') {
             match r.trim_start().strip_prefix('"') {
                 Some(q) => {
-                    out.insert(q.split('"').next().unwrap_or("").to_string());
+                    out.insert(vec![q.split('"').next().unwrap_or("").to_string()]);
                 }
-                None => return Reads::Everything,
+                None => return None,
             }
         } else {
-            return Reads::Everything;
+            return None;
         }
     }
-    Reads::Attributes(out)
+    Some(out)
 }
 
 /// Where the scope `permit (...)` / `forbid (...)` of a policy text ends.

@@ -1,0 +1,197 @@
+//! Rules grouped by the attribute paths they read (`images.stale_untagged_count`,
+//! `access`). Each group is evaluated on an entity holding just those
+//! attributes, and its decision (which of its rules fire) is reused for
+//! every entity whose read attributes are equal:
+//! in an organization built from templates, thousands of repositories share
+//! their access facts and settings, and the Cedar entity and authorization
+//! are most of the rules phase.
+//!
+//! Reuse is exact, never approximate: the key is the serialized values of
+//! every attribute path the group reads, the principal, action and context are
+//! the same for every request, and a group whose rules read the resource as
+//! a whole or depend on its identity (`resource in ...`, `resource == ...`)
+//! sees the whole entity and is never reused. A decision with evaluation
+//! errors is not kept (its messages name the resource).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cedar_policy::{Policy, PolicySet, ResourceConstraint};
+use serde_json::{Map, Value};
+
+use super::rules::paths_read;
+
+/// Lookups after which a group whose decisions are seldom shared (image
+/// counts differ in every repository) stops building keys.
+const TRIAL_LOOKUPS: u64 = 4096;
+
+pub(super) struct RuleGroup {
+    pub set: PolicySet,
+    /// The attribute paths the group's rules read; `None` when they need
+    /// the whole entity.
+    pub attributes: Option<PathTree>,
+    cache: DecisionCache,
+}
+
+/// The ids of the rules of a group that fire on an entity.
+pub(super) type Decision = Arc<[String]>;
+
+#[derive(Default)]
+struct DecisionCache {
+    decisions: Mutex<HashMap<String, Decision>>,
+    lookups: AtomicU64,
+    hits: AtomicU64,
+    off: AtomicBool,
+}
+
+/// What a group needs to see of an entity: the attribute paths its policy
+/// reads, or everything when that is not known or the resource's identity
+/// matters.
+pub(super) fn needs(policy: &Policy) -> Option<BTreeSet<Vec<String>>> {
+    match policy.resource_constraint() {
+        ResourceConstraint::Is(_) => paths_read(policy),
+        _ => None,
+    }
+}
+
+/// Attribute paths as a tree: a name with no children is read whole.
+#[derive(Debug, Default)]
+pub(super) struct PathTree(Vec<(String, PathTree)>);
+
+impl PathTree {
+    fn from_paths(paths: BTreeSet<Vec<String>>) -> PathTree {
+        let mut tree = PathTree::default();
+        // Sorted, so a path comes before its extensions: once a prefix is
+        // read whole, longer paths under it add nothing.
+        for path in paths {
+            tree.insert(&path);
+        }
+        tree
+    }
+
+    fn insert(&mut self, path: &[String]) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        match self.0.iter_mut().find(|(name, _)| name == first) {
+            // Already read whole.
+            Some((_, sub)) if sub.0.is_empty() => {}
+            Some((_, sub)) => {
+                if rest.is_empty() {
+                    sub.0.clear();
+                } else {
+                    sub.insert(rest);
+                }
+            }
+            None => {
+                let mut sub = PathTree::default();
+                sub.insert(rest);
+                self.0.push((first.clone(), sub));
+            }
+        }
+    }
+
+    /// The projection's JSON, written straight from the record. Names as
+    /// JSON strings and values as JSON: each part ends where it must, so
+    /// equal keys mean equal projections.
+    fn write_key(&self, record: &Map<String, Value>, out: &mut String) {
+        out.push('{');
+        for (name, sub) in &self.0 {
+            let Some(value) = record.get(name) else {
+                continue;
+            };
+            out.push_str(&Value::String(name.clone()).to_string());
+            out.push(':');
+            match value {
+                Value::Object(inner) if !sub.0.is_empty() => sub.write_key(inner, out),
+                other => out.push_str(&other.to_string()),
+            }
+            out.push(',');
+        }
+        out.push('}');
+    }
+
+    /// The part of a record these paths read. A value that is not a record
+    /// where the paths go deeper is kept whole.
+    fn project(&self, record: &Map<String, Value>) -> Vec<(String, Value)> {
+        self.0
+            .iter()
+            .filter_map(|(name, sub)| {
+                let value = record.get(name)?;
+                let kept = match value {
+                    Value::Object(inner) if !sub.0.is_empty() => {
+                        Value::Object(sub.project(inner).into_iter().collect())
+                    }
+                    other => other.clone(),
+                };
+                Some((name.clone(), kept))
+            })
+            .collect()
+    }
+}
+
+impl RuleGroup {
+    pub fn new(set: PolicySet, paths: Option<BTreeSet<Vec<String>>>) -> RuleGroup {
+        RuleGroup {
+            set,
+            attributes: paths.map(PathTree::from_paths),
+            cache: DecisionCache::default(),
+        }
+    }
+
+    /// The attributes of `all` this group reads, in the group's order;
+    /// `None` when it reads them all.
+    pub fn project(&self, all: &Map<String, Value>) -> Option<Vec<(String, Value)>> {
+        self.attributes.as_ref().map(|tree| tree.project(all))
+    }
+
+    /// The key of an entity's decision, when decisions of this group are
+    /// reused and still worth looking up: the JSON of the attributes the
+    /// group reads, written without building them.
+    pub fn key(&self, all: &Map<String, Value>) -> Option<String> {
+        let tree = self.attributes.as_ref()?;
+        if self.cache.off.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut key = String::new();
+        tree.write_key(all, &mut key);
+        Some(key)
+    }
+
+    pub fn cached(&self, key: &str) -> Option<Decision> {
+        let found = self
+            .cache
+            .decisions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(key)
+            .cloned();
+        let lookups = self.cache.lookups.fetch_add(1, Ordering::Relaxed) + 1;
+        let hits = if found.is_some() {
+            self.cache.hits.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.cache.hits.load(Ordering::Relaxed)
+        };
+        if lookups >= TRIAL_LOOKUPS && hits * 4 < lookups {
+            self.cache.off.store(true, Ordering::Relaxed);
+            self.cache
+                .decisions
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clear();
+        }
+        found
+    }
+
+    pub fn keep(&self, key: String, fired: Decision) {
+        if self.cache.off.load(Ordering::Relaxed) {
+            return;
+        }
+        self.cache
+            .decisions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(key, fired);
+    }
+}
