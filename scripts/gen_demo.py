@@ -266,7 +266,8 @@ LIFECYCLES = {
 # --------------------------------------------------------------------------
 # Each profile says how the repository is configured and how its images came
 # to be. Keys:
-#   mut, sop (scan on push), enc ('AES256' | 'KMS' | 'KMS-aws' | 'CMK'),
+#   mut, excl (tag mutability exclusion filters), sop (scan on push),
+#   enc ('AES256' | 'KMS' | 'KMS-aws' | 'CMK'),
 #   lc (LIFECYCLES key), pol (repo_policies key), created (days ago),
 #   builds, first/last (days ago of first/last build), tags (tag style),
 #   arch ('single'|'multi'), signed, sbom, pulls (pull model), latest
@@ -274,7 +275,7 @@ LIFECYCLES = {
 #   replica_of (source key), team.
 
 def P(**kw):
-    base = dict(mut="IMMUTABLE", sop=False, enc="CMK", lc=None, pol=None, created=420, builds=20,
+    base = dict(mut="IMMUTABLE", excl=(), sop=False, enc="CMK", lc=None, pol=None, created=420, builds=20,
                 first=400, last=1, tags="semver", arch="single", signed=False, sbom=False,
                 pulls="deploy", latest="clean", risk=1.0, mb=150, replica_of=None, team="platform",
                 media="oci")
@@ -285,7 +286,7 @@ def P(**kw):
 REPOS = [
     # ---- shared services, us-east-1 (CI, base images, pull-through caches) ----
     (SHARED, "us-east-1", "platform/base-images/python",
-     P(pol="org-pull", lc="untagged-1d-keep-60", builds=20, first=398, last=2, tags="python",
+     P(mut="IMMUTABLE_WITH_EXCLUSION", excl=("latest",), pol="org-pull", lc="untagged-1d-keep-60", builds=20, first=398, last=2, tags="python",
        arch="multi", signed=True, sbom=True, pulls="base", mb=160)),
     (SHARED, "us-east-1", "platform/base-images/node",
      P(mut="MUTABLE", enc="KMS", pol="public-pull-deny-outside-org", lc="untagged-14d-keep-10", builds=18,
@@ -1097,6 +1098,11 @@ def build_inventory():
                     "registryId": account,
                     "createdAt": iso(created),
                     "imageTagMutability": prof["mut"],
+                }
+                if prof["excl"]:
+                    repo["imageTagMutabilityExclusionFilters"] = [
+                        {"filterType": "WILDCARD", "filter": f} for f in prof["excl"]]
+                repo |= {
                     "imageScanningConfiguration": {"scanOnPush": prof["sop"]},
                     "scanFrequency": freq,
                     "encryptionConfiguration": encryption(account, region, name, prof["enc"]),
@@ -1185,10 +1191,12 @@ SCHEMA = {
                              "upstreamRegistry": ("str", False), "credentialArn": ("str", False)},
     "Repository": {"repositoryName": ("str", True), "repositoryArn": ("str", True), "repositoryUri": ("str", False),
                    "registryId": ("str", False), "createdAt": ("date?", False), "imageTagMutability": ("str", True),
+                   "imageTagMutabilityExclusionFilters": (["TagMutabilityExclusionFilter"], False),
                    "imageScanningConfiguration": ("ImageScanningConfiguration", False),
                    "scanFrequency": ("str", False), "encryptionConfiguration": ("EncryptionConfiguration", False),
                    "tags": (["Tag"], False), "policy": ("str", False), "lifecyclePolicy": ("str", False),
                    "images": (["Image"], False)},
+    "TagMutabilityExclusionFilter": {"filterType": ("str", True), "filter": ("str", True)},
     "ImageScanningConfiguration": {"scanOnPush": ("bool", False)},
     "EncryptionConfiguration": {"encryptionType": ("str", True), "kmsKey": ("str", False)},
     "Image": {"imageDigest": ("str", True), "imageTags": (["str"], False), "imagePushedAt": ("date", True),
@@ -1354,9 +1362,18 @@ def evaluate(inv, strict403=False):
                                 covered = True
                 if not covered:
                     fired["ECR301"][arn] = "no scan-on-push and no registry scanning rule"
-                # ECR302
-                if p["imageTagMutability"] == "MUTABLE":
-                    fired["ECR302"][arn] = "MUTABLE"
+                # ECR302: tags that can move to another image. ECR API
+                # reference, ImageTagMutabilityExclusionFilter (WILDCARD
+                # filters over tag names) and the TagMutability values:
+                # IMMUTABLE_WITH_EXCLUSION keeps the matching tags mutable,
+                # MUTABLE_WITH_EXCLUSION keeps only the matching tags immutable.
+                mode = p["imageTagMutability"]
+                filters = [f["filter"] for f in p.get("imageTagMutabilityExclusionFilters", [])]
+                every_tag = any(set(f) == {"*"} for f in filters)
+                if (mode == "MUTABLE"
+                        or (mode == "MUTABLE_WITH_EXCLUSION" and not every_tag)
+                        or (mode == "IMMUTABLE_WITH_EXCLUSION" and filters)):
+                    fired["ECR302"][arn] = mode
                 # ECR303 / ECR304
                 lp = p.get("lifecyclePolicy")
                 if lp is None:

@@ -151,6 +151,7 @@ pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
             registry_id: a.to_string(),
             created_at: None,
             image_tag_mutability: "IMMUTABLE".into(),
+            image_tag_mutability_exclusion_filters: Vec::new(),
             image_scanning_configuration: ImageScanningConfiguration { scan_on_push: true },
             scan_frequency: None,
             encryption_configuration: EncryptionConfiguration {

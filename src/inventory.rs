@@ -432,6 +432,11 @@ pub struct Repository {
     pub created_at: Option<OffsetDateTime>,
     /// MUTABLE, IMMUTABLE (or the *_WITH_EXCLUSION forms).
     pub image_tag_mutability: String,
+    /// The tags excepted from `image_tag_mutability` by the *_WITH_EXCLUSION
+    /// forms: mutable ones under IMMUTABLE_WITH_EXCLUSION, immutable ones
+    /// under MUTABLE_WITH_EXCLUSION.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_tag_mutability_exclusion_filters: Vec<TagMutabilityExclusionFilter>,
     #[serde(default)]
     pub image_scanning_configuration: ImageScanningConfiguration,
     /// BatchGetRepositoryScanningConfiguration's scanFrequency; `None` when
@@ -450,6 +455,15 @@ pub struct Repository {
     pub lifecycle_policy: Option<String>,
     #[serde(default)]
     pub images: Vec<Image>,
+}
+
+/// One `ImageTagMutabilityExclusionFilter`: a `WILDCARD` filter (`*` matches
+/// any characters) over tag names.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TagMutabilityExclusionFilter {
+    pub filter_type: String,
+    pub filter: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -178,13 +178,16 @@ class OrgWorld:
         return client(self.endpoint, "iam", "us-east-1", self.creds[account_id])
 
     def repository(self, account_id, region, name, mutability="MUTABLE", scan_on_push=False,
-                   kms_key=None, tags=None, repo_policy=None, lifecycle=None):
+                   kms_key=None, tags=None, repo_policy=None, lifecycle=None, exclusions=None):
         ecr = self.ecr(account_id, region)
         args = {
             "repositoryName": name,
             "imageTagMutability": mutability,
             "imageScanningConfiguration": {"scanOnPush": scan_on_push},
         }
+        if exclusions:
+            args["imageTagMutabilityExclusionFilters"] = [
+                {"filterType": "WILDCARD", "filter": f} for f in exclusions]
         if kms_key:
             args["encryptionConfiguration"] = {"encryptionType": "KMS", "kmsKey": kms_key}
         if tags:
@@ -196,6 +199,7 @@ class OrgWorld:
             ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle)
         self.account(account_id)["regions"][region]["repositories"][name] = {
             "imageTagMutability": mutability,
+            "exclusions": list(exclusions or []),
             "scanOnPush": scan_on_push,
             "encryptionType": "KMS" if kms_key else "AES256",
             "kmsKey": kms_key,
@@ -463,7 +467,10 @@ class OrgWorld:
         prod, m = self.ids["prod"], MANAGEMENT
         r1, r2 = REGIONS
         for region in (r1, r2):
-            self.repository(prod, region, "prod/api", mutability="IMMUTABLE", scan_on_push=True,
+            # In r2 every tag is immutable but `latest` (an exclusion filter).
+            self.repository(prod, region, "prod/api",
+                            mutability="IMMUTABLE" if region == r1 else "IMMUTABLE_WITH_EXCLUSION",
+                            exclusions=None if region == r1 else ["latest"], scan_on_push=True,
                             lifecycle=LIFECYCLE, tags={"env": "prod"})
             self.image(prod, region, "prod/api", "3.0", tag="3.0", size=9000, pulled_days_ago=2)
             self.image(prod, region, "prod/api", "2.9", tag="2.9", size=8900, pushed_days_ago=60, pulled_days_ago=45)

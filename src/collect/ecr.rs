@@ -31,6 +31,7 @@ use crate::inventory::{
     ImageScanningConfiguration, PullThroughCacheRule, Region, Registry,
     RegistryScanningConfiguration, RegistryScanningRule, ReplicationConfiguration,
     ReplicationDestination, ReplicationRule, Repository, RepositoryFilter,
+    TagMutabilityExclusionFilter,
 };
 
 /// Manifest media types of an image index (a multi-platform image).
@@ -442,6 +443,14 @@ async fn collect_repository(
             .as_ref()
             .map(|m| m.as_str().to_string())
             .unwrap_or_else(|| "MUTABLE".to_string()),
+        image_tag_mutability_exclusion_filters: repo
+            .image_tag_mutability_exclusion_filters()
+            .iter()
+            .map(|f| TagMutabilityExclusionFilter {
+                filter_type: f.filter_type().as_str().to_string(),
+                filter: f.filter().to_string(),
+            })
+            .collect(),
         image_scanning_configuration: ImageScanningConfiguration {
             scan_on_push: repo
                 .image_scanning_configuration

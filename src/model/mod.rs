@@ -7,6 +7,7 @@
 
 pub mod images;
 pub mod lifecycle;
+pub mod mutability;
 pub mod scanning;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -191,6 +192,10 @@ pub struct RepositoryFacts {
     /// Every read of the repository succeeded.
     pub complete: bool,
     pub tag_mutability: String,
+    /// The exclusion filters of a *_WITH_EXCLUSION tag mutability.
+    pub tag_mutability_exclusions: BTreeSet<String>,
+    /// Which tags can be moved to another image, in words; "" when none.
+    pub overwritable_tags: String,
     pub scan_on_push: bool,
     pub scanning_covered: bool,
     pub scan_frequency: String,
@@ -617,6 +622,10 @@ fn repository_entity(
                 .extend(reads.iter().cloned());
         }
     }
+    let (overwritable_tags, tag_mutability_exclusions) = mutability::overwritable_tags(
+        &repo.image_tag_mutability,
+        &repo.image_tag_mutability_exclusion_filters,
+    );
     let tags: BTreeSet<String> = repo
         .tags
         .iter()
@@ -630,6 +639,8 @@ fn repository_entity(
         uri: repo.repository_uri.clone(),
         complete: errors.is_empty(),
         tag_mutability: repo.image_tag_mutability.clone(),
+        tag_mutability_exclusions,
+        overwritable_tags,
         scan_on_push: repo.image_scanning_configuration.scan_on_push,
         scanning_covered: covered,
         scan_frequency: repo.scan_frequency.clone().unwrap_or_default(),

@@ -125,6 +125,10 @@ fn normalize(inventory: &Value, now: i64) -> Value {
                     repo["repositoryName"].as_str().unwrap().to_string(),
                     json!({
                         "imageTagMutability": repo["imageTagMutability"],
+                        "exclusions": repo["imageTagMutabilityExclusionFilters"]
+                            .as_array()
+                            .map(|filters| filters.iter().map(|f| f["filter"].clone()).collect::<Vec<_>>())
+                            .unwrap_or_default(),
                         "scanOnPush": repo["imageScanningConfiguration"]["scanOnPush"],
                         "encryptionType": repo["encryptionConfiguration"]["encryptionType"],
                         "kmsKey": repo["encryptionConfiguration"]["kmsKey"],
@@ -496,6 +500,23 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         "stale untagged image in svc/api: {findings:#?}"
     );
     assert!(has("ECR303", "svc/api"), "no lifecycle policy on svc/api");
+    // Tag mutability exclusion filters, read through DescribeRepositories:
+    // in r2 `latest` stays mutable; in r1 prod/api is wholly immutable.
+    let mutable: Vec<&Value> = findings
+        .iter()
+        .filter(|f| {
+            f["rule_id"] == "ECR302" && f["resource_arn"].as_str().unwrap().ends_with("prod/api")
+        })
+        .collect();
+    assert_eq!(mutable.len(), 1, "{mutable:#?}");
+    assert_eq!(mutable[0]["region"], REGIONS[1]);
+    assert!(
+        mutable[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tags matching `latest` can be overwritten (IMMUTABLE_WITH_EXCLUSION)"),
+        "{mutable:#?}"
+    );
 
     // Live shards: each reads only its accounts, and their reports merge
     // into the whole live scan.
