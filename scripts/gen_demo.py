@@ -405,6 +405,8 @@ REGISTRIES = {
         ptc=[{"ecrRepositoryPrefix": p, "upstreamRegistryUrl": f"{SECURITY}.dkr.ecr.us-east-1.amazonaws.com",
               "upstreamRegistry": "ecr"} for p in ("dockerhub", "ghcr")]),
     (SHARED, "eu-west-1"): dict(
+        # Basic scanning left on the Clair engine AWS retired (ECR306).
+        settings={"BASIC_SCAN_TYPE_VERSION": "CLAIR"},
         scanning={"scanType": "BASIC", "rules": [
             {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "platform/*", "filterType": "WILDCARD"}]}]},
         ptc=[{"ecrRepositoryPrefix": "quay", "upstreamRegistryUrl": f"{SECURITY}.dkr.ecr.eu-west-1.amazonaws.com",
@@ -1082,6 +1084,10 @@ def build_inventory():
                 registry["replicationConfiguration"] = reg["replication"]
             registry["scanningConfiguration"] = reg["scanning"]
             registry["pullThroughCacheRules"] = reg.get("ptc", [])
+            # GetAccountSetting's answers: AWS's defaults unless the
+            # registry says otherwise.
+            registry["accountSettings"] = dict(
+                {"BASIC_SCAN_TYPE_VERSION": "AWS_NATIVE", "REGISTRY_POLICY_SCOPE": "V2"}, **reg.get("settings", {}))
             repos = []
             for a, r, name, prof in REPOS:
                 if (a, r) != (account, region):
@@ -1122,7 +1128,7 @@ def build_inventory():
     ops = {
         "organizations:ListAccounts": 1, "sts:AssumeRole": 3, "iam:GetAccountAuthorizationDetails": 3,
         "ecr:DescribeRegistry": 6, "ecr:GetRegistryPolicy": 6, "ecr:GetRegistryScanningConfiguration": 6,
-        "ecr:DescribePullThroughCacheRules": 6, "ecr:DescribeRepositories": 6,
+        "ecr:DescribePullThroughCacheRules": 6, "ecr:GetAccountSetting": 12, "ecr:DescribeRepositories": 6,
         "ecr:BatchGetRepositoryScanningConfiguration": 6,
         "ecr:GetRepositoryPolicy": n_repos, "ecr:GetLifecyclePolicy": n_repos,
         "ecr:ListTagsForResource": n_repos,
@@ -1179,7 +1185,8 @@ SCHEMA = {
     "Region": {"region": ("str", True), "registry": ("Registry", False), "repositories": (["Repository"], False)},
     "Registry": {"policy": ("str", False), "replicationConfiguration": ("ReplicationConfiguration", False),
                  "scanningConfiguration": ("RegistryScanningConfiguration", False),
-                 "pullThroughCacheRules": (["PullThroughCacheRule"], False)},
+                 "pullThroughCacheRules": (["PullThroughCacheRule"], False),
+                 "accountSettings": ({"str"}, False)},
     "ReplicationConfiguration": {"rules": (["ReplicationRule"], False)},
     "ReplicationRule": {"destinations": (["ReplicationDestination"], False),
                         "repositoryFilters": (["RepositoryFilter"], False)},

@@ -357,6 +357,11 @@ pub struct Registry {
     pub scanning_configuration: Option<RegistryScanningConfiguration>,
     #[serde(default)]
     pub pull_through_cache_rules: Vec<PullThroughCacheRule>,
+    /// GetAccountSetting's values by setting name (`BASIC_SCAN_TYPE_VERSION`:
+    /// `AWS_NATIVE` or `CLAIR`; `REGISTRY_POLICY_SCOPE`: `V1` or `V2`); a
+    /// setting not read is absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub account_settings: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -3,11 +3,16 @@
 import threading
 
 from moto.core.responses import ActionResult
+from moto.ecr.exceptions import InvalidParameterException
 from moto.ecr.models import ecr_backends
 from moto.ecr.responses import ECRResponse
 
 # (account, region) -> list of pull-through cache rules, in the API's shape.
 PULL_THROUGH_CACHE_RULES = {}
+# (account, region) -> {setting name: value}; unset names answer AWS's
+# defaults for an account created today.
+ACCOUNT_SETTINGS = {}
+ACCOUNT_SETTING_DEFAULTS = {"BASIC_SCAN_TYPE_VERSION": "AWS_NATIVE", "REGISTRY_POLICY_SCOPE": "V2"}
 _LOCK = threading.Lock()
 
 
@@ -25,10 +30,38 @@ def _describe_pull_through_cache_rules(self):
     return ActionResult({"pullThroughCacheRules": rules})
 
 
+def _account_setting_answer(self, value_of):
+    """GetAccountSetting / PutAccountSetting as the ECR API reference shapes
+    them: request {"name", ["value"]}, response {"name", "value"}; a name
+    it does not know is an InvalidParameterException (HTTP 400)."""
+    name = self._get_param("name")
+    if name not in ACCOUNT_SETTING_DEFAULTS:
+        raise InvalidParameterException(f"Invalid parameter at 'name' failed to satisfy constraint: '{name}'")
+    with _LOCK:
+        settings = ACCOUNT_SETTINGS.setdefault((self.current_account, self.region), {})
+        value = value_of(settings, name)
+    return ActionResult({"name": name, "value": value})
+
+
+def _get_account_setting(self):
+    return _account_setting_answer(
+        self, lambda settings, name: settings.get(name, ACCOUNT_SETTING_DEFAULTS[name]))
+
+
+def _put_account_setting(self):
+    def put(settings, name):
+        settings[name] = self._get_param("value")
+        return settings[name]
+    return _account_setting_answer(self, put)
+
+
 def install():
-    """moto 5.2 answers DescribePullThroughCacheRules with 500 (not
-    implemented); give it a minimal read-only implementation."""
+    """moto 5.2 answers DescribePullThroughCacheRules, GetAccountSetting and
+    PutAccountSetting with 500 (not implemented); give them minimal
+    implementations."""
     ECRResponse.describe_pull_through_cache_rules = _describe_pull_through_cache_rules
+    ECRResponse.get_account_setting = _get_account_setting
+    ECRResponse.put_account_setting = _put_account_setting
 
 
 def stored_image(account, region, repository, digest):

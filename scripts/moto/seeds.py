@@ -128,7 +128,8 @@ class OrgWorld:
 
     def account(self, account_id):
         return self.expected["accounts"].setdefault(
-            account_id, {"regions": {r: {"registry": {}, "repositories": {}} for r in REGIONS}, "iam": {}}
+            account_id, {"regions": {r: {"registry": {"accountSettings": dict(extensions.ACCOUNT_SETTING_DEFAULTS)},
+                                         "repositories": {}} for r in REGIONS}, "iam": {}}
         )
 
     def repo_facts(self, account_id, region, name):
@@ -270,9 +271,12 @@ class OrgWorld:
         )
 
     def registry(self, account_id, region, registry_policy=None, replication=None, scanning=None,
-                 pull_through=None):
+                 pull_through=None, settings=None):
         ecr = self.ecr(account_id, region)
         facts = self.account(account_id)["regions"][region]["registry"]
+        for name, value in (settings or {}).items():
+            ecr.put_account_setting(name=name, value=value)
+            facts["accountSettings"][name] = value
         if registry_policy:
             ecr.put_registry_policy(policyText=registry_policy)
             facts["policy"] = json.loads(registry_policy)
@@ -474,7 +478,10 @@ class OrgWorld:
                             lifecycle=LIFECYCLE, tags={"env": "prod"})
             self.image(prod, region, "prod/api", "3.0", tag="3.0", size=9000, pulled_days_ago=2)
             self.image(prod, region, "prod/api", "2.9", tag="2.9", size=8900, pushed_days_ago=60, pulled_days_ago=45)
-        self.registry(prod, r2, replication=[{"destinations": [{"region": r1, "registryId": prod}]}])
+        # Basic scanning still on the retired Clair engine, and the registry
+        # policy scope of registries created before V2.
+        self.registry(prod, r2, replication=[{"destinations": [{"region": r1, "registryId": prod}]}],
+                      settings={"BASIC_SCAN_TYPE_VERSION": "CLAIR", "REGISTRY_POLICY_SCOPE": "V1"})
         deployer_trust = policy([{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{m}:root"}, "Action": "sts:AssumeRole"}])
         self.principals(
             prod,

@@ -5,6 +5,7 @@
 //! Requests per region, for R repositories holding I_r images each of which
 //! X_r are image indexes (see docs/live-scanning.md):
 //! 1 DescribeRegistry + 1 GetRegistryPolicy + 1 GetRegistryScanningConfiguration
+//! + 2 GetAccountSetting (BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE)
 //! + ceil(P/1000) DescribePullThroughCacheRules (at least 1)
 //! + ceil(R/1000) DescribeRepositories (at least 1)
 //! + ceil(R/25) BatchGetRepositoryScanningConfiguration
@@ -104,10 +105,11 @@ pub(crate) async fn collect_region(
         }
     };
 
-    let (policy, scanning, pull_through) = tokio::join!(
+    let (policy, scanning, pull_through, settings) = tokio::join!(
         registry_policy(&s, &client),
         registry_scanning(&s, &client),
         pull_through_cache_rules(&s, &client),
+        account_settings(&s, &client),
     );
     // Every read is its own fact: a part that failed is recorded as an
     // error (the model marks what it would have said as unknown) and the
@@ -117,6 +119,7 @@ pub(crate) async fn collect_region(
         replication_configuration: replication.flatten(),
         scanning_configuration: scanning.flatten(),
         pull_through_cache_rules: pull_through.unwrap_or_default(),
+        account_settings: settings,
     });
 
     let mut region = Region {
@@ -148,6 +151,9 @@ pub(crate) async fn collect_region(
     region.repositories = repositories;
     Some(region)
 }
+
+/// The account settings read per registry (GetAccountSetting's names).
+pub const ACCOUNT_SETTINGS: [&str; 2] = ["BASIC_SCAN_TYPE_VERSION", "REGISTRY_POLICY_SCOPE"];
 
 /// Account and region of the requests being made, for error records.
 #[derive(Clone)]
@@ -258,6 +264,33 @@ async fn registry_scanning(
             None
         }
     }
+}
+
+/// The account settings that change what the registry's policy governs and
+/// which engine basic scanning uses. A setting whose read fails is recorded
+/// and left out (unknown).
+async fn account_settings(s: &Scope, client: &Client) -> BTreeMap<String, String> {
+    const OPERATION: &str = "ecr:GetAccountSetting";
+    let mut settings = BTreeMap::new();
+    for name in ACCOUNT_SETTINGS {
+        match s
+            .ctx
+            .request(OPERATION, client.get_account_setting().name(name).send())
+            .await
+        {
+            Ok(out) => {
+                if let Some(value) = out.value {
+                    settings.insert(name.to_string(), value);
+                }
+            }
+            Err(e) => {
+                let mut failure = classify(&e);
+                failure.message = format!("{name}: {}", failure.message);
+                s.fail(OPERATION, None, &failure);
+            }
+        }
+    }
+    settings
 }
 
 async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<PullThroughCacheRule>> {

@@ -109,6 +109,10 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/ECR305-not-encrypted-with-cmk.cedar"),
     ),
     (
+        "rules/ECR306-retired-basic-scan-engine.cedar",
+        include_str!("../../rules/ECR306-retired-basic-scan-engine.cedar"),
+    ),
+    (
         "rules/ECR401-stale-untagged-images.cedar",
         include_str!("../../rules/ECR401-stale-untagged-images.cedar"),
     ),

@@ -176,6 +176,13 @@ pub struct RegistryFacts {
     /// Every read of the registry succeeded.
     pub complete: bool,
     pub scan_type: String,
+    /// The account setting BASIC_SCAN_TYPE_VERSION: AWS_NATIVE or CLAIR;
+    /// "" when not read.
+    pub basic_scan_engine: String,
+    /// The account setting REGISTRY_POLICY_SCOPE: V1 (the registry policy
+    /// governs replication, pull-through and create-on-push only) or V2
+    /// (every ECR action in the registry); "" when not read.
+    pub registry_policy_scope: String,
     pub policy: PolicyFacts,
     pub access: AccessFacts,
     /// Replication destinations outside the zone ("ACCOUNT REGION").
@@ -398,6 +405,11 @@ const READS: &[(&str, ResourceKind, &[&str])] = &[
         &["scan_type"],
     ),
     (
+        "ecr:GetAccountSetting",
+        ResourceKind::Registry,
+        &["basic_scan_engine", "registry_policy_scope"],
+    ),
+    (
         "ecr:GetRepositoryPolicy",
         ResourceKind::Repository,
         &["policy", "access"],
@@ -544,12 +556,20 @@ fn registry_entity(
         .and_then(|r| r.scanning_configuration.as_ref())
         .map(|c| c.scan_type.clone())
         .unwrap_or_default();
+    let setting = |name: &str| {
+        registry
+            .and_then(|r| r.account_settings.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
     let facts = EntityFacts::Registry(Box::new(RegistryFacts {
         arn: arn.clone(),
         account: account.to_string(),
         region: region.region.clone(),
         complete,
         scan_type,
+        basic_scan_engine: setting("BASIC_SCAN_TYPE_VERSION"),
+        registry_policy_scope: setting("REGISTRY_POLICY_SCOPE"),
         policy,
         access: access_facts,
         replication_outside_trust,

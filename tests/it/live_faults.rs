@@ -31,7 +31,7 @@ const MANAGEMENT: &str = "123456789012";
 
 /// Every operation the collector calls (src/collect), in the order it
 /// calls them.
-const OPERATIONS: [&str; 16] = [
+const OPERATIONS: [&str; 17] = [
     "sts:GetCallerIdentity",
     "organizations:DescribeOrganization",
     "organizations:ListAccounts",
@@ -41,6 +41,7 @@ const OPERATIONS: [&str; 16] = [
     "ecr:GetRegistryPolicy",
     "ecr:GetRegistryScanningConfiguration",
     "ecr:DescribePullThroughCacheRules",
+    "ecr:GetAccountSetting",
     "ecr:DescribeRepositories",
     "ecr:BatchGetRepositoryScanningConfiguration",
     "ecr:GetRepositoryPolicy",
@@ -61,7 +62,7 @@ const FATAL: [&str; 3] = [
 /// resources it was about. Operations not listed produce no ECR002: what
 /// they would have read is not there at all (an account, IAM, the list of
 /// repositories) or no rule reads it (pull-through cache rules).
-const NOT_EVALUATED: [(&str, &[&str]); 9] = [
+const NOT_EVALUATED: [(&str, &[&str]); 10] = [
     ("ecr:DescribeRegistry", &["ECR112"]),
     (
         "ecr:GetRegistryPolicy",
@@ -70,10 +71,11 @@ const NOT_EVALUATED: [(&str, &[&str]); 9] = [
             "ECR111",
         ],
     ),
-    // No rule reads the registry's scan type, and a repository's coverage
-    // comes from its effective scan frequency: without it, coverage is
-    // unknown (scan on push alone does not decide it).
-    ("ecr:GetRegistryScanningConfiguration", &[]),
+    // ECR306 reads the registry's scan type; a repository's coverage comes
+    // from its effective scan frequency: without it, coverage is unknown
+    // (scan on push alone does not decide it).
+    ("ecr:GetRegistryScanningConfiguration", &["ECR306"]),
+    ("ecr:GetAccountSetting", &["ECR306"]),
     ("ecr:BatchGetRepositoryScanningConfiguration", &["ECR301"]),
     (
         "ecr:GetRepositoryPolicy",
@@ -271,6 +273,9 @@ impl World {
             | "ecr:GetRegistryScanningConfiguration"
             | "ecr:DescribePullThroughCacheRules"
             | "ecr:DescribeRepositories" => scopes,
+            // One read per account setting (BASIC_SCAN_TYPE_VERSION,
+            // REGISTRY_POLICY_SCOPE) and registry.
+            "ecr:GetAccountSetting" => 2 * scopes,
             "ecr:BatchGetImage" => repositories
                 .iter()
                 .filter(|r| {

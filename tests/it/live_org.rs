@@ -64,6 +64,10 @@ fn normalize(inventory: &Value, now: i64) -> Value {
             if !destinations.is_empty() {
                 reg.insert("replicationDestinations".into(), json!(destinations));
             }
+            reg.insert(
+                "accountSettings".into(),
+                registry["accountSettings"].clone(),
+            );
             let scanning = &registry["scanningConfiguration"];
             if scanning["rules"].as_array().is_some_and(|r| !r.is_empty()) {
                 reg.insert("scanType".into(), scanning["scanType"].clone());
@@ -257,6 +261,8 @@ fn expected_counts(world: &Value, assumed: u64, with_org: bool) -> BTreeMap<Stri
             ] {
                 add(op, 1);
             }
+            // BASIC_SCAN_TYPE_VERSION and REGISTRY_POLICY_SCOPE.
+            add("ecr:GetAccountSetting", 2);
             let repos = region["repositories"].as_object().unwrap();
             let r = repos.len() as u64;
             if r > 0 {
@@ -509,6 +515,13 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         })
         .collect();
     assert_eq!(mutable.len(), 1, "{mutable:#?}");
+    // GetAccountSetting: prod's eu-west-1 registry is on the Clair engine.
+    let clair: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "ECR306")
+        .collect();
+    assert_eq!(clair.len(), 1, "{clair:#?}");
+    assert_eq!(clair[0]["region"], REGIONS[1]);
     assert_eq!(mutable[0]["region"], REGIONS[1]);
     assert!(
         mutable[0]["message"]

@@ -119,3 +119,38 @@ fn rules_fire_exactly_where_expected() {
         }
     }
 }
+
+/// Registry rules, from fixtures/inventories/registry/README.md: the
+/// registries (by region) each rule fires on.
+#[test]
+fn registry_rules_fire_exactly_where_expected() {
+    let expected: [(&str, &str, &[&str]); 2] = [
+        ("ecr306-fires-clair.json", "ECR306", &["us-east-1"]),
+        ("ecr306-clean-aws-native.json", "ECR306", &[]),
+    ];
+    let readme =
+        std::fs::read_to_string(crate::common::fixture("inventories/registry/README.md")).unwrap();
+    for (file, rule, regions) in expected {
+        assert!(
+            readme.contains(&format!("| `{file}` | {rule} |")),
+            "{file} is not described"
+        );
+        let findings = findings_of(&format!("registry/{file}"));
+        let fired: Vec<&str> = findings
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .map(|f| f["region"].as_str().unwrap())
+            .collect();
+        assert_eq!(fired, regions, "{file}");
+        for f in findings.iter().filter(|f| f["rule_id"] == rule) {
+            assert_eq!(f["resource_kind"], "registry");
+            assert!(
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("BASIC_SCAN_TYPE_VERSION CLAIR"),
+                "{f}"
+            );
+        }
+    }
+}
