@@ -50,11 +50,10 @@ fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// An empty directory under the test build's own temporary directory:
+/// nothing is left behind in the system's.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecr-audit-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    crate::support::scratch(&format!("test-{name}"))
 }
 
 /// The proofs need cvc5 (installed by scripts/setup-solver, which the test

@@ -204,10 +204,7 @@ fn replacement_and_control_characters_are_plain_text() {
 // ------------------------------------------------------------------- files
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecr-audit-limits-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::common::temp_dir(&format!("limits-{name}"))
 }
 
 fn write(dir: &std::path::Path, name: &str, data: &[u8]) -> String {

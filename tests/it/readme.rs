@@ -54,9 +54,7 @@ fn block_after(text: &str, heading: &str, lang: &str) -> String {
 /// A scratch folder where `fixtures/` is the clone's, and `ecr-audit` the
 /// binary under test on PATH.
 fn scratch(name: &str) -> (std::path::PathBuf, String) {
-    let dir = std::env::temp_dir().join(format!("ecr-audit-readme-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::temp_dir(&format!("readme-{name}"));
     std::os::unix::fs::symlink(
         concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"),
         dir.join("fixtures"),
