@@ -410,6 +410,10 @@ REGISTRIES = {
         scanning={"scanType": "BASIC", "rules": [
             {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "platform/*", "filterType": "WILDCARD"}]}]},
         ptc=[{"ecrRepositoryPrefix": "quay", "upstreamRegistryUrl": f"{SECURITY}.dkr.ecr.eu-west-1.amazonaws.com",
+              "upstreamRegistry": "ecr"},
+             # A contractor's private registry pulled through directly,
+             # bypassing the security account's mirror (ECR113).
+             {"ecrRepositoryPrefix": "agency", "upstreamRegistryUrl": f"{AGENCY}.dkr.ecr.eu-west-1.amazonaws.com",
               "upstreamRegistry": "ecr"}]),
     (PROD, "us-east-1"): dict(
         policy=registry_policy_replication_from(SHARED, PROD, "us-east-1"),

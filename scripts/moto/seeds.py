@@ -413,7 +413,10 @@ class OrgWorld:
             ]},
             pull_through=[{"ecrRepositoryPrefix": "docker-hub", "upstreamRegistryUrl": "registry-1.docker.io",
                            "upstreamRegistry": "docker-hub",
-                           "credentialArn": f"arn:aws:secretsmanager:{r1}:{m}:secret:ecr-pullthroughcache/docker-hub"}],
+                           "credentialArn": f"arn:aws:secretsmanager:{r1}:{m}:secret:ecr-pullthroughcache/docker-hub"},
+                          # The partner's private registry as an upstream (ECR113).
+                          {"ecrRepositoryPrefix": "partner", "upstreamRegistry": "ecr",
+                           "upstreamRegistryUrl": f"999988887777.dkr.ecr.{r1}.amazonaws.com"}],
         )
 
         self.repository(m, r2, "eu/app", tags={"team": "eu"})

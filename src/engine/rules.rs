@@ -69,6 +69,10 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/ECR112-replication-outside-trust.cedar"),
     ),
     (
+        "rules/ECR113-pull-through-upstream-outside-trust.cedar",
+        include_str!("../../rules/ECR113-pull-through-upstream-outside-trust.cedar"),
+    ),
+    (
         "rules/ECR201-auth-token-with-unscoped-repository-access.cedar",
         include_str!("../../rules/ECR201-auth-token-with-unscoped-repository-access.cedar"),
     ),

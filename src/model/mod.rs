@@ -8,6 +8,7 @@
 pub mod images;
 pub mod lifecycle;
 pub mod mutability;
+pub mod pull_through;
 pub mod scanning;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -187,6 +188,9 @@ pub struct RegistryFacts {
     pub access: AccessFacts,
     /// Replication destinations outside the zone ("ACCOUNT REGION").
     pub replication_outside_trust: BTreeSet<String>,
+    /// Pull-through cache rules whose upstream registry or credentials
+    /// belong to another party, one line per rule and reason.
+    pub pull_through_outside_trust: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -405,6 +409,11 @@ const READS: &[(&str, ResourceKind, &[&str])] = &[
         &["scan_type"],
     ),
     (
+        "ecr:DescribePullThroughCacheRules",
+        ResourceKind::Registry,
+        &["pull_through_outside_trust"],
+    ),
+    (
         "ecr:GetAccountSetting",
         ResourceKind::Registry,
         &["basic_scan_engine", "registry_policy_scope"],
@@ -573,6 +582,13 @@ fn registry_entity(
         policy,
         access: access_facts,
         replication_outside_trust,
+        pull_through_outside_trust: registry
+            .map(|r| {
+                pull_through::outside_trust(&r.pull_through_cache_rules, account, |a| {
+                    zone.contains_account(a)
+                })
+            })
+            .unwrap_or_default(),
     }));
     AuditEntity {
         kind: ResourceKind::Registry,

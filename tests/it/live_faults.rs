@@ -61,8 +61,8 @@ const FATAL: [&str; 3] = [
 /// The rules each failed read leaves not evaluated (ECR002), on the
 /// resources it was about. Operations not listed produce no ECR002: what
 /// they would have read is not there at all (an account, IAM, the list of
-/// repositories) or no rule reads it (pull-through cache rules).
-const NOT_EVALUATED: [(&str, &[&str]); 10] = [
+/// repositories) or no rule reads it (tags).
+const NOT_EVALUATED: [(&str, &[&str]); 11] = [
     ("ecr:DescribeRegistry", &["ECR112"]),
     (
         "ecr:GetRegistryPolicy",
@@ -76,6 +76,7 @@ const NOT_EVALUATED: [(&str, &[&str]); 10] = [
     // (scan on push alone does not decide it).
     ("ecr:GetRegistryScanningConfiguration", &["ECR306"]),
     ("ecr:GetAccountSetting", &["ECR306"]),
+    ("ecr:DescribePullThroughCacheRules", &["ECR113"]),
     ("ecr:BatchGetRepositoryScanningConfiguration", &["ECR301"]),
     (
         "ecr:GetRepositoryPolicy",

@@ -522,6 +522,21 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         .collect();
     assert_eq!(clair.len(), 1, "{clair:#?}");
     assert_eq!(clair[0]["region"], REGIONS[1]);
+    // DescribePullThroughCacheRules: the management account's us-east-1
+    // registry pulls through from the partner's private registry.
+    let upstream: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "ECR113")
+        .collect();
+    assert_eq!(upstream.len(), 1, "{upstream:#?}");
+    assert_eq!(upstream[0]["region"], REGIONS[0]);
+    assert!(
+        upstream[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prefix `partner`: upstream ECR registry 999988887777 (us-east-1)"),
+        "{upstream:#?}"
+    );
     assert_eq!(mutable[0]["region"], REGIONS[1]);
     assert!(
         mutable[0]["message"]
@@ -744,7 +759,13 @@ fn a_denied_registry_read_loses_only_what_it_would_have_said() {
         "the test organization has registry findings: {baseline:#?}"
     );
 
-    // Pull-through cache rules: no rule reads them, so every finding stays.
+    // Pull-through cache rules: only ECR113 reads them. Every other finding
+    // stays; ECR113 is not evaluated on any registry (ECR002).
+    let without_ecr113 = rule_findings(&full, |f| f["rule_id"] != "ECR113");
+    assert!(
+        without_ecr113.len() < baseline.len(),
+        "the world has an ECR113"
+    );
     for (status, body, code) in [(403, "xml", "AccessDenied"), (500, "html", "")] {
         moto.command(json!({"cmd": "clear_faults"}));
         moto.fault(
@@ -753,7 +774,20 @@ fn a_denied_registry_read_loses_only_what_it_would_have_said() {
         );
         let (exit, report) = scan_findings(&moto, &at, "live-fact-pull-through");
         assert_eq!(exit, 3, "a failed read makes the scan incomplete");
-        assert_eq!(rule_findings(&report, all), baseline, "HTTP {status}");
+        assert_eq!(
+            rule_findings(&report, |f| f["rule_id"] != "ECR002"),
+            without_ecr113,
+            "HTTP {status}"
+        );
+        let not_evaluated = rule_findings(&report, |f| f["rule_id"] == "ECR002");
+        assert_eq!(
+            not_evaluated.len(),
+            6,
+            "one per registry: {not_evaluated:#?}"
+        );
+        assert!(not_evaluated
+            .iter()
+            .all(|f| f["details"]["rule"] == "ECR113" && f["resource_kind"] == "registry"));
         let errors = report["errors"].as_array().unwrap();
         assert_eq!(errors.len(), 6, "one per account and region: {errors:#?}");
         assert!(errors

@@ -124,13 +124,20 @@ fn rules_fire_exactly_where_expected() {
 /// registries (by region) each rule fires on.
 #[test]
 fn registry_rules_fire_exactly_where_expected() {
-    let expected: [(&str, &str, &[&str]); 2] = [
-        ("ecr306-fires-clair.json", "ECR306", &["us-east-1"]),
-        ("ecr306-clean-aws-native.json", "ECR306", &[]),
+    let expected: [(&str, &str, &[&str], &str); 4] = [
+        ("ecr306-fires-clair.json", "ECR306", &["us-east-1"], "BASIC_SCAN_TYPE_VERSION CLAIR"),
+        ("ecr306-clean-aws-native.json", "ECR306", &[], ""),
+        (
+            "ecr113-fires-outside-upstream.json",
+            "ECR113",
+            &["us-east-1"],
+            "prefix `vendor`: upstream ECR registry 999988887777 (us-east-1) is outside the zone of trust.",
+        ),
+        ("ecr113-clean-own-upstreams.json", "ECR113", &[], ""),
     ];
     let readme =
         std::fs::read_to_string(crate::common::fixture("inventories/registry/README.md")).unwrap();
-    for (file, rule, regions) in expected {
+    for (file, rule, regions, message) in expected {
         assert!(
             readme.contains(&format!("| `{file}` | {rule} |")),
             "{file} is not described"
@@ -144,13 +151,7 @@ fn registry_rules_fire_exactly_where_expected() {
         assert_eq!(fired, regions, "{file}");
         for f in findings.iter().filter(|f| f["rule_id"] == rule) {
             assert_eq!(f["resource_kind"], "registry");
-            assert!(
-                f["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("BASIC_SCAN_TYPE_VERSION CLAIR"),
-                "{f}"
-            );
+            assert!(f["message"].as_str().unwrap().contains(message), "{f}");
         }
     }
 }
