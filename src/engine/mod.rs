@@ -280,18 +280,18 @@ impl Engine {
                 fired.push(decision);
                 continue;
             }
-            let whole: Vec<(&String, &Value)> = all.iter().collect();
+            let whole = || all.iter().collect::<Vec<(&String, &Value)>>();
             let projection = group.project(all);
             let (mut ids, mut failed) = match &projection {
                 Some(part) => {
                     let part: Vec<(&String, &Value)> = part.iter().map(|(k, v)| (k, v)).collect();
                     self.authorize(entity, &group.set, &part)
                 }
-                None => self.authorize(entity, &group.set, &whole),
+                None => self.authorize(entity, &group.set, &whole()),
             };
             if !failed.is_empty() && projection.is_some() {
                 // Errors are reported as the whole entity would give them.
-                (ids, failed) = self.authorize(entity, &group.set, &whole);
+                (ids, failed) = self.authorize(entity, &group.set, &whole());
             }
             let decision: groups::Decision = ids.into();
             if failed.is_empty() {
@@ -477,8 +477,12 @@ mod tests {
     use crate::model::{build, ModelOptions};
 
     fn demo_model() -> AuditModel {
-        let text = include_str!("../../fixtures/demo-org.json");
-        let inv = Inventory::from_json(text, "demo").unwrap();
+        model_of(include_str!("../../fixtures/demo-org.json"))
+    }
+
+    /// The model of an inventory, with the default thresholds.
+    fn model_of(text: &str) -> AuditModel {
+        let inv = Inventory::from_json(text, "test").unwrap();
         build(
             &inv,
             &ModelOptions {
@@ -486,6 +490,18 @@ mod tests {
                 stale_days: 14,
                 unpulled_days: 90,
                 trusted_accounts: Default::default(),
+            },
+        )
+    }
+
+    /// Every built-in rule, with the default thresholds.
+    fn builtin_engine() -> Engine {
+        Engine::new(
+            load_rules(None).unwrap(),
+            &RuleSelection::default(),
+            AuditContext {
+                stale_days: 14,
+                unpulled_days: 90,
             },
         )
     }
@@ -516,16 +532,8 @@ mod tests {
 
     #[test]
     fn builtin_messages_resolve_every_path() {
-        let rules = load_rules(None).unwrap();
         let model = demo_model();
-        let engine = Engine::new(
-            rules,
-            &RuleSelection::default(),
-            AuditContext {
-                stale_days: 14,
-                unpulled_days: 90,
-            },
-        );
+        let engine = builtin_engine();
         for rule in engine.rules() {
             for kind in rule.resource_kinds() {
                 let entity = model.entities.iter().find(|e| e.kind == kind).unwrap();
@@ -548,14 +556,7 @@ mod tests {
 
     #[test]
     fn rules_evaluate_without_errors_on_the_demo() {
-        let engine = Engine::new(
-            load_rules(None).unwrap(),
-            &RuleSelection::default(),
-            AuditContext {
-                stale_days: 14,
-                unpulled_days: 90,
-            },
-        );
+        let engine = builtin_engine();
         let (findings, errors) = engine.evaluate(&demo_model());
         assert!(errors.is_empty(), "{errors:?}");
         assert!(!findings.is_empty());
@@ -586,34 +587,20 @@ mod tests {
 
     #[test]
     fn grouped_and_reused_decisions_equal_whole_entity_decisions() {
-        let engine = Engine::new(
-            load_rules(None).unwrap(),
-            &RuleSelection::default(),
-            AuditContext {
-                stale_days: 14,
-                unpulled_days: 90,
-            },
-        );
+        let engine = builtin_engine();
         let mut inventories = vec![include_str!("../../fixtures/demo-org.json").to_string()];
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/inventories");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "json") {
-                inventories.push(std::fs::read_to_string(path).unwrap());
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/inventories");
+        for dir in [fixtures.to_string(), format!("{fixtures}/registry")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "json") {
+                    inventories.push(std::fs::read_to_string(path).unwrap());
+                }
             }
         }
         let mut compared = 0;
         for text in inventories {
-            let inv = Inventory::from_json(&text, "fixture").unwrap();
-            let model = build(
-                &inv,
-                &ModelOptions {
-                    as_of: inv.collected_at.unwrap(),
-                    stale_days: 14,
-                    unpulled_days: 90,
-                    trusted_accounts: Default::default(),
-                },
-            );
+            let model = model_of(&text);
             let expected = fired_on_whole_entities(&engine, &model);
             // Twice: the second pass answers from the reused decisions.
             for _ in 0..2 {

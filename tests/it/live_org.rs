@@ -506,44 +506,39 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         "stale untagged image in svc/api: {findings:#?}"
     );
     assert!(has("ECR303", "svc/api"), "no lifecycle policy on svc/api");
+    // The one finding of `rule` on a resource whose ARN ends with `arn_end`,
+    // in `region`, whose message says `says`.
+    let only = |rule: &str, arn_end: &str, region: &str, says: &str| {
+        let matching: Vec<&Value> = findings
+            .iter()
+            .filter(|f| {
+                f["rule_id"] == rule && f["resource_arn"].as_str().unwrap().ends_with(arn_end)
+            })
+            .collect();
+        assert_eq!(matching.len(), 1, "{rule}: {matching:#?}");
+        assert_eq!(matching[0]["region"], region, "{rule}");
+        assert!(
+            matching[0]["message"].as_str().unwrap().contains(says),
+            "{rule}: {matching:#?}"
+        );
+    };
     // Tag mutability exclusion filters, read through DescribeRepositories:
     // in r2 `latest` stays mutable; in r1 prod/api is wholly immutable.
-    let mutable: Vec<&Value> = findings
-        .iter()
-        .filter(|f| {
-            f["rule_id"] == "ECR302" && f["resource_arn"].as_str().unwrap().ends_with("prod/api")
-        })
-        .collect();
-    assert_eq!(mutable.len(), 1, "{mutable:#?}");
+    only(
+        "ECR302",
+        "prod/api",
+        REGIONS[1],
+        "tags matching `latest` can be overwritten (IMMUTABLE_WITH_EXCLUSION)",
+    );
     // GetAccountSetting: prod's eu-west-1 registry is on the Clair engine.
-    let clair: Vec<&Value> = findings
-        .iter()
-        .filter(|f| f["rule_id"] == "ECR306")
-        .collect();
-    assert_eq!(clair.len(), 1, "{clair:#?}");
-    assert_eq!(clair[0]["region"], REGIONS[1]);
+    only("ECR306", "", REGIONS[1], "BASIC_SCAN_TYPE_VERSION CLAIR");
     // DescribePullThroughCacheRules: the management account's us-east-1
     // registry pulls through from the partner's private registry.
-    let upstream: Vec<&Value> = findings
-        .iter()
-        .filter(|f| f["rule_id"] == "ECR113")
-        .collect();
-    assert_eq!(upstream.len(), 1, "{upstream:#?}");
-    assert_eq!(upstream[0]["region"], REGIONS[0]);
-    assert!(
-        upstream[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("prefix `partner`: upstream ECR registry 999988887777 (us-east-1)"),
-        "{upstream:#?}"
-    );
-    assert_eq!(mutable[0]["region"], REGIONS[1]);
-    assert!(
-        mutable[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("tags matching `latest` can be overwritten (IMMUTABLE_WITH_EXCLUSION)"),
-        "{mutable:#?}"
+    only(
+        "ECR113",
+        "",
+        REGIONS[0],
+        "prefix `partner`: upstream ECR registry 999988887777 (us-east-1)",
     );
 
     // Live shards: each reads only its accounts, and their reports merge
