@@ -13,6 +13,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+mod split;
+
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -77,9 +80,11 @@ impl std::fmt::Display for AccountId {
     }
 }
 
+/// `A` is the type of an account: [`Account`], or while reading a file, the
+/// account's raw text, so that accounts are parsed on every core.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Inventory {
+pub struct Inventory<A = Account> {
     pub format: String,
     /// When collection finished.
     #[serde(with = "time::serde::rfc3339::option", default)]
@@ -90,7 +95,7 @@ pub struct Inventory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<Organization>,
     #[serde(default)]
-    pub accounts: Vec<Account>,
+    pub accounts: Vec<A>,
     /// Everything that could not be read. A resource named here is never
     /// reported as compliant.
     #[serde(default)]
@@ -608,18 +613,31 @@ fn root_path() -> String {
 }
 
 impl Inventory {
-    /// Reads one inventory file; errors name the file, line and column.
+    /// Reads one inventory file; errors name the file, line and column. The
+    /// file is read in pieces and never held whole (see [`split`]).
     pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-        // Bytes that are not UTF-8 are reported with their line and column.
-        let text = crate::files::read_text_file(path, u64::MAX).map_err(|e| InventoryError {
+        let file = std::fs::File::open(path).map_err(|e| InventoryError {
             source: path.display().to_string(),
             message: format!("cannot read: {e}"),
         })?;
-        Inventory::from_json(&text, &path.display().to_string())
+        // A small file is not worth the threads.
+        let parallel = file
+            .metadata()
+            .is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
+        Inventory::parse(file, &path.display().to_string(), parallel)
     }
 
     /// Parses inventory JSON; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<Inventory, InventoryError> {
+        let parallel = text.len() as u64 >= PARALLEL_FROM_BYTES;
+        Inventory::parse(text.as_bytes(), source, parallel)
+    }
+
+    fn parse(
+        input: impl std::io::Read,
+        source: &str,
+        parallel: bool,
+    ) -> Result<Inventory, InventoryError> {
         let error = |message: String| InventoryError {
             source: source.to_string(),
             message,
@@ -629,12 +647,38 @@ impl Inventory {
                 "unsupported inventory format \"{other}\" (this version reads \"{FORMAT}\")"
             ))
         };
-        // One pass for the usual case; the format tag is checked after.
-        let parsed: Result<Inventory, _> = serde_json::from_str(text);
-        let typed_error = match parsed {
-            Ok(inventory) if inventory.format == FORMAT => return Ok(inventory),
-            Ok(inventory) => return Err(unsupported(&inventory.format)),
-            Err(e) => e,
+        let (shell, accounts) = read_pieces(input, parallel).map_err(|e| match e {
+            split::SplitError::Read(e) => error(format!("cannot read: {e}")),
+            split::SplitError::NotUtf8 {
+                line,
+                column,
+                byte,
+                offset,
+            } => error(format!(
+                "cannot read: line {line}, column {column}: not UTF-8 text (byte 0x{byte:02x} at byte offset {offset})"
+            )),
+        })?;
+        // The first error in the file is the one to report, as a parse of
+        // the whole text would.
+        let first_account_error = accounts.iter().find_map(|a| a.as_ref().err()).cloned();
+        let typed_error = match serde_json::from_slice::<Inventory<IgnoredAny>>(&shell) {
+            Ok(shell) if shell.format != FORMAT => return Err(unsupported(&shell.format)),
+            Ok(shell) => {
+                if let Some(e) = first_account_error {
+                    return Err(error(e.to_string()));
+                }
+                if shell.accounts.len() != accounts.len() {
+                    return Err(error(format!(
+                        "the top-level accounts array holds {} accounts but {} were read apart",
+                        shell.accounts.len(),
+                        accounts.len()
+                    )));
+                }
+                let accounts = accounts.into_iter().collect::<Result<Vec<_>, _>>();
+                let accounts = accounts.map_err(|e| error(e.to_string()))?;
+                return Ok(shell.with_accounts(accounts));
+            }
+            Err(e) => Located::of(&e, "", 1, 0),
         };
         // It did not parse: a file of another kind gets "not an inventory"
         // rather than a confusing missing-field error. Only the tag is
@@ -643,20 +687,20 @@ impl Inventory {
         struct Probe {
             format: Option<serde_json::Value>,
         }
-        let probe: Probe = serde_json::from_str(text).map_err(|e| {
-            error(format!(
-                "line {}, column {}: not valid JSON: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let earliest = |e: Located| match first_account_error.clone() {
+            Some(a) if a < e => a,
+            _ => e,
+        };
+        let probe: Probe = match serde_json::from_slice(&shell) {
+            Ok(probe) => probe,
+            Err(e) => {
+                return Err(error(
+                    earliest(Located::of(&e, "not valid JSON: ", 1, 0)).to_string(),
+                ))
+            }
+        };
         match probe.format.as_ref().and_then(|f| f.as_str()) {
-            Some(FORMAT) => Err(error(format!(
-                "line {}, column {}: {}",
-                typed_error.line(),
-                typed_error.column(),
-                strip_position(&typed_error)
-            ))),
+            Some(FORMAT) => Err(error(earliest(typed_error).to_string())),
             Some(other) => Err(unsupported(other)),
             None => Err(error(format!(
                 "not an ecr-audit inventory: expected a top-level \"format\": \"{FORMAT}\""
@@ -786,6 +830,140 @@ impl Inventory {
     }
 }
 
+/// From this size on, accounts are parsed on worker threads while the file
+/// is still being read.
+const PARALLEL_FROM_BYTES: u64 = 4 << 20;
+
+/// An error at a line and column of the file, ordered by position.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Located {
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+impl Located {
+    /// A serde error in a piece of the file that starts on `line` after
+    /// `column_offset` bytes.
+    fn of(e: &serde_json::Error, prefix: &str, line: usize, column_offset: usize) -> Located {
+        let (line, column) = if e.line() <= 1 {
+            (line, column_offset + e.column())
+        } else {
+            (line + e.line() - 1, e.column())
+        };
+        Located {
+            line,
+            column,
+            message: format!("{prefix}{}", strip_position(e)),
+        }
+    }
+}
+
+impl std::fmt::Display for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
+    }
+}
+
+impl Inventory<IgnoredAny> {
+    fn with_accounts(self, accounts: Vec<Account>) -> Inventory {
+        Inventory {
+            format: self.format,
+            collected_at: self.collected_at,
+            collector: self.collector,
+            organization: self.organization,
+            accounts,
+            errors: self.errors,
+            request_counts: self.request_counts,
+            retries: self.retries,
+            shard: self.shard,
+            zone_accounts: self.zone_accounts,
+        }
+    }
+}
+
+/// The top level with placeholders, and each account or why it is wrong.
+type Pieces = (Vec<u8>, Vec<Result<Account, Located>>);
+
+/// Splits the input and parses each account (on worker threads when
+/// `parallel`, as soon as it is read): the top level with placeholders,
+/// and each account or where its text is wrong, in file order.
+fn read_pieces(input: impl std::io::Read, parallel: bool) -> Result<Pieces, split::SplitError> {
+    fn parse_account(text: split::AccountText) -> Result<Account, Located> {
+        serde_json::from_slice(&text.bytes).map_err(|e| {
+            let prefix = if e.is_syntax() || e.is_eof() {
+                "not valid JSON: "
+            } else {
+                ""
+            };
+            Located::of(&e, prefix, text.line, text.column_offset)
+        })
+    }
+    if !parallel {
+        let mut accounts = Vec::new();
+        let shell = split::split(input, &mut |text| accounts.push(parse_account(text)))?;
+        return Ok((shell, accounts));
+    }
+    let workers = rayon::current_num_threads().max(1);
+    // A few accounts wait per worker: the file is never read far ahead.
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<(usize, split::AccountText)>(workers * 2);
+    let receiver = std::sync::Mutex::new(receiver);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut parsed = Vec::new();
+                    loop {
+                        let next = receiver
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .recv();
+                        let Ok((index, text)) = next else { break };
+                        parsed.push((index, parse_account(text)));
+                    }
+                    parsed
+                })
+            })
+            .collect();
+        let mut count = 0;
+        let shell = split::split(input, &mut |text| {
+            // Fails only if every worker is gone, which a join reports.
+            let _ = sender.send((count, text));
+            count += 1;
+        });
+        drop(sender);
+        let mut accounts: Vec<Option<Result<Account, Located>>> = Vec::new();
+        accounts.resize_with(count, || None);
+        for handle in handles {
+            let parsed = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (index, account) in parsed {
+                accounts[index] = Some(account);
+            }
+        }
+        let accounts = accounts
+            .into_iter()
+            .enumerate()
+            .map(|(index, a)| {
+                a.unwrap_or_else(|| {
+                    Err(Located {
+                        line: 0,
+                        column: 0,
+                        message: format!("account {index} of the file was not parsed"),
+                    })
+                })
+            })
+            .collect();
+        Ok((shell?, accounts))
+    })
+}
+
 /// serde_json appends " at line L column C" to its messages; we print the
 /// position first, so drop the tail.
 fn strip_position(e: &serde_json::Error) -> String {
@@ -842,6 +1020,56 @@ mod tests {
         let err = Inventory::from_json(text, "x.json").unwrap_err();
         assert!(err.message.starts_with("line 3, column"), "{err}");
         assert!(err.message.contains("repositoryArn"), "{err}");
+    }
+
+    #[test]
+    fn an_error_in_an_account_has_the_position_of_a_whole_document_parse() {
+        // Accounts are parsed apart, from their slice of the file: the line
+        // and column must still be the file's, as one parse would give.
+        let account = |id: &str, tail: &str| {
+            format!("{{\"id\": \"{id}\",\n  \"regions\": [{{\"region\": \"r\", \"repositories\": [{tail}]}}]}}")
+        };
+        let good = account("111111111111", "");
+        let bad_cases = [
+            // On the account's first line, after other text on that line.
+            "{\"format\":\"ecr-audit/inventory/v1\",\"accounts\":[GOOD, {\"id\":\"2\"}]}"
+                .to_string(),
+            // Several lines into the account.
+            format!(
+                "{{\"format\":\"ecr-audit/inventory/v1\",\n\"accounts\":[GOOD,\n   {}]}}",
+                account(
+                    "222222222222",
+                    "{\"repositoryName\":\"a\",\n \"repositoryArn\": 7}"
+                )
+            ),
+        ];
+        for case in bad_cases {
+            let text = case.replace("GOOD", &good);
+            let whole = serde_json::from_str::<Inventory<Account>>(&text).unwrap_err();
+            for parallel in [false, true] {
+                let err = Inventory::parse(text.as_bytes(), "x.json", parallel).unwrap_err();
+                assert_eq!(
+                    err.message,
+                    format!(
+                        "line {}, column {}: {}",
+                        whole.line(),
+                        whole.column(),
+                        strip_position(&whole)
+                    ),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn accounts_parsed_on_workers_are_the_accounts_of_one_parse() {
+        let text = include_str!("../fixtures/demo-org.json");
+        let whole: Inventory = serde_json::from_str(text).unwrap();
+        for parallel in [false, true] {
+            let read = Inventory::parse(text.as_bytes(), "demo", parallel).unwrap();
+            assert_eq!(read, whole, "parallel {parallel}");
+        }
     }
 
     #[test]

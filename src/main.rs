@@ -7,3 +7,6 @@ use clap::Parser;
 fn main() -> ExitCode {
     ecr_audit::cli::commands::run(ecr_audit::cli::Cli::parse())
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

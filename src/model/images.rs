@@ -1,6 +1,6 @@
 //! Image facts of one repository: staleness, pulls, the latest image's scan.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -42,8 +42,8 @@ fn older_than(t: OffsetDateTime, as_of: OffsetDateTime, days: i64) -> bool {
     as_of - t > Duration::days(days)
 }
 
-pub fn image_facts(
-    images: &[Image],
+pub fn image_facts<'a>(
+    images: &'a [Image],
     as_of: OffsetDateTime,
     stale_days: i64,
     unpulled_days: i64,
@@ -54,24 +54,33 @@ pub fn image_facts(
         .iter()
         .flat_map(|i| i.index_manifest_digests.iter().map(String::as_str))
         .collect();
-    let sizes: std::collections::HashMap<&str, u64> = images
-        .iter()
-        .map(|i| (i.image_digest.as_str(), i.image_size_in_bytes))
-        .collect();
+    // Sizes by digest, for an index's platforms: only where there are
+    // indexes (most repositories have none).
+    let sizes: HashMap<&str, u64> = if children.is_empty() {
+        HashMap::new()
+    } else {
+        images
+            .iter()
+            .map(|i| (i.image_digest.as_str(), i.image_size_in_bytes))
+            .collect()
+    };
     // What an image holds: its own manifest's size and, for an index, its
     // platforms' — each manifest once per total, however many indexes
     // share it.
-    let holds = |image: &Image, counted: &mut HashSet<String>| -> i64 {
+    let holds = |image: &'a Image, counted: &mut HashSet<&'a str>| -> i64 {
         let mut total: u64 = 0;
-        for digest in std::iter::once(&image.image_digest).chain(&image.index_manifest_digests) {
-            if counted.insert(digest.clone()) {
+        if counted.insert(&image.image_digest) {
+            total = image.image_size_in_bytes;
+        }
+        for digest in &image.index_manifest_digests {
+            if counted.insert(digest) {
                 total = total.saturating_add(sizes.get(digest.as_str()).copied().unwrap_or(0));
             }
         }
         i64::try_from(total).unwrap_or(i64::MAX)
     };
-    let mut stale_counted: HashSet<String> = HashSet::new();
-    let mut unpulled_counted: HashSet<String> = HashSet::new();
+    let mut stale_counted: HashSet<&str> = HashSet::new();
+    let mut unpulled_counted: HashSet<&str> = HashSet::new();
     let mut facts = ImageFacts::default();
     let mut oldest_stale: Option<OffsetDateTime> = None;
     for image in images {

@@ -64,45 +64,43 @@ impl Default for PrincipalFacts {
 /// the repository's ARN only when a statement names resources.
 #[derive(Default)]
 struct PolicyCache {
-    entries: Mutex<HashMap<CacheKey, (PolicyFacts, AccessFacts)>>,
+    /// Policy text → owner account → repository ARN (empty when the text
+    /// names no resource) → facts: looked up without copying the text.
+    entries: Mutex<HashMap<String, ByOwner>>,
 }
 
-/// Owner account, policy text, and the repository ARN when it matters.
-type CacheKey = (String, String, String);
+type CachedFacts = (PolicyFacts, AccessFacts);
+/// Owner account → repository ARN → facts.
+type ByOwner = HashMap<String, HashMap<String, CachedFacts>>;
 
 impl PolicyCache {
-    fn repository(
-        &self,
-        text: &str,
-        arn: &str,
-        owner: &str,
-        zone: &TrustZone,
-    ) -> (PolicyFacts, AccessFacts) {
-        let names_resources = crate::policy::may_name_resources(text);
-        let key = (
-            owner.to_string(),
-            text.to_string(),
-            if names_resources {
-                arn.to_string()
-            } else {
-                String::new()
-            },
-        );
-        if let Some(hit) = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
+    fn repository(&self, text: &str, arn: &str, owner: &str, zone: &TrustZone) -> CachedFacts {
+        let arn_key = if crate::policy::may_name_resources(text) {
+            arn
+        } else {
+            ""
+        };
+        let lock = || {
+            self.entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(hit) = lock()
+            .get(text)
+            .and_then(|owners| owners.get(owner))
+            .and_then(|arns| arns.get(arn_key))
         {
             return hit.clone();
         }
         let a =
             access::analyze_resource_policy(text, Target::Repository, arn, &zone.for_owner(owner));
         let value = (a.policy, a.access);
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key, value.clone());
+        lock()
+            .entry(text.to_string())
+            .or_default()
+            .entry(owner.to_string())
+            .or_default()
+            .insert(arn_key.to_string(), value.clone());
         value
     }
 }

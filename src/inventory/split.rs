@@ -1,0 +1,421 @@
+//! An inventory file read in pieces: the top level, with each account's
+//! text replaced by a placeholder of the same lines and columns, and each
+//! account's own text. A large organization's file is then never held whole
+//! in memory, and its accounts (nearly all of it) are parsed on every core
+//! while the rest is still being read.
+//!
+//! The splitter only follows the JSON structure (strings, escapes, brackets)
+//! to find where each element of the top-level `accounts` array begins and
+//! ends; serde parses every piece, so every syntax error is still serde's,
+//! at the position it has in the file.
+
+use std::io::Read;
+
+/// One element of the top-level `accounts` array, as it is in the file.
+pub(super) struct AccountText {
+    pub bytes: Vec<u8>,
+    /// 1-based line of its first byte.
+    pub line: usize,
+    /// Bytes before it on that line.
+    pub column_offset: usize,
+}
+
+/// Why the file could not be split (its JSON is left to serde).
+pub(super) enum SplitError {
+    Read(std::io::Error),
+    /// Not UTF-8 at this 1-based line and column (in characters).
+    NotUtf8 {
+        line: usize,
+        column: usize,
+        byte: u8,
+        offset: u64,
+    },
+}
+
+/// How much is read at a time.
+const READ_SIZE: usize = 1 << 20;
+
+/// Reads `input` to its end, hands each account's text to `account` in file
+/// order, and returns the top level with a placeholder (`0`, padded to the
+/// account's lines and columns) where each account was.
+pub(super) fn split(
+    mut input: impl Read,
+    account: &mut dyn FnMut(AccountText),
+) -> Result<Vec<u8>, SplitError> {
+    let mut scanner = Scanner::default();
+    let mut buffer = vec![0u8; READ_SIZE];
+    // Bytes of a character cut by the end of the previous read.
+    let mut carried = 0usize;
+    loop {
+        let read = loop {
+            match input.read(&mut buffer[carried..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SplitError::Read(e)),
+            }
+        };
+        let filled = carried + read;
+        let valid = match std::str::from_utf8(&buffer[..filled]) {
+            Ok(_) => filled,
+            // A character cut by the end of the read: finish it next time.
+            Err(e) if e.error_len().is_none() && read > 0 => e.valid_up_to(),
+            Err(e) => {
+                let at = e.valid_up_to();
+                scanner.feed(&buffer[..at], account);
+                return Err(SplitError::NotUtf8 {
+                    line: scanner.line,
+                    column: scanner.chars_in_line + 1,
+                    byte: buffer[at],
+                    offset: scanner.offset,
+                });
+            }
+        };
+        scanner.feed(&buffer[..valid], account);
+        if read == 0 {
+            break;
+        }
+        buffer.copy_within(valid..filled, 0);
+        carried = filled - valid;
+    }
+    Ok(scanner.finish(account))
+}
+
+/// Strings, escapes and open brackets: all the splitter follows.
+#[derive(Default)]
+struct Structure {
+    /// Open objects and arrays.
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Structure {
+    /// Follows `bytes` until a closing bracket brings the depth down to
+    /// `target`: how many bytes that took (the bracket included), and
+    /// whether it happened.
+    fn scan_to_depth(&mut self, bytes: &[u8], target: usize) -> (usize, bool) {
+        // Strings are most of the bytes: jump from quote to backslash to
+        // quote. Outside them, only brackets and quotes matter.
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.escaped {
+                self.escaped = false;
+                i += 1;
+                continue;
+            }
+            let rest = &bytes[i..];
+            if self.in_string {
+                let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+                    return (bytes.len(), false);
+                };
+                i += at + 1;
+                if rest[at] == b'"' {
+                    self.in_string = false;
+                } else {
+                    self.escaped = true;
+                }
+                continue;
+            }
+            let Some(at) = rest.iter().position(|&b| STRUCTURAL[usize::from(b)]) else {
+                return (bytes.len(), false);
+            };
+            i += at + 1;
+            match rest[at] {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                _ => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == target {
+                        return (i, true);
+                    }
+                }
+            }
+        }
+        (bytes.len(), false)
+    }
+}
+
+/// How many bytes match: counted in byte-wide lanes (the compiler makes
+/// this a vector loop), over slices short enough not to overflow them.
+fn count_where(bytes: &[u8], matches: impl Fn(u8) -> bool) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(matches(b))))
+        })
+        .map(usize::from)
+        .sum()
+}
+
+/// The bytes that change the structure outside a string.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table
+};
+
+/// Where the scanner is in the JSON structure.
+#[derive(Default)]
+struct Scanner {
+    /// The top level so far, accounts replaced.
+    shell: Vec<u8>,
+    structure: Structure,
+    /// At depth 1, the next string is a key.
+    expect_key: bool,
+    /// The key being read, or the last one read, at depth 1.
+    key: Vec<u8>,
+    reading_key: bool,
+    /// Inside the top-level `accounts` array (which is at depth 2).
+    in_accounts: bool,
+    /// The account being read, and whether it is a scalar (ended by a
+    /// delimiter rather than by its closing bracket).
+    current: Option<(AccountText, bool)>,
+    /// 1-based line, bytes and characters since its start, bytes so far.
+    line: usize,
+    bytes_in_line: usize,
+    chars_in_line: usize,
+    offset: u64,
+}
+
+impl Scanner {
+    fn feed(&mut self, bytes: &[u8], account: &mut dyn FnMut(AccountText)) {
+        if self.line == 0 {
+            self.line = 1;
+        }
+        let mut rest = bytes;
+        while let Some(&b) = rest.first() {
+            // Inside an account's object (nearly every byte of a large
+            // file): find where it ends, then copy and count in bulk.
+            if let Some((text, false)) = &mut self.current {
+                let (used, ended) = self.structure.scan_to_depth(rest, 2);
+                let (taken, after) = rest.split_at(used);
+                text.bytes.extend_from_slice(taken);
+                self.advance(taken);
+                rest = after;
+                if ended {
+                    self.end_account(account);
+                }
+                continue;
+            }
+            self.byte(b, account);
+            let (one, after) = rest.split_at(1);
+            self.advance(one);
+            rest = after;
+        }
+    }
+
+    /// Moves the position past `bytes`.
+    fn advance(&mut self, bytes: &[u8]) {
+        let chars = |b: &[u8]| count_where(b, |b| b & 0xC0 != 0x80);
+        self.offset += bytes.len() as u64;
+        match memchr::memrchr(b'\n', bytes) {
+            Some(last) => {
+                self.line += count_where(bytes, |b| b == b'\n');
+                let tail = &bytes[last + 1..];
+                self.bytes_in_line = tail.len();
+                self.chars_in_line = chars(tail);
+            }
+            None => {
+                self.bytes_in_line += bytes.len();
+                self.chars_in_line += chars(bytes);
+            }
+        }
+    }
+
+    fn byte(&mut self, b: u8, account: &mut dyn FnMut(AccountText)) {
+        // An account's scalar (not an object) ends at a delimiter.
+        if let Some((_, true)) = &self.current {
+            if !self.structure.in_string
+                && self.structure.depth == 2
+                && (b == b',' || b == b']' || b.is_ascii_whitespace())
+            {
+                self.end_account(account);
+            }
+        }
+        let starts_account = self.current.is_none()
+            && self.in_accounts
+            && self.structure.depth == 2
+            && !self.structure.in_string
+            && !(b == b',' || b == b']' || b.is_ascii_whitespace());
+        if starts_account {
+            let scalar = !(b == b'{' || b == b'[');
+            self.current = Some((
+                AccountText {
+                    bytes: Vec::new(),
+                    line: self.line,
+                    column_offset: self.bytes_in_line,
+                },
+                scalar,
+            ));
+        }
+        match &mut self.current {
+            Some((text, _)) => text.bytes.push(b),
+            None => self.shell.push(b),
+        }
+        if self.structure.in_string {
+            if self.structure.escaped {
+                self.structure.escaped = false;
+            } else if b == b'\\' {
+                self.structure.escaped = true;
+            } else if b == b'"' {
+                self.structure.in_string = false;
+                self.reading_key = false;
+                return;
+            }
+            if self.reading_key {
+                self.key.push(b);
+            }
+            return;
+        }
+        match b {
+            b'"' => {
+                self.structure.in_string = true;
+                if self.structure.depth == 1 && self.expect_key {
+                    self.key.clear();
+                    self.reading_key = true;
+                    self.expect_key = false;
+                }
+            }
+            b'{' | b'[' => {
+                if self.structure.depth == 1 && b == b'[' && self.key_is_accounts() {
+                    self.in_accounts = true;
+                }
+                self.structure.depth += 1;
+                if self.structure.depth == 1 {
+                    self.expect_key = b == b'{';
+                }
+            }
+            b'}' | b']' => {
+                self.structure.depth = self.structure.depth.saturating_sub(1);
+                if self.structure.depth == 2 && matches!(self.current, Some((_, false))) {
+                    self.end_account(account);
+                } else if self.structure.depth == 1 {
+                    self.in_accounts = false;
+                }
+            }
+            b',' if self.structure.depth == 1 => self.expect_key = true,
+            _ => {}
+        }
+    }
+
+    fn key_is_accounts(&self) -> bool {
+        if self.key == b"accounts" {
+            return true;
+        }
+        // A key written with escapes is the key it decodes to.
+        self.key.contains(&b'\\')
+            && serde_json::from_slice::<String>(&[b"\"", &self.key[..], b"\""].concat())
+                .is_ok_and(|k| k == "accounts")
+    }
+
+    /// Hands the account over and writes its placeholder: `0`, then the
+    /// account's newlines, then spaces to the column where it ended, so
+    /// that everything after it keeps its line and column.
+    fn end_account(&mut self, account: &mut dyn FnMut(AccountText)) {
+        let Some((text, _)) = self.current.take() else {
+            return;
+        };
+        self.shell.push(b'0');
+        // The position is just past the account: its newlines and the
+        // length of its last line come from the counters.
+        let newlines = self.line - text.line;
+        let last_line = if newlines > 0 {
+            self.bytes_in_line
+        } else {
+            text.bytes.len().saturating_sub(1)
+        };
+        self.shell.extend(std::iter::repeat_n(b'\n', newlines));
+        self.shell.extend(std::iter::repeat_n(b' ', last_line));
+        account(text);
+    }
+
+    fn finish(mut self, account: &mut dyn FnMut(AccountText)) -> Vec<u8> {
+        // A file that ends inside an account: serde says where.
+        self.end_account(account);
+        self.shell
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(text: &[u8]) -> (String, Vec<(usize, usize, String)>) {
+        let mut accounts = Vec::new();
+        let shell = match split(text, &mut |a| {
+            accounts.push((a.line, a.column_offset, String::from_utf8(a.bytes).unwrap()))
+        }) {
+            Ok(shell) => shell,
+            Err(_) => panic!("split failed"),
+        };
+        (String::from_utf8(shell).unwrap(), accounts)
+    }
+
+    #[test]
+    fn accounts_are_cut_out_with_their_positions_and_the_shell_keeps_its_columns() {
+        let text = "{\"format\": \"f\", \"accounts\": [{\"id\": \"a]}\\\"\"},\n  {\"x\": [1,\n2]}, 7 ],\n\"errors\": [{\"accounts\": [1]}]}";
+        let (shell, accounts) = pieces(text.as_bytes());
+        assert_eq!(
+            accounts,
+            vec![
+                (1, 29, "{\"id\": \"a]}\\\"\"}".to_string()),
+                (2, 2, "{\"x\": [1,\n2]}".to_string()),
+                (3, 5, "7".to_string()),
+            ]
+        );
+        // The same lines, and the same length for each line an account does
+        // not start on and continue past (line 2): every position outside
+        // the accounts is the file's.
+        let lines = |s: &str| s.lines().map(str::len).collect::<Vec<_>>();
+        let (shell_lines, text_lines) = (lines(&shell), lines(text));
+        assert_eq!(shell_lines.len(), text_lines.len());
+        assert_eq!(shell_lines[0], text_lines[0]);
+        assert_eq!(shell_lines[2], text_lines[2]);
+        assert!(shell.starts_with("{\"format\": \"f\", \"accounts\": [0"));
+        // Only the top level's `accounts` key is split.
+        assert!(shell.ends_with("\"errors\": [{\"accounts\": [1]}]}"));
+    }
+
+    #[test]
+    fn an_escaped_key_is_the_key_it_decodes_to() {
+        let (_, accounts) = pieces(b"{\"acc\\u006funts\": [{}], \"other\": [{}]}");
+        assert_eq!(accounts.len(), 1);
+    }
+
+    #[test]
+    fn a_character_cut_by_a_read_is_not_an_error_but_a_bad_byte_is() {
+        // A reader that returns one byte at a time cuts every character.
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                match self.0.split_first() {
+                    Some((b, rest)) if !buf.is_empty() => {
+                        buf[0] = *b;
+                        self.0 = rest;
+                        Ok(1)
+                    }
+                    _ => Ok(0),
+                }
+            }
+        }
+        let text = "{\"accounts\": [{\"n\": \"é€😀\"}]}";
+        let mut n = 0;
+        assert!(split(OneByte(text.as_bytes()), &mut |_| n += 1).is_ok());
+        assert_eq!(n, 1);
+        match split(&b"{\n \"\xc3\xa9\xff\"}"[..], &mut |_| {}) {
+            Err(SplitError::NotUtf8 {
+                line,
+                column,
+                byte,
+                offset,
+            }) => assert_eq!((line, column, byte, offset), (2, 4, 0xff, 6)),
+            _ => panic!("invalid UTF-8 accepted"),
+        }
+    }
+}
