@@ -661,7 +661,7 @@ impl Inventory {
         // The first error in the file is the one to report, as a parse of
         // the whole text would.
         let first_account_error = accounts.iter().find_map(|a| a.as_ref().err()).cloned();
-        let typed_error = match serde_json::from_slice::<Inventory<IgnoredAny>>(&shell) {
+        let typed_error = match serde_json::from_slice::<Inventory<IgnoredAny>>(&shell.text) {
             Ok(shell) if shell.format != FORMAT => return Err(unsupported(&shell.format)),
             Ok(shell) => {
                 if let Some(e) = first_account_error {
@@ -678,7 +678,7 @@ impl Inventory {
                 let accounts = accounts.map_err(|e| error(e.to_string()))?;
                 return Ok(shell.with_accounts(accounts));
             }
-            Err(e) => Located::of(&e, "", 1, 0),
+            Err(e) => in_file(&shell, Located::of(&e, "", 1, 0)),
         };
         // It did not parse: a file of another kind gets "not an inventory"
         // rather than a confusing missing-field error. Only the tag is
@@ -691,12 +691,11 @@ impl Inventory {
             Some(a) if a < e => a,
             _ => e,
         };
-        let probe: Probe = match serde_json::from_slice(&shell) {
+        let probe: Probe = match serde_json::from_slice(&shell.text) {
             Ok(probe) => probe,
             Err(e) => {
-                return Err(error(
-                    earliest(Located::of(&e, "not valid JSON: ", 1, 0)).to_string(),
-                ))
+                let e = in_file(&shell, Located::of(&e, "not valid JSON: ", 1, 0));
+                return Err(error(earliest(e).to_string()));
             }
         };
         match probe.format.as_ref().and_then(|f| f.as_str()) {
@@ -859,6 +858,12 @@ impl Located {
     }
 }
 
+/// An error in the shell at the position it has in the file.
+fn in_file(shell: &split::Shell, e: Located) -> Located {
+    let (line, column) = shell.file_position(e.line, e.column);
+    Located { line, column, ..e }
+}
+
 impl std::fmt::Display for Located {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -887,13 +892,13 @@ impl Inventory<IgnoredAny> {
 }
 
 /// The top level with placeholders, and each account or why it is wrong.
-type Pieces = (Vec<u8>, Vec<Result<Account, Located>>);
+type Pieces = (split::Shell, Vec<Result<Account, Located>>);
 
 /// Splits the input and parses each account (on worker threads when
 /// `parallel`, as soon as it is read): the top level with placeholders,
 /// and each account or where its text is wrong, in file order.
 fn read_pieces(input: impl std::io::Read, parallel: bool) -> Result<Pieces, split::SplitError> {
-    fn parse_account(text: split::AccountText) -> Result<Account, Located> {
+    fn parse_account(text: &split::AccountText) -> Result<Account, Located> {
         serde_json::from_slice(&text.bytes).map_err(|e| {
             let prefix = if e.is_syntax() || e.is_eof() {
                 "not valid JSON: "
@@ -905,7 +910,10 @@ fn read_pieces(input: impl std::io::Read, parallel: bool) -> Result<Pieces, spli
     }
     if !parallel {
         let mut accounts = Vec::new();
-        let shell = split::split(input, &mut |text| accounts.push(parse_account(text)))?;
+        let shell = split::split(input, &mut |text| {
+            accounts.push(parse_account(&text));
+            Some(text.bytes)
+        })?;
         return Ok((shell, accounts));
     }
     let workers = rayon::current_num_threads().max(1);
@@ -913,10 +921,15 @@ fn read_pieces(input: impl std::io::Read, parallel: bool) -> Result<Pieces, spli
     let (sender, receiver) =
         std::sync::mpsc::sync_channel::<(usize, split::AccountText)>(workers * 2);
     let receiver = std::sync::Mutex::new(receiver);
+    // Parsed accounts' buffers go back to the reader, to be filled again:
+    // the texts are never all allocated (nor freed by another thread).
+    let (give_back, given_back) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                scope.spawn(|| {
+                let give_back = give_back.clone();
+                let receiver = &receiver;
+                scope.spawn(move || {
                     let mut parsed = Vec::new();
                     loop {
                         let next = receiver
@@ -924,17 +937,21 @@ fn read_pieces(input: impl std::io::Read, parallel: bool) -> Result<Pieces, spli
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .recv();
                         let Ok((index, text)) = next else { break };
-                        parsed.push((index, parse_account(text)));
+                        parsed.push((index, parse_account(&text)));
+                        // The reader may be done: then the buffer is freed.
+                        let _ = give_back.send(text.bytes);
                     }
                     parsed
                 })
             })
             .collect();
+        drop(give_back);
         let mut count = 0;
         let shell = split::split(input, &mut |text| {
             // Fails only if every worker is gone, which a join reports.
             let _ = sender.send((count, text));
             count += 1;
+            given_back.try_recv().ok()
         });
         drop(sender);
         let mut accounts: Vec<Option<Result<Account, Located>>> = Vec::new();
@@ -1043,7 +1060,19 @@ mod tests {
                 )
             ),
         ];
-        for case in bad_cases {
+        // After accounts on the same line (a file written on one line):
+        // the top level's positions there are the file's too.
+        let one_line = r#"{"id":"111111111111","regions":[]}"#;
+        let after = [
+            format!(
+                r#"{{"format":"ecr-audit/inventory/v1","accounts":[{one_line}, {one_line}] , "bogus": 1}}"#
+            ),
+            format!(r#"{{"format":"ecr-audit/inventory/v1","accounts":[{one_line}] x}}"#),
+            format!(
+                r#"{{"format":"ecr-audit/inventory/v1","accounts":[{one_line},{one_line}],"errors":7}}"#
+            ),
+        ];
+        for case in bad_cases.into_iter().chain(after) {
             let text = case.replace("GOOD", &good);
             let whole = serde_json::from_str::<Inventory<Account>>(&text).unwrap_err();
             for parallel in [false, true] {
@@ -1051,9 +1080,14 @@ mod tests {
                 assert_eq!(
                     err.message,
                     format!(
-                        "line {}, column {}: {}",
+                        "line {}, column {}: {}{}",
                         whole.line(),
                         whole.column(),
+                        if whole.is_syntax() {
+                            "not valid JSON: "
+                        } else {
+                            ""
+                        },
                         strip_position(&whole)
                     ),
                     "{text}"

@@ -1,6 +1,7 @@
 //! An inventory file read in pieces: the top level, with each account's
-//! text replaced by a placeholder of the same lines and columns, and each
-//! account's own text. A large organization's file is then never held whole
+//! text replaced by a placeholder of the same lines (`0` and the account's
+//! newlines; the columns it shifts are recorded), and each account's own
+//! text. A large organization's file is then never held whole
 //! in memory, and its accounts (nearly all of it) are parsed on every core
 //! while the rest is still being read.
 //!
@@ -20,6 +21,34 @@ pub(super) struct AccountText {
     pub column_offset: usize,
 }
 
+/// The top level of the file, with `0` in place of each account.
+pub(super) struct Shell {
+    pub text: Vec<u8>,
+    shifts: Vec<Shift>,
+}
+
+/// After a placeholder, on `line`: from `shell_column` on (bytes since the
+/// line's start), the file has `removed` more bytes before each position.
+struct Shift {
+    line: usize,
+    shell_column: usize,
+    removed: usize,
+}
+
+impl Shell {
+    /// The file's line and column of a position serde gives in the shell
+    /// (lines are the same; columns count bytes).
+    pub fn file_position(&self, line: usize, column: usize) -> (usize, usize) {
+        let removed = self
+            .shifts
+            .iter()
+            .rev()
+            .find(|s| s.line == line && s.shell_column < column)
+            .map_or(0, |s| s.removed);
+        (line, column + removed)
+    }
+}
+
 /// Why the file could not be split (its JSON is left to serde).
 pub(super) enum SplitError {
     Read(std::io::Error),
@@ -36,12 +65,13 @@ pub(super) enum SplitError {
 const READ_SIZE: usize = 1 << 20;
 
 /// Reads `input` to its end, hands each account's text to `account` in file
-/// order, and returns the top level with a placeholder (`0`, padded to the
-/// account's lines and columns) where each account was.
+/// order (which may hand back an emptied buffer, to hold a later account's
+/// text: a large file's accounts then reuse a few buffers), and returns
+/// the top level with a placeholder where each account was.
 pub(super) fn split(
     mut input: impl Read,
-    account: &mut dyn FnMut(AccountText),
-) -> Result<Vec<u8>, SplitError> {
+    account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>,
+) -> Result<Shell, SplitError> {
     let mut scanner = Scanner::default();
     let mut buffer = vec![0u8; READ_SIZE];
     // Bytes of a character cut by the end of the previous read.
@@ -173,6 +203,10 @@ struct Scanner {
     reading_key: bool,
     /// Inside the top-level `accounts` array (which is at depth 2).
     in_accounts: bool,
+    /// Where placeholders moved the columns after them.
+    shifts: Vec<Shift>,
+    /// A buffer handed back, for the next account.
+    spare: Option<Vec<u8>>,
     /// The account being read, and whether it is a scalar (ended by a
     /// delimiter rather than by its closing bracket).
     current: Option<(AccountText, bool)>,
@@ -184,7 +218,7 @@ struct Scanner {
 }
 
 impl Scanner {
-    fn feed(&mut self, bytes: &[u8], account: &mut dyn FnMut(AccountText)) {
+    fn feed(&mut self, bytes: &[u8], account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>) {
         if self.line == 0 {
             self.line = 1;
         }
@@ -228,7 +262,7 @@ impl Scanner {
         }
     }
 
-    fn byte(&mut self, b: u8, account: &mut dyn FnMut(AccountText)) {
+    fn byte(&mut self, b: u8, account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>) {
         // An account's scalar (not an object) ends at a delimiter.
         if let Some((_, true)) = &self.current {
             if !self.structure.in_string
@@ -247,7 +281,7 @@ impl Scanner {
             let scalar = !(b == b'{' || b == b'[');
             self.current = Some((
                 AccountText {
-                    bytes: Vec::new(),
+                    bytes: self.spare.take().unwrap_or_default(),
                     line: self.line,
                     column_offset: self.bytes_in_line,
                 },
@@ -317,28 +351,37 @@ impl Scanner {
     /// Hands the account over and writes its placeholder: `0`, then the
     /// account's newlines, then spaces to the column where it ended, so
     /// that everything after it keeps its line and column.
-    fn end_account(&mut self, account: &mut dyn FnMut(AccountText)) {
+    fn end_account(&mut self, account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>) {
         let Some((text, _)) = self.current.take() else {
             return;
         };
+        // "0" and the account's newlines: the lines stay the file's. The
+        // columns after it on its last line are shifted back by what the
+        // account had there more than the placeholder, recorded to map
+        // positions back (no padding: a one-line file would double).
         self.shell.push(b'0');
-        // The position is just past the account: its newlines and the
-        // length of its last line come from the counters.
-        let newlines = self.line - text.line;
-        let last_line = if newlines > 0 {
-            self.bytes_in_line
-        } else {
-            text.bytes.len().saturating_sub(1)
-        };
-        self.shell.extend(std::iter::repeat_n(b'\n', newlines));
-        self.shell.extend(std::iter::repeat_n(b' ', last_line));
-        account(text);
+        self.shell
+            .extend(std::iter::repeat_n(b'\n', self.line - text.line));
+        let shell_column =
+            self.shell.len() - memchr::memrchr(b'\n', &self.shell).map_or(0, |i| i + 1);
+        self.shifts.push(Shift {
+            line: self.line,
+            shell_column,
+            removed: self.bytes_in_line.saturating_sub(shell_column),
+        });
+        if let Some(mut buffer) = account(text) {
+            buffer.clear();
+            self.spare = Some(buffer);
+        }
     }
 
-    fn finish(mut self, account: &mut dyn FnMut(AccountText)) -> Vec<u8> {
+    fn finish(mut self, account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>) -> Shell {
         // A file that ends inside an account: serde says where.
         self.end_account(account);
-        self.shell
+        Shell {
+            text: self.shell,
+            shifts: self.shifts,
+        }
     }
 }
 
@@ -346,15 +389,16 @@ impl Scanner {
 mod tests {
     use super::*;
 
-    fn pieces(text: &[u8]) -> (String, Vec<(usize, usize, String)>) {
+    fn pieces(text: &[u8]) -> (Shell, Vec<(usize, usize, String)>) {
         let mut accounts = Vec::new();
         let shell = match split(text, &mut |a| {
-            accounts.push((a.line, a.column_offset, String::from_utf8(a.bytes).unwrap()))
+            accounts.push((a.line, a.column_offset, String::from_utf8(a.bytes).unwrap()));
+            None
         }) {
             Ok(shell) => shell,
             Err(_) => panic!("split failed"),
         };
-        (String::from_utf8(shell).unwrap(), accounts)
+        (shell, accounts)
     }
 
     #[test]
@@ -369,14 +413,15 @@ mod tests {
                 (3, 5, "7".to_string()),
             ]
         );
-        // The same lines, and the same length for each line an account does
-        // not start on and continue past (line 2): every position outside
-        // the accounts is the file's.
-        let lines = |s: &str| s.lines().map(str::len).collect::<Vec<_>>();
-        let (shell_lines, text_lines) = (lines(&shell), lines(text));
-        assert_eq!(shell_lines.len(), text_lines.len());
-        assert_eq!(shell_lines[0], text_lines[0]);
-        assert_eq!(shell_lines[2], text_lines[2]);
+        // The same lines; positions after a placeholder map back to the
+        // file's (columns 1-based, in bytes): line 3 is `2]}, 7 ],` in the
+        // file and `, 0 ],` in the shell.
+        assert_eq!(shell.text.iter().filter(|&&b| b == b'\n').count(), 3);
+        assert_eq!(shell.file_position(3, 1), (3, 4));
+        assert_eq!(shell.file_position(3, 3), (3, 6));
+        assert_eq!(shell.file_position(3, 6), (3, 9));
+        assert_eq!(shell.file_position(1, 5), (1, 5));
+        let shell = String::from_utf8(shell.text).unwrap();
         assert!(shell.starts_with("{\"format\": \"f\", \"accounts\": [0"));
         // Only the top level's `accounts` key is split.
         assert!(shell.ends_with("\"errors\": [{\"accounts\": [1]}]}"));
@@ -406,9 +451,13 @@ mod tests {
         }
         let text = "{\"accounts\": [{\"n\": \"é€😀\"}]}";
         let mut n = 0;
-        assert!(split(OneByte(text.as_bytes()), &mut |_| n += 1).is_ok());
+        assert!(split(OneByte(text.as_bytes()), &mut |_| {
+            n += 1;
+            None
+        })
+        .is_ok());
         assert_eq!(n, 1);
-        match split(&b"{\n \"\xc3\xa9\xff\"}"[..], &mut |_| {}) {
+        match split(&b"{\n \"\xc3\xa9\xff\"}"[..], &mut |_| None) {
             Err(SplitError::NotUtf8 {
                 line,
                 column,
