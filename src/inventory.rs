@@ -542,7 +542,66 @@ pub struct ImageScanStatus {
 pub struct ImageScanFindingsSummary {
     /// Severity (CRITICAL, HIGH, ...) → count.
     #[serde(default)]
-    pub finding_severity_counts: BTreeMap<String, u64>,
+    pub finding_severity_counts: SeverityCounts,
+}
+
+/// Severity → count, sorted by severity name, written as a JSON object. A
+/// short vector rather than a map: millions of images carry one, and a map's
+/// node is several times the size of a few pairs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeverityCounts(Vec<(String, u64)>);
+
+impl SeverityCounts {
+    pub fn iter(&self) -> impl Iterator<Item = &(String, u64)> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<(String, u64)> for SeverityCounts {
+    /// A severity given twice keeps its last count, as a map would.
+    fn from_iter<I: IntoIterator<Item = (String, u64)>>(pairs: I) -> Self {
+        let mut pairs: Vec<(String, u64)> = pairs.into_iter().collect();
+        // Stable: equal names keep their order, and the last one stays.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(String, u64)> = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            match kept.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => kept.push(pair),
+            }
+        }
+        kept.shrink_to_fit();
+        SeverityCounts(kept)
+    }
+}
+
+impl Serialize for SeverityCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for SeverityCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = SeverityCounts;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of severity names to counts")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, u64>()? {
+                    pairs.push(pair);
+                }
+                Ok(pairs.into_iter().collect())
+            }
+        }
+        deserializer.deserialize_map(Pairs)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -1104,6 +1163,23 @@ mod tests {
             let read = Inventory::parse(text.as_bytes(), "demo", parallel).unwrap();
             assert_eq!(read, whole, "parallel {parallel}");
         }
+    }
+
+    #[test]
+    fn severity_counts_read_and_write_as_the_map_they_replace() {
+        let text = r#"{"MEDIUM":4,"CRITICAL":1,"HIGH":2,"MEDIUM":5}"#;
+        let counts: SeverityCounts = serde_json::from_str(text).unwrap();
+        let map: BTreeMap<String, u64> = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            serde_json::to_string(&counts).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
+        assert_eq!(
+            counts.iter().cloned().collect::<Vec<_>>(),
+            map.into_iter().collect::<Vec<_>>()
+        );
+        assert!(serde_json::from_str::<SeverityCounts>(r#"{"HIGH":-1}"#).is_err());
+        assert!(serde_json::from_str::<SeverityCounts>("[]").is_err());
     }
 
     #[test]

@@ -671,7 +671,7 @@ fn image(d: types::ImageDetail) -> Image {
                     .unwrap_or_default()
                     .into_iter()
                     .map(|(k, v)| (k.as_str().to_string(), u64::try_from(v).unwrap_or(0)))
-                    .collect::<BTreeMap<_, _>>(),
+                    .collect(),
             }
         }),
     }
