@@ -8,5 +8,7 @@ fn main() -> ExitCode {
     ecr_audit::cli::commands::run(ecr_audit::cli::Cli::parse())
 }
 
+// Many small allocations (policy facts, findings, inventory strings): the
+// system allocator cost a large scan about a fifth of its time.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
