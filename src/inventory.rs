@@ -717,24 +717,19 @@ impl Inventory {
                 "cannot read: line {line}, column {column}: not UTF-8 text (byte 0x{byte:02x} at byte offset {offset})"
             )),
         })?;
-        // The first error in the file is the one to report, as a parse of
-        // the whole text would.
-        let first_account_error = accounts.iter().find_map(|a| a.as_ref().err()).cloned();
         let typed_error = match serde_json::from_slice::<Inventory<IgnoredAny>>(&shell.text) {
             Ok(shell) if shell.format != FORMAT => return Err(unsupported(&shell.format)),
             Ok(shell) => {
-                if let Some(e) = first_account_error {
-                    return Err(error(e.to_string()));
-                }
-                if shell.accounts.len() != accounts.len() {
-                    return Err(error(format!(
-                        "the top-level accounts array holds {} accounts but {} were read apart",
-                        shell.accounts.len(),
-                        accounts.len()
-                    )));
-                }
+                let read_apart = accounts.len();
+                // The first account that did not parse, in file order.
                 let accounts = accounts.into_iter().collect::<Result<Vec<_>, _>>();
                 let accounts = accounts.map_err(|e| error(e.to_string()))?;
+                if shell.accounts.len() != read_apart {
+                    return Err(error(format!(
+                        "the top-level accounts array holds {} accounts but {read_apart} were read apart",
+                        shell.accounts.len(),
+                    )));
+                }
                 return Ok(shell.with_accounts(accounts));
             }
             Err(e) => in_file(&shell, Located::of(&e, "", 1, 0)),
@@ -746,8 +741,11 @@ impl Inventory {
         struct Probe {
             format: Option<serde_json::Value>,
         }
-        let earliest = |e: Located| match first_account_error.clone() {
-            Some(a) if a < e => a,
+        // The first error in the file is the one to report, as a parse of
+        // the whole text would.
+        let first_account_error = accounts.iter().find_map(|a| a.as_ref().err());
+        let earliest = |e: Located| match first_account_error {
+            Some(a) if *a < e => a.clone(),
             _ => e,
         };
         let probe: Probe = match serde_json::from_slice(&shell.text) {

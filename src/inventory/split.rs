@@ -120,46 +120,65 @@ struct Structure {
     escaped: bool,
 }
 
+/// What one byte did to the structure.
+#[derive(PartialEq)]
+enum Step {
+    Opened,
+    Closed,
+    Other,
+}
+
 impl Structure {
+    /// Follows one byte.
+    fn step(&mut self, b: u8) -> Step {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+            return Step::Other;
+        }
+        match b {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => {
+                self.depth += 1;
+                return Step::Opened;
+            }
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                return Step::Closed;
+            }
+            _ => {}
+        }
+        Step::Other
+    }
+
     /// Follows `bytes` until a closing bracket brings the depth down to
     /// `target`: how many bytes that took (the bracket included), and
     /// whether it happened.
     fn scan_to_depth(&mut self, bytes: &[u8], target: usize) -> (usize, bool) {
         // Strings are most of the bytes: jump from quote to backslash to
-        // quote. Outside them, only brackets and quotes matter.
+        // quote. Outside them, only brackets and quotes matter; the bytes
+        // jumped over change nothing.
         let mut i = 0;
         while i < bytes.len() {
-            if self.escaped {
-                self.escaped = false;
-                i += 1;
-                continue;
-            }
             let rest = &bytes[i..];
-            if self.in_string {
-                let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
-                    return (bytes.len(), false);
-                };
-                i += at + 1;
-                if rest[at] == b'"' {
-                    self.in_string = false;
-                } else {
-                    self.escaped = true;
-                }
-                continue;
-            }
-            let Some(at) = rest.iter().position(|&b| STRUCTURAL[usize::from(b)]) else {
+            let next = if self.escaped {
+                Some(0)
+            } else if self.in_string {
+                memchr::memchr2(b'"', b'\\', rest)
+            } else {
+                rest.iter().position(|&b| STRUCTURAL[usize::from(b)])
+            };
+            let Some(at) = next else {
                 return (bytes.len(), false);
             };
             i += at + 1;
-            match rest[at] {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                _ => {
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.depth == target {
-                        return (i, true);
-                    }
-                }
+            if self.step(rest[at]) == Step::Closed && self.depth == target {
+                return (i, true);
             }
         }
         (bytes.len(), false)
@@ -293,48 +312,34 @@ impl Scanner {
             Some((text, _)) => text.bytes.push(b),
             None => self.shell.push(b),
         }
-        if self.structure.in_string {
-            if self.structure.escaped {
-                self.structure.escaped = false;
-            } else if b == b'\\' {
-                self.structure.escaped = true;
-            } else if b == b'"' {
-                self.structure.in_string = false;
+        let was_in_string = self.structure.in_string;
+        let depth_before = self.structure.depth;
+        let step = self.structure.step(b);
+        if was_in_string {
+            if !self.structure.in_string {
                 self.reading_key = false;
-                return;
-            }
-            if self.reading_key {
+            } else if self.reading_key {
                 self.key.push(b);
             }
             return;
         }
-        match b {
-            b'"' => {
-                self.structure.in_string = true;
-                if self.structure.depth == 1 && self.expect_key {
-                    self.key.clear();
-                    self.reading_key = true;
-                    self.expect_key = false;
-                }
+        match (b, step) {
+            (b'"', _) if depth_before == 1 && self.expect_key => {
+                self.key.clear();
+                self.reading_key = true;
+                self.expect_key = false;
             }
-            b'{' | b'[' => {
-                if self.structure.depth == 1 && b == b'[' && self.key_is_accounts() {
+            (_, Step::Opened) => {
+                if depth_before == 1 && b == b'[' && self.key_is_accounts() {
                     self.in_accounts = true;
                 }
-                self.structure.depth += 1;
                 if self.structure.depth == 1 {
                     self.expect_key = b == b'{';
                 }
             }
-            b'}' | b']' => {
-                self.structure.depth = self.structure.depth.saturating_sub(1);
-                if self.structure.depth == 2 && matches!(self.current, Some((_, false))) {
-                    self.end_account(account);
-                } else if self.structure.depth == 1 {
-                    self.in_accounts = false;
-                }
-            }
-            b',' if self.structure.depth == 1 => self.expect_key = true,
+            // An account's object ends in `scan_to_depth`, never here.
+            (_, Step::Closed) if self.structure.depth == 1 => self.in_accounts = false,
+            (b',', _) if depth_before == 1 => self.expect_key = true,
             _ => {}
         }
     }
@@ -350,8 +355,7 @@ impl Scanner {
     }
 
     /// Hands the account over and writes its placeholder: `0`, then the
-    /// account's newlines, then spaces to the column where it ended, so
-    /// that everything after it keeps its line and column.
+    /// account's newlines, and records how it shifts the columns after it.
     fn end_account(&mut self, account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>) {
         let Some((text, _)) = self.current.take() else {
             return;
