@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use ecr_audit::access::{self, identity, Target, Zone};
+use ecr_audit::access::{self, identity, RegistryScope, Target, Zone};
 
 fn main() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policies");
@@ -51,7 +51,7 @@ fn main() {
                     let arn = "arn:aws:ecr:us-east-1:111122223333:repository/zz-any-repository-9";
                     std::hint::black_box(access::analyze_resource_policy(
                         text,
-                        Target::Registry,
+                        Target::Registry(RegistryScope::V2),
                         arn,
                         &zone,
                     ));

@@ -11,7 +11,7 @@ use ecr_audit::access::Zone;
 use ecr_audit::inventory::Inventory;
 use ecr_audit::model::{self, ModelOptions, TrustZone};
 use ecr_audit::prove::run::{self, ProofJob};
-use ecr_audit::prove::{ProverOptions, Subject};
+use ecr_audit::prove::{Property, ProverOptions, Subject};
 
 fn workers() -> usize {
     std::env::var("WORKERS")
@@ -84,6 +84,7 @@ fn generated_jobs() -> Vec<ProofJob> {
                 org_id: Some("o-a1b2c3d4e5".into()),
                 time: None,
             }),
+            properties: Property::of(Subject::Repository),
         });
     }
     jobs

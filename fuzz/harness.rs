@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use ecr_audit::access::{self, identity, Target, Zone};
+use ecr_audit::access::{self, identity, RegistryScope, Target, Zone};
 use ecr_audit::cedar;
 use ecr_audit::config::{self, Config};
 use ecr_audit::engine::rules;
@@ -108,10 +108,10 @@ pub fn policy_text(selector: u8, text: &str) -> Outcome {
     let _ = cedar::explain(&doc);
     let analyzable = match kind {
         PolicyKind::Resource => {
-            let target = if selector.is_multiple_of(4) {
-                Target::Repository
-            } else {
-                Target::Registry
+            let target = match selector % 4 {
+                0 => Target::Repository,
+                1 => Target::Registry(RegistryScope::V1),
+                _ => Target::Registry(RegistryScope::V2),
             };
             let arn = if target == Target::Repository {
                 REPOSITORY_ARN

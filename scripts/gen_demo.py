@@ -416,7 +416,12 @@ REGISTRIES = {
              {"ecrRepositoryPrefix": "agency", "upstreamRegistryUrl": f"{AGENCY}.dkr.ecr.eu-west-1.amazonaws.com",
               "upstreamRegistry": "ecr"}]),
     (PROD, "us-east-1"): dict(
-        policy=registry_policy_replication_from(SHARED, PROD, "us-east-1"),
+        # Replication from shared services, and (scope V2, the default) the
+        # scanning vendor pulls every repository of the registry (ECR103).
+        policy={"Version": V, "Statement": registry_policy_replication_from(SHARED, PROD, "us-east-1")["Statement"] + [{
+            "Sid": "VendorScansEveryRepository", "Effect": "Allow", "Principal": {"AWS": root(VENDOR)},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages"],
+            "Resource": f"arn:aws:ecr:us-east-1:{PROD}:repository/*"}]},
         scanning={"scanType": "BASIC", "rules": [
             {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [
                 {"filter": "payments/*", "filterType": "WILDCARD"}, {"filter": "web/*", "filterType": "WILDCARD"}]}]}),
@@ -433,7 +438,18 @@ REGISTRIES = {
             "Resource": f"arn:aws:ecr:us-east-1:{DEV}:repository/*"}]},
         scanning={"scanType": "BASIC", "rules": [
             {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "prod-*", "filterType": "WILDCARD"}]}]}),
-    (DEV, "eu-west-1"): dict(scanning={"scanType": "BASIC", "rules": []}),
+    # A registry policy written for scope V2 lets the agency's CI pull every
+    # repository, but the account is on scope V1, where a registry policy
+    # governs only replication, pull-through import and CreateRepository:
+    # the grant has no effect (no ECR103).
+    (DEV, "eu-west-1"): dict(
+        policy={"Version": V, "Statement": [{
+            "Sid": "AgencyCiPullsEverything", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{AGENCY}:role/agency-ci-runner"},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            "Resource": f"arn:aws:ecr:eu-west-1:{DEV}:repository/*"}]},
+        settings={"REGISTRY_POLICY_SCOPE": "V1"},
+        scanning={"scanType": "BASIC", "rules": []}),
 }
 
 
@@ -1477,6 +1493,8 @@ POLICY_EXPECT = [
      f"`ecr:*` granted to a role of account {SHARED} (in the org, so not ECR104)"),
     ("ECR108", rarn(SHARED, "us-east-1", "ci/runner-tools"),
      "repository policy lists `ecr:GetAuthorizationToken` (has no effect there)"),
+    ("ECR103", f"`{ACCOUNT_NAMES[PROD]}` us-east-1 registry",
+     f"registry policy scope V2: the registry policy lets {VENDOR} (outside) pull every repository"),
     ("ECR111", f"`{ACCOUNT_NAMES[DEV]}` us-east-1 registry",
      f"registry policy lets {LUMEN} (outside) CreateRepository + ReplicateImage"),
     ("ECR112", f"`{ACCOUNT_NAMES[PROD]}` eu-west-1 registry",
@@ -1516,6 +1534,9 @@ POLICY_CLEAN = [
     (rarn(PROD, "eu-west-1", "data/etl-spark"), "Principal `*` restricted by `aws:SourceVpce`: not public"),
     (f"`{ACCOUNT_NAMES[PROD]}` us-east-1 / eu-west-1 registries",
      f"registry policy lets {SHARED} (in the org) replicate: not ECR111"),
+    (f"`{ACCOUNT_NAMES[DEV]}` eu-west-1 registry",
+     f"registry policy lets {AGENCY}'s CI pull every repository, but the registry policy scope is V1 "
+     "(only replication, pull-through import and CreateRepository): not ECR103"),
     (f"`{ACCOUNT_NAMES[SHARED]}` us-east-1 registry", "replication to its own eu-west-1 and to prod: not ECR112"),
     (f"`{ACCOUNT_NAMES[SHARED]}` roles github-actions-deploy, ecr-audit-scanner; "
      f"`{ACCOUNT_NAMES[PROD]}` github-actions-payments-deploy", "GitHub OIDC trust with exact `sub`: not ECR204"),

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
-use crate::access::{self, identity, Reach, Target, Zone};
+use crate::access::{self, identity, Reach, RegistryScope, Target, Zone};
 use crate::engine::{Rule, RuleSelection};
 use crate::inventory::{
     Account, AccountId, EncryptionConfiguration, IamRole, ImageScanningConfiguration, InlinePolicy,
@@ -70,6 +70,8 @@ pub struct CheckInput {
     pub trusted_accounts: Vec<AccountId>,
     /// The reference time: what `aws:CurrentTime` is.
     pub as_of: OffsetDateTime,
+    /// For a registry policy: the account's `REGISTRY_POLICY_SCOPE`.
+    pub registry_scope: RegistryScope,
 }
 
 /// Who the policy lets in, as the corpus and the summary line state it.
@@ -168,6 +170,11 @@ pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
         Kind::Registry => {
             region.registry = Some(Registry {
                 policy: Some(input.text.clone()),
+                account_settings: [(
+                    "REGISTRY_POLICY_SCOPE".to_string(),
+                    input.registry_scope.as_str().to_string(),
+                )]
+                .into(),
                 ..Default::default()
             })
         }
@@ -443,7 +450,7 @@ pub fn verdict(input: &CheckInput) -> Verdict {
             let (target, arn) = match input.kind {
                 Kind::Repository => (Target::Repository, repository_arn(&input.account)),
                 _ => (
-                    Target::Registry,
+                    Target::Registry(input.registry_scope),
                     crate::model::any_repository_arn("aws", REGION, &input.account),
                 ),
             };

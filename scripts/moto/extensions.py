@@ -1,11 +1,13 @@
 """What the harness adds to moto in-process (see harness.py)."""
 
+import json
 import threading
 
 from moto.core.responses import ActionResult
 from moto.ecr.exceptions import InvalidParameterException
-from moto.ecr.models import ecr_backends
+from moto.ecr.models import ECRBackend, ecr_backends
 from moto.ecr.responses import ECRResponse
+from moto.iam.exceptions import MalformedPolicyDocument
 
 # (account, region) -> list of pull-through cache rules, in the API's shape.
 PULL_THROUGH_CACHE_RULES = {}
@@ -55,13 +57,38 @@ def _put_account_setting(self):
     return _account_setting_answer(self, put)
 
 
+# The actions registry policy scope V1 governs ("Private registry
+# permissions in Amazon ECR", Amazon ECR User Guide).
+REGISTRY_POLICY_V1_ACTIONS = {"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+
+
+def _validate_registry_policy_action(self, policy_text):
+    """moto accepts only CreateRepository and ReplicateImage in a registry
+    policy (scope V1 as it was); under V2, AWS's default, a registry policy
+    may name every ECR action. The account's REGISTRY_POLICY_SCOPE decides."""
+    with _LOCK:
+        scope = ACCOUNT_SETTINGS.get((self.account_id, self.region_name), {}).get(
+            "REGISTRY_POLICY_SCOPE", ACCOUNT_SETTING_DEFAULTS["REGISTRY_POLICY_SCOPE"])
+    for statement in json.loads(policy_text)["Statement"]:
+        actions = statement["Action"]
+        if isinstance(actions, str):
+            actions = [actions]
+        for action in actions:
+            if scope == "V1" and action not in REGISTRY_POLICY_V1_ACTIONS:
+                raise MalformedPolicyDocument()
+            if not action.startswith("ecr:"):
+                raise MalformedPolicyDocument()
+
+
 def install():
     """moto 5.2 answers DescribePullThroughCacheRules, GetAccountSetting and
     PutAccountSetting with 500 (not implemented); give them minimal
-    implementations."""
+    implementations. Its registry policy check is V1's; make it follow the
+    account's registry policy scope."""
     ECRResponse.describe_pull_through_cache_rules = _describe_pull_through_cache_rules
     ECRResponse.get_account_setting = _get_account_setting
     ECRResponse.put_account_setting = _put_account_setting
+    ECRBackend._validate_registry_policy_action = _validate_registry_policy_action
 
 
 def stored_image(account, region, repository, digest):

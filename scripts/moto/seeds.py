@@ -274,12 +274,14 @@ class OrgWorld:
                  pull_through=None, settings=None):
         ecr = self.ecr(account_id, region)
         facts = self.account(account_id)["regions"][region]["registry"]
-        for name, value in (settings or {}).items():
-            ecr.put_account_setting(name=name, value=value)
-            facts["accountSettings"][name] = value
+        # The policy first, under the default scope (V2): a registry
+        # reverted to V1 afterwards keeps a policy written for V2.
         if registry_policy:
             ecr.put_registry_policy(policyText=registry_policy)
             facts["policy"] = json.loads(registry_policy)
+        for name, value in (settings or {}).items():
+            ecr.put_account_setting(name=name, value=value)
+            facts["accountSettings"][name] = value
         if replication:
             ecr.put_replication_configuration(replicationConfiguration={"rules": replication})
             facts["replicationDestinations"] = sorted(
@@ -404,7 +406,12 @@ class OrgWorld:
                  "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"], "Resource": f"arn:aws:ecr:{r1}:{m}:repository/*"},
                 # A partner outside the organization: a registry finding (ECR111).
                 {"Sid": "PartnerReplicates", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
-                 "Action": ["ecr:ReplicateImage"], "Resource": f"arn:aws:ecr:{r1}:{m}:repository/*"}
+                 "Action": ["ecr:ReplicateImage"], "Resource": f"arn:aws:ecr:{r1}:{m}:repository/*"},
+                # Under scope V2 (the default) a registry policy governs
+                # pulls too: the partner reads every repository (ECR103).
+                {"Sid": "PartnerPulls", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                 "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                 "Resource": f"arn:aws:ecr:{r1}:{m}:repository/*"}
             ]),
             replication=[{"destinations": [{"region": r2, "registryId": dev}],
                           "repositoryFilters": [{"filter": "base", "filterType": "PREFIX_MATCH"}]}],
@@ -483,7 +490,18 @@ class OrgWorld:
             self.image(prod, region, "prod/api", "2.9", tag="2.9", size=8900, pushed_days_ago=60, pulled_days_ago=45)
         # Basic scanning still on the retired Clair engine, and the registry
         # policy scope of registries created before V2.
+        # Its registry policy, written for V2, lets the partner pull every
+        # repository: under V1 that grant has no effect (no ECR103), the
+        # replication grant still does (ECR111).
         self.registry(prod, r2, replication=[{"destinations": [{"region": r1, "registryId": prod}]}],
+                      registry_policy=policy([
+                          {"Sid": "PartnerPullsUnderV2", "Effect": "Allow",
+                           "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                           "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                           "Resource": f"arn:aws:ecr:{r2}:{prod}:repository/*"},
+                          {"Sid": "PartnerReplicates", "Effect": "Allow",
+                           "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                           "Action": ["ecr:ReplicateImage"], "Resource": f"arn:aws:ecr:{r2}:{prod}:repository/*"}]),
                       settings={"BASIC_SCAN_TYPE_VERSION": "CLAIR", "REGISTRY_POLICY_SCOPE": "V1"})
         deployer_trust = policy([{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{m}:root"}, "Action": "sts:AssumeRole"}])
         self.principals(

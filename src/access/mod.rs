@@ -43,7 +43,45 @@ pub const ANY_SERVICE: &str = "*";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Repository,
-    Registry,
+    /// A registry policy and the scope (account setting
+    /// `REGISTRY_POLICY_SCOPE`) that decides which actions it governs.
+    Registry(RegistryScope),
+}
+
+impl Target {
+    pub fn is_registry(self) -> bool {
+        matches!(self, Target::Registry(_))
+    }
+}
+
+/// Which actions a registry policy governs ("Private registry permissions
+/// in Amazon ECR", Amazon ECR User Guide): V1 only replication
+/// (`ecr:ReplicateImage`), pull-through import (`ecr:BatchImportUpstreamImage`)
+/// and `ecr:CreateRepository`; V2, the default, every ECR action, enforced
+/// on every ECR request in the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegistryScope {
+    V1,
+    #[default]
+    V2,
+}
+
+impl RegistryScope {
+    /// The account setting's value ("V1", "V2"); `None` for anything else.
+    pub fn parse(value: &str) -> Option<RegistryScope> {
+        match value.trim().to_ascii_uppercase().as_str() {
+            "V1" => Some(RegistryScope::V1),
+            "V2" => Some(RegistryScope::V2),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistryScope::V1 => "V1",
+            RegistryScope::V2 => "V2",
+        }
+    }
 }
 
 /// What one class of principal can do.
@@ -506,12 +544,16 @@ fn decider_policy_set(text: String) -> PolicySet {
     set
 }
 
+/// The actions a policy attached to `target` can govern.
 fn universe(target: Target) -> Vec<&'static str> {
-    actions::all()
-        .iter()
-        .filter(|a| target == Target::Registry || a.scope == ResourceScope::Repository)
-        .map(|a| a.name)
-        .collect()
+    match target {
+        Target::Registry(RegistryScope::V1) => actions::REGISTRY_POLICY_ACTIONS.to_vec(),
+        _ => actions::all()
+            .iter()
+            .filter(|a| target.is_registry() || a.scope == ResourceScope::Repository)
+            .map(|a| a.name)
+            .collect(),
+    }
 }
 
 fn class_of(name: &str) -> Option<ActionClass> {
@@ -782,7 +824,7 @@ fn analyze_at(
             sure.iter().any(|a| {
                 class_of(a) == Some(c)
                     && actions::lookup(a).is_some_and(|x| x.scope == ResourceScope::Repository)
-                    && !(target == Target::Registry && actions::REGISTRY_POLICY_ACTIONS.contains(a))
+                    && !(target.is_registry() && actions::REGISTRY_POLICY_ACTIONS.contains(a))
             })
         };
         let has = |c: ActionClass| allowed.iter().any(|a| class_of(a) == Some(c));
@@ -837,7 +879,7 @@ fn analyze_at(
             } else {
                 external_conditions.extend(grant.conditions.iter().cloned());
             }
-            if target == Target::Registry {
+            if target.is_registry() {
                 let registry_actions: Vec<String> = sure
                     .iter()
                     .filter(|a| actions::REGISTRY_POLICY_ACTIONS.contains(a))
@@ -879,8 +921,10 @@ fn analyze_at(
                 .insert(st.reference().to_string());
         }
         // ecr:*, * or NotAction granted to anyone but the owner, and still
-        // whole after every Deny.
-        if st.action.negated || actions::covers_all_ecr(&st.action) {
+        // whole after every Deny. Under registry policy scope V1 a wildcard
+        // grants no more than the registry's three actions (ECR111's).
+        let scoped = target == Target::Registry(RegistryScope::V1);
+        if !scoped && (st.action.negated || actions::covers_all_ecr(&st.action)) {
             let wide = covered(st, &universe);
             for class in &classes {
                 if *class == Class::Owner {

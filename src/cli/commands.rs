@@ -359,6 +359,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
         org_accounts: args.org_accounts.clone(),
         trusted_accounts: trusted,
         as_of,
+        registry_scope: args.registry_scope.into(),
     };
     let verdict = check::verdict(&input);
     let decided = match input.kind {

@@ -138,6 +138,11 @@ pub struct CheckPolicyArgs {
     /// An account of your organization (repeatable).
     #[arg(long = "org-account", value_name = "ID", value_parser = AccountId::parse)]
     pub org_accounts: Vec<AccountId>,
+    /// For --kind registry: the account's registry policy scope
+    /// (REGISTRY_POLICY_SCOPE). V1 governs only replication, pull-through
+    /// import and CreateRepository; V2 (AWS's default) every ECR action.
+    #[arg(long, value_enum, default_value_t = RegistryScopeArg::V2)]
+    pub registry_scope: RegistryScopeArg,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     #[command(flatten)]
@@ -151,6 +156,23 @@ pub struct CheckPolicyArgs {
     pub prove: bool,
     #[command(flatten)]
     pub proof: ProofArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegistryScopeArg {
+    #[value(name = "v1", alias = "V1")]
+    V1,
+    #[value(name = "v2", alias = "V2")]
+    V2,
+}
+
+impl From<RegistryScopeArg> for crate::access::RegistryScope {
+    fn from(arg: RegistryScopeArg) -> Self {
+        match arg {
+            RegistryScopeArg::V1 => crate::access::RegistryScope::V1,
+            RegistryScopeArg::V2 => crate::access::RegistryScope::V2,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -426,9 +426,14 @@ impl Engine {
             context: &self.context_json,
         };
         let mut details = serde_json::Map::new();
+        let unread = |path: &str| {
+            entity
+                .unread
+                .keys()
+                .any(|attribute| rules::paths_overlap(attribute, path))
+        };
         for path in &rule.details {
-            let top = path.split('.').next().unwrap_or(path);
-            if entity.unread.contains_key(top) {
+            if unread(path) {
                 continue;
             }
             if let Some(v) = template::lookup(&scope, path) {
@@ -436,7 +441,6 @@ impl Engine {
                 details.insert(key, v.clone());
             }
         }
-        let unread = |attribute: &str| entity.unread.contains_key(attribute);
         let mut message = template::render_known(rule.message_for(entity.kind), &scope, &unread);
         // A proof's replayed counterexample is the strongest evidence a
         // finding can carry: say it in the message too.

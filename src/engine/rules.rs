@@ -210,32 +210,38 @@ pub struct RulePolicy {
 /// The attributes of the resource a rule's policy reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reads {
-    /// Only these top-level attributes.
+    /// Only these attribute paths ("access.public_read", "images").
     Attributes(std::collections::BTreeSet<String>),
     /// The resource as a whole (or in a form not followed): everything.
     Everything,
 }
 
 impl Reads {
+    /// Does the rule read any part of `attribute` (a path, "access" or
+    /// "access.public_read")?
     pub fn includes(&self, attribute: &str) -> bool {
         match self {
-            Reads::Attributes(a) => a.contains(attribute),
+            Reads::Attributes(a) => a.iter().any(|p| paths_overlap(p, attribute)),
             Reads::Everything => true,
         }
     }
 }
 
-/// Which top-level attributes of `resource` a Cedar policy reads:
-/// `resource.attr`, `resource has attr`, `resource["attr"]`; any other use of
-/// `resource` (beyond the scope's `resource is T`) reads everything.
+/// Is one attribute path a part of the other, or the same
+/// ("access" and "access.public_read" overlap; "access.public_read" and
+/// "access.public_write" do not)?
+pub fn paths_overlap(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long.strip_prefix(short)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// Which attribute paths of `resource` a Cedar policy reads:
+/// `resource.attr.sub`, `resource has attr`, `resource["attr"]`; any other
+/// use of `resource` (beyond the scope's `resource is T`) reads everything.
 pub fn attributes_read(policy: &Policy) -> Reads {
     match paths_read(policy) {
-        Some(paths) => Reads::Attributes(
-            paths
-                .into_iter()
-                .filter_map(|p| p.into_iter().next())
-                .collect(),
-        ),
+        Some(paths) => Reads::Attributes(paths.into_iter().map(|p| p.join(".")).collect()),
         None => Reads::Everything,
     }
 }
@@ -795,4 +801,23 @@ pub fn load_rules(extra_dir: Option<&Path>) -> Result<Vec<Rule>, Vec<RuleError>>
 /// Ids of all rules, for config checks.
 pub fn rule_ids(rules: &[Rule]) -> BTreeSet<String> {
     rules.iter().map(|r| r.id.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_paths_overlap_when_one_contains_the_other() {
+        assert!(paths_overlap("access", "access.public_read"));
+        assert!(paths_overlap("access.public_read", "access"));
+        assert!(paths_overlap("images", "images"));
+        assert!(!paths_overlap("access.public_read", "access.public_write"));
+        assert!(!paths_overlap("access", "accessible"));
+        let reads = Reads::Attributes(["access.public_read".to_string()].into());
+        assert!(reads.includes("access"));
+        assert!(reads.includes("access.public_read"));
+        assert!(!reads.includes("access.granted_by"));
+        assert!(Reads::Everything.includes("anything"));
+    }
 }

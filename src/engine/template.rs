@@ -53,8 +53,9 @@ pub fn render(template: &str, scope: &Scope) -> String {
     render_known(template, scope, &|_| false)
 }
 
-/// [`render`], with the attributes `unread` says could not be read printed
-/// as "unknown (not read)" rather than as what an empty value would say.
+/// [`render`], with the attribute paths `unread` says could not be read
+/// printed as "unknown (not read)" rather than as what an empty value would
+/// say.
 pub fn render_known(template: &str, scope: &Scope, unread: &dyn Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
@@ -70,14 +71,11 @@ pub fn render_known(template: &str, scope: &Scope, unread: &dyn Fn(&str) -> bool
             Some((p, f)) => (p, Some(f)),
             None => (spec, None),
         };
-        let top = path
-            .strip_prefix("resource.")
-            .unwrap_or(path)
-            .split('.')
-            .next()
-            .unwrap_or("");
+        let attribute = path.strip_prefix("resource.").unwrap_or(path);
         match (lookup(scope, path), filter) {
-            _ if !path.starts_with("context.") && unread(top) => out.push_str("unknown (not read)"),
+            _ if !path.starts_with("context.") && unread(attribute) => {
+                out.push_str("unknown (not read)")
+            }
             (Some(v), Some("bytes")) => out.push_str(&human_bytes(v.as_i64().unwrap_or(0))),
             (Some(v), _) => out.push_str(&display(v)),
             (None, _) => out.push_str(&format!("{{?{spec}}}")),

@@ -19,9 +19,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::access::{self, identity, Target};
+use crate::access::{self, identity, RegistryScope, Target};
 use crate::access::{AccessFacts, PolicyFacts};
-use crate::inventory::{Account, AccountId, CollectionError, Inventory, Region, Repository};
+use crate::inventory::{
+    Account, AccountId, CollectionError, Inventory, Region, Registry, Repository,
+};
 
 /// What kind of resource an entity (and a finding about it) is; decides
 /// its SARIF location.
@@ -182,6 +184,14 @@ pub struct RegistryFacts {
     /// governs replication, pull-through and create-on-push only) or V2
     /// (every ECR action in the registry); "" when not read.
     pub registry_policy_scope: String,
+    /// The scope the registry policy was analysed under: the setting read;
+    /// V2 (AWS's default, and the wider one) when the inventory does not
+    /// have it; "unknown" when reading it failed (the facts a V2 scope
+    /// would change are then unread).
+    pub policy_scope: String,
+    /// Why `policy_scope` is assumed rather than read, worded to follow it in
+    /// a message (", assumed as AWS's default: ..."); "" when it was read.
+    pub policy_scope_assumed: String,
     pub policy: PolicyFacts,
     pub access: AccessFacts,
     /// Replication destinations outside the zone ("ACCOUNT REGION").
@@ -453,17 +463,22 @@ fn unread_attributes<'a>(
         else {
             continue;
         };
-        let read = format!(
-            "{} failed ({}): {}",
-            e.operation,
-            e.kind.as_str(),
-            e.message
-        );
+        let read = failed_read(e);
         for a in *attrs {
             out.entry(a.to_string()).or_default().insert(read.clone());
         }
     }
     out
+}
+
+/// How a failed read is named where a fact it would have given is unknown.
+fn failed_read(e: &CollectionError) -> String {
+    format!(
+        "{} failed ({}): {}",
+        e.operation,
+        e.kind.as_str(),
+        e.message
+    )
 }
 
 fn index_errors(errors: &[CollectionError]) -> BTreeMap<&str, Vec<&CollectionError>> {
@@ -512,6 +527,95 @@ fn location_segment(s: &str) -> String {
     out.trim_matches('/').replace("//", "/")
 }
 
+const POLICY_SCOPE_SETTING: &str = "REGISTRY_POLICY_SCOPE";
+
+/// The scope a registry's policy is analysed (and proved) under: the
+/// collected setting, else V2 (see [`registry_scope`]).
+pub fn registry_policy_scope(registry: &Registry) -> RegistryScope {
+    registry
+        .account_settings
+        .get(POLICY_SCOPE_SETTING)
+        .and_then(|v| RegistryScope::parse(v))
+        .unwrap_or_default()
+}
+
+/// The registry policy scope a registry's policy is analysed under.
+struct ScopeUsed {
+    scope: RegistryScope,
+    /// Why the scope is assumed; empty when it was read.
+    assumed: String,
+    /// The failed read of the setting, as `unread` records it: the policy is
+    /// then analysed under both scopes and what differs is unknown.
+    failed: Option<String>,
+}
+
+/// The collected `REGISTRY_POLICY_SCOPE`, or V2 with the reason when it was
+/// not read: V2 is AWS's default and governs every action V1 does, so the
+/// assumption never hides access (it may report access a V1 registry policy
+/// would not grant, and says so).
+fn registry_scope(registry: Option<&Registry>, errors: &[&CollectionError]) -> ScopeUsed {
+    let value = registry.and_then(|r| r.account_settings.get(POLICY_SCOPE_SETTING));
+    if let Some(scope) = value.and_then(|v| RegistryScope::parse(v)) {
+        return ScopeUsed {
+            scope,
+            assumed: String::new(),
+            failed: None,
+        };
+    }
+    let failed = errors
+        .iter()
+        .find(|e| e.operation == "ecr:GetAccountSetting")
+        .map(|e| failed_read(e));
+    let assumed = match (value, &failed) {
+        (Some(v), _) => format!("{POLICY_SCOPE_SETTING} has the unknown value {v:?}"),
+        (None, Some(f)) => f.clone(),
+        (None, None) => format!("{POLICY_SCOPE_SETTING} is not in the inventory"),
+    };
+    match failed {
+        Some(failed) if value.is_none() => ScopeUsed {
+            scope: RegistryScope::V2,
+            assumed: format!(", not read: {failed}"),
+            failed: Some(failed),
+        },
+        _ => ScopeUsed {
+            scope: RegistryScope::V2,
+            assumed: format!(", assumed as AWS's default: {assumed}"),
+            failed: None,
+        },
+    }
+}
+
+/// A registry policy's facts under the scope used. When the scope could not
+/// be read, the policy is analysed under V1 and V2: the facts are V1's
+/// (what holds under either, as V1 governs a subset of V2's actions), and
+/// each fact V2 would change is unread, so the rules that read it are not
+/// evaluated rather than reported for a scope the registry may not have.
+fn registry_policy_facts(
+    text: &str,
+    scope: &ScopeUsed,
+    any_repository: &str,
+    zone: &access::Zone,
+) -> (PolicyFacts, AccessFacts, BTreeMap<String, BTreeSet<String>>) {
+    let analyze = |scope| {
+        access::analyze_resource_policy(text, Target::Registry(scope), any_repository, zone)
+    };
+    let Some(failed) = &scope.failed else {
+        let a = analyze(scope.scope);
+        return (a.policy, a.access, BTreeMap::new());
+    };
+    let (v1, v2) = (analyze(RegistryScope::V1), analyze(RegistryScope::V2));
+    let mut unread: BTreeMap<String, BTreeSet<String>> = v1
+        .access
+        .differing_fields(&v2.access)
+        .into_iter()
+        .map(|field| (format!("access.{field}"), [failed.clone()].into()))
+        .collect();
+    if v1.policy != v2.policy {
+        unread.insert("policy".to_string(), [failed.clone()].into());
+    }
+    (v1.policy, v1.access, unread)
+}
+
 fn registry_entity(
     account: &str,
     region: &Region,
@@ -535,17 +639,16 @@ fn registry_entity(
     let registry = region.registry.as_ref();
     let complete = registry.is_some() && registry_errors.is_empty();
     let any_repository = any_repository_arn(partition, &region.region, account);
-    let (policy, access_facts) = match registry.and_then(|r| r.policy.as_deref()) {
+    let scope = registry_scope(registry, &registry_errors);
+    let (policy, access_facts, scope_unread) = match registry.and_then(|r| r.policy.as_deref()) {
         Some(text) => {
-            let a = access::analyze_resource_policy(
-                text,
-                Target::Registry,
-                &any_repository,
-                &zone.for_owner(account),
-            );
-            (a.policy, a.access)
+            registry_policy_facts(text, &scope, &any_repository, &zone.for_owner(account))
         }
-        None => (PolicyFacts::absent(), AccessFacts::default()),
+        None => (
+            PolicyFacts::absent(),
+            AccessFacts::default(),
+            BTreeMap::new(),
+        ),
     };
     let replication_outside_trust: BTreeSet<String> = registry
         .and_then(|r| r.replication_configuration.as_ref())
@@ -558,7 +661,10 @@ fn registry_entity(
                 .collect()
         })
         .unwrap_or_default();
-    let unread = unread_attributes(ResourceKind::Registry, registry_errors.iter().copied());
+    let mut unread = unread_attributes(ResourceKind::Registry, registry_errors.iter().copied());
+    for (attribute, reads) in scope_unread {
+        unread.entry(attribute).or_default().extend(reads);
+    }
     let scan_type = registry
         .and_then(|r| r.scanning_configuration.as_ref())
         .map(|c| c.scan_type.clone())
@@ -577,6 +683,11 @@ fn registry_entity(
         scan_type,
         basic_scan_engine: setting("BASIC_SCAN_TYPE_VERSION"),
         registry_policy_scope: setting("REGISTRY_POLICY_SCOPE"),
+        policy_scope: match scope.failed {
+            Some(_) => "unknown".to_string(),
+            None => scope.scope.as_str().to_string(),
+        },
+        policy_scope_assumed: scope.assumed,
         policy,
         access: access_facts,
         replication_outside_trust,
@@ -902,6 +1013,103 @@ fn principal_entity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PARTNER_PULLS_AND_REPLICATES: &str = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},
+         "Action":["ecr:BatchGetImage","ecr:ReplicateImage"],"Resource":"*"}]}"#;
+
+    fn registry_with(settings: &[(&str, &str)]) -> Registry {
+        Registry {
+            policy: Some(PARTNER_PULLS_AND_REPLICATES.into()),
+            account_settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn facts_under(registry: &Registry, errors: &[&CollectionError]) -> ScopeFacts {
+        let scope = registry_scope(Some(registry), errors);
+        let zone = access::Zone {
+            owner: "111122223333".into(),
+            accounts: ["111122223333".to_string()].into(),
+            org_id: None,
+            time: None,
+        };
+        let any = any_repository_arn("aws", "us-east-1", "111122223333");
+        let (_, access, unread) =
+            registry_policy_facts(PARTNER_PULLS_AND_REPLICATES, &scope, &any, &zone);
+        ScopeFacts {
+            scope: scope.scope,
+            assumed: scope.assumed,
+            access,
+            unread,
+        }
+    }
+
+    struct ScopeFacts {
+        scope: RegistryScope,
+        assumed: String,
+        access: AccessFacts,
+        unread: BTreeMap<String, BTreeSet<String>>,
+    }
+
+    #[test]
+    fn a_registry_policy_is_analysed_under_the_scope_read() {
+        let v1 = facts_under(&registry_with(&[("REGISTRY_POLICY_SCOPE", "V1")]), &[]);
+        assert_eq!((v1.scope, v1.assumed.as_str()), (RegistryScope::V1, ""));
+        assert!(v1.access.external_read.is_empty(), "{:?}", v1.access);
+        assert_eq!(
+            v1.access.outside_registry_actions,
+            ["ecr:ReplicateImage".to_string()].into()
+        );
+        assert!(v1.unread.is_empty());
+
+        let v2 = facts_under(&registry_with(&[("REGISTRY_POLICY_SCOPE", "V2")]), &[]);
+        assert_eq!(v2.scope, RegistryScope::V2);
+        assert_eq!(v2.access.external_read, ["999988887777".to_string()].into());
+        assert_eq!(
+            v2.access.outside_registry_actions,
+            v1.access.outside_registry_actions
+        );
+
+        // Not in the inventory: V2, said to be assumed.
+        let absent = facts_under(&registry_with(&[]), &[]);
+        assert_eq!(absent.scope, RegistryScope::V2);
+        assert!(
+            absent.assumed.contains("assumed as AWS's default")
+                && absent.assumed.contains("not in the inventory"),
+            "{}",
+            absent.assumed
+        );
+        assert_eq!(absent.access, v2.access);
+        assert!(absent.unread.is_empty());
+
+        // Not read: V1's facts stand, what V2 adds is unread.
+        let error = CollectionError {
+            account: "111122223333".into(),
+            region: Some("us-east-1".into()),
+            operation: "ecr:GetAccountSetting".into(),
+            resource: None,
+            kind: crate::inventory::ErrorKind::AccessDenied,
+            message: "denied".into(),
+        };
+        let failed = facts_under(&registry_with(&[]), &[&error]);
+        assert_eq!(failed.access.external_read, v1.access.external_read);
+        assert_eq!(
+            failed.access.outside_registry_actions,
+            v1.access.outside_registry_actions
+        );
+        assert!(failed.unread.contains_key("access.external_read"));
+        assert!(failed.unread.contains_key("access.granted_by"));
+        assert!(!failed
+            .unread
+            .contains_key("access.outside_registry_actions"));
+        assert!(failed.unread["access.external_read"]
+            .iter()
+            .all(|r| r.contains("ecr:GetAccountSetting failed (access-denied)")));
+    }
 
     #[test]
     fn locations_are_relative_and_colon_free() {

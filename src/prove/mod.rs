@@ -105,6 +105,15 @@ impl Property {
         }
     }
 
+    /// The properties of a registry under `scope`: under V1 its policy
+    /// governs only the registry's own actions.
+    pub fn of_registry(scope: crate::access::RegistryScope) -> &'static [Property] {
+        match scope {
+            crate::access::RegistryScope::V1 => &[Property::RegistryActions],
+            crate::access::RegistryScope::V2 => Property::of(Subject::Registry),
+        }
+    }
+
     /// The actions the property is about.
     pub fn actions(self, subject: Subject) -> Vec<&'static str> {
         let class = match self {

@@ -29,6 +29,9 @@ pub struct ProofJob {
     pub policy: String,
     /// Shared by every job of an account.
     pub zone: Arc<Zone>,
+    /// What to prove about it: `Property::of(subject)`, or fewer (a registry
+    /// policy under scope V1 governs only the registry's own actions).
+    pub properties: &'static [Property],
 }
 
 /// The outcome of a run.
@@ -98,7 +101,8 @@ pub fn run(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
-                        let proofs = Property::of(job.subject)
+                        let proofs = job
+                            .properties
                             .iter()
                             .map(|property| Proof {
                                 subject: job.subject,

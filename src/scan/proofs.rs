@@ -44,15 +44,22 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                 .first()
                 .map(|r| model::partition_of(&r.repository_arn))
                 .unwrap_or("aws");
-            if let Some(text) = region.registry.as_ref().and_then(|r| r.policy.as_deref()) {
-                out.push(ProofJob {
-                    subject: Subject::Registry,
-                    arn: model::registry_arn(partition, &region.region, &account.id),
-                    resource_arn: model::any_repository_arn(partition, &region.region, &account.id),
-                    account: account.id.to_string(),
-                    policy: text.to_string(),
-                    zone: Arc::clone(&owner_zone),
-                });
+            if let Some(registry) = &region.registry {
+                if let Some(text) = registry.policy.as_deref() {
+                    out.push(ProofJob {
+                        subject: Subject::Registry,
+                        arn: model::registry_arn(partition, &region.region, &account.id),
+                        resource_arn: model::any_repository_arn(
+                            partition,
+                            &region.region,
+                            &account.id,
+                        ),
+                        account: account.id.to_string(),
+                        policy: text.to_string(),
+                        zone: Arc::clone(&owner_zone),
+                        properties: Property::of_registry(model::registry_policy_scope(registry)),
+                    });
+                }
             }
             for repo in &region.repositories {
                 if let Some(text) = repo.policy.as_deref() {
@@ -63,6 +70,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                         account: account.id.to_string(),
                         policy: text.to_string(),
                         zone: Arc::clone(&owner_zone),
+                        properties: Property::of(Subject::Repository),
                     });
                 }
             }
@@ -77,6 +85,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                         account: account.id.to_string(),
                         policy: role.assume_role_policy_document.clone(),
                         zone: Arc::clone(&owner_zone),
+                        properties: Property::of(Subject::Role),
                     });
                 }
             }

@@ -565,6 +565,21 @@ fn check_policy_reports_like_a_scan() {
     ]);
     assert!(r.stderr.contains("verdict external"), "{}", r.stderr);
 
+    // As a registry policy, the grant counts under registry policy scope V2
+    // (the default) and has no effect under V1.
+    for (scope, code, verdict) in [("v2", 1, "verdict public"), ("v1", 0, "verdict owner-only")] {
+        let r = run(&[
+            "check-policy",
+            &public,
+            "--kind",
+            "registry",
+            "--registry-scope",
+            scope,
+        ]);
+        assert_eq!(r.code, code, "{scope}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(verdict), "{scope}: {}", r.stderr);
+    }
+
     let trust = path("examples/github-trust-without-sub.json");
     let r = run(&[
         "check-policy",

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ecr_audit::access::RegistryScope;
 use ecr_audit::check::{CheckInput, Kind};
 use ecr_audit::inventory::AccountId;
 use serde_json::Value;
@@ -138,5 +139,9 @@ pub fn corpus_input(case: &Value) -> CheckInput {
         org_accounts: accounts("org_accounts"),
         trusted_accounts: accounts("trusted_accounts"),
         as_of: corpus_as_of(case),
+        registry_scope: match case["registry_scope"].as_str() {
+            Some(v) => RegistryScope::parse(v).expect("registry_scope is V1 or V2"),
+            None => RegistryScope::V2,
+        },
     }
 }

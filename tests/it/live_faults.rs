@@ -75,7 +75,10 @@ const NOT_EVALUATED: [(&str, &[&str]); 11] = [
     // from its effective scan frequency: without it, coverage is unknown
     // (scan on push alone does not decide it).
     ("ecr:GetRegistryScanningConfiguration", &["ECR306"]),
-    ("ecr:GetAccountSetting", &["ECR306"]),
+    // The registry policy scope decides whether a registry policy's grant
+    // of pulls counts (V2) or not (V1): the test world's registry policies
+    // grant a partner pulls, so the rule that reads it is not evaluated.
+    ("ecr:GetAccountSetting", &["ECR306", "ECR103"]),
     ("ecr:DescribePullThroughCacheRules", &["ECR113"]),
     ("ecr:BatchGetRepositoryScanningConfiguration", &["ECR301"]),
     (
@@ -96,8 +99,13 @@ const NOT_EVALUATED: [(&str, &[&str]); 11] = [
 /// - (operation, rule, "message"): the finding stands (it does not depend on
 ///   the failed read) but its message says "unknown (not read)" where it
 ///   would have quoted what the read returns (ECR303 counts the
-///   repository's images).
-const KNOWN: [(&str, &str, &str); 1] = [("ecr:DescribeImages", "ECR303", "message")];
+///   repository's images; ECR111 quotes which statements grant what, and
+///   without the registry policy scope the pulls a statement grants may or
+///   may not count).
+const KNOWN: [(&str, &str, &str); 2] = [
+    ("ecr:DescribeImages", "ECR303", "message"),
+    ("ecr:GetAccountSetting", "ECR111", "message"),
+];
 
 fn known(operation: &str, rule: &str, what: &str) -> bool {
     KNOWN.contains(&(operation, rule, what))

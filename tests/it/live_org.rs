@@ -532,6 +532,26 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
     );
     // GetAccountSetting: prod's eu-west-1 registry is on the Clair engine.
     only("ECR306", "", REGIONS[1], "BASIC_SCAN_TYPE_VERSION CLAIR");
+    // REGISTRY_POLICY_SCOPE: the management account's us-east-1 registry is
+    // on V2 (moto's default, as AWS's), where its registry policy's pull
+    // grant reaches every repository; prod's eu-west-1 registry is on V1,
+    // where the same grant has no effect and only replication counts.
+    only(
+        "ECR103",
+        ":registry",
+        REGIONS[0],
+        "(registry policy scope V2) lets 999988887777 read its repositories",
+    );
+    only(
+        "ECR111",
+        &format!(
+            "{}:{}:registry",
+            REGIONS[1],
+            world["ids"]["prod"].as_str().unwrap()
+        ),
+        REGIONS[1],
+        "grants ecr:ReplicateImage to 999988887777",
+    );
     // DescribePullThroughCacheRules: the management account's us-east-1
     // registry pulls through from the partner's private registry.
     only(

@@ -91,7 +91,11 @@ fn widest(
                 ActionClass::Read => a.class() == ActionClass::Read,
                 _ => a.class() != ActionClass::Read,
             };
-            if !class_ok || a.scope != ResourceScope::Repository {
+            // Under registry policy scope V1 only the registry's own
+            // actions are governed: a grant of any other has no effect.
+            let governed = case["registry_scope"] != "V1"
+                || actions::REGISTRY_POLICY_ACTIONS.contains(&a.name);
+            if !class_ok || a.scope != ResourceScope::Repository || !governed {
                 continue;
             }
             let req = Request {

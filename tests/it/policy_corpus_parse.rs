@@ -20,7 +20,7 @@ const RULES: [&str; 16] = [
     "ECR001", "ECR101", "ECR102", "ECR103", "ECR104", "ECR105", "ECR106", "ECR107", "ECR108",
     "ECR109", "ECR111", "ECR112", "ECR201", "ECR202", "ECR203", "ECR204",
 ];
-const CASE_KEYS: [&str; 11] = [
+const CASE_KEYS: [&str; 12] = [
     "description",
     "kind",
     "account",
@@ -32,6 +32,7 @@ const CASE_KEYS: [&str; 11] = [
     "expect",
     "source",
     "as_of",
+    "registry_scope",
 ];
 const EXPECT_KEYS: [&str; 5] = ["verdict", "read", "write", "rules", "parse_error"];
 
@@ -124,6 +125,12 @@ fn check_case(path: &Path, dir_kind: &str) -> (String, String) {
             .unwrap_or_else(|| panic!("{ctx}: as_of is a string"));
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
             .unwrap_or_else(|e| panic!("{ctx}: as_of is not RFC 3339: {e}"));
+    }
+    if let Some(scope) = obj.get("registry_scope") {
+        assert!(
+            obj["kind"] == "registry" && (scope == "V1" || scope == "V2"),
+            "{ctx}: registry_scope is V1 or V2, on a registry case"
+        );
     }
     if let Some(org) = obj.get("org_id") {
         assert!(

@@ -205,7 +205,7 @@ fn concrete_classes(input: &CheckInput, property: Property) -> BTreeSet<String> 
         return out;
     }
     let target = match subject {
-        Subject::Registry => Target::Registry,
+        Subject::Registry => Target::Registry(input.registry_scope),
         _ => Target::Repository,
     };
     let a = access::analyze_resource_policy(&input.text, target, &arn, &zone);
@@ -293,6 +293,10 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
             account: input.account.to_string(),
             policy: input.text.clone(),
             zone: Arc::new(zone),
+            properties: match subject {
+                Subject::Registry => Property::of_registry(input.registry_scope),
+                _ => Property::of(subject),
+            },
         });
         cases.push((name, input));
     }
@@ -311,7 +315,7 @@ fn corpus_proofs_agree_with_the_concrete_analysis() {
     for ((name, input), job) in cases.iter().zip(&jobs) {
         let mut named = BTreeSet::new();
         account_literals(&input.text, &mut named);
-        for property in Property::of(job.subject) {
+        for property in job.properties {
             let proof = results.next().expect("a proof per property");
             assert_eq!(proof.property, *property);
             let verdict = &proof.verdict;
@@ -511,7 +515,7 @@ fn concrete_outside(input: &CheckInput, property: ecr_audit::prove::Property) ->
         };
     }
     let target = match subject {
-        Subject::Registry => Target::Registry,
+        Subject::Registry => Target::Registry(input.registry_scope),
         _ => Target::Repository,
     };
     let a = access::analyze_resource_policy(&input.text, target, &arn, &zone);
