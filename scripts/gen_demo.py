@@ -449,7 +449,11 @@ REGISTRIES = {
             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
             "Resource": f"arn:aws:ecr:eu-west-1:{DEV}:repository/*"}]},
         settings={"REGISTRY_POLICY_SCOPE": "V1"},
-        scanning={"scanType": "BASIC", "rules": []}),
+        # Enhanced scanning (Amazon Inspector), on push only: images still
+        # pulled are never rescanned for new vulnerabilities (ECR307 on
+        # data/etl-spark; legacy/monolith is no longer pulled).
+        scanning={"scanType": "ENHANCED", "rules": [
+            {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}]}),
 }
 
 
@@ -1374,7 +1378,8 @@ def evaluate(inv, strict403=False):
     "most recently pushed image" counts referrers and indexes or not; a
     disagreement is raised, so fixtures and the demo never depend on it."""
     now = parse_time(inv["collectedAt"])
-    fired = {k: {} for k in ("ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR401", "ECR402", "ECR403")}
+    fired = {k: {} for k in ("ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR307", "ECR401", "ECR402",
+                             "ECR403")}
     for a in inv.get("accounts", []):
         for r in a.get("regions", []):
             scanning = ((r.get("registry") or {}).get("scanningConfiguration") or {})
@@ -1389,6 +1394,29 @@ def evaluate(inv, strict403=False):
                                 covered = True
                 if not covered:
                     fired["ECR301"][arn] = "no scan-on-push and no registry scanning rule"
+                # ECR307: enhanced scanning (Amazon Inspector) rescans images
+                # only at CONTINUOUS_SCAN frequency; SCAN_ON_PUSH scans once
+                # (Amazon ECR User Guide, "Scan images for OS and programming
+                # language package vulnerabilities in Amazon ECR"). The
+                # collected effective frequency decides, else the registry's
+                # rules (a continuous rule matching wins).
+                if scanning.get("scanType") == "ENHANCED":
+                    def matches(freq):
+                        return any(rule["scanFrequency"] == freq and any(
+                            f["filterType"] == "WILDCARD" and glob_match(f["filter"], name)
+                            for f in rule.get("repositoryFilters", []))
+                            for rule in scanning.get("rules", []))
+                    freq = p.get("scanFrequency") or (
+                        "CONTINUOUS_SCAN" if matches("CONTINUOUS_SCAN") else
+                        "SCAN_ON_PUSH" if matches("SCAN_ON_PUSH") else "MANUAL")
+                    kids = {c for im in p.get("images", []) for c in im.get("indexManifestDigests", [])}
+                    in_use = [im for im in p.get("images", [])
+                              if im["imageDigest"] not in kids
+                              and not (im.get("subjectManifestDigest") or im.get("artifactMediaType"))
+                              and im.get("lastRecordedPullTime")
+                              and now - parse_time(im["lastRecordedPullTime"]) <= dt.timedelta(days=UNPULLED_DAYS)]
+                    if freq == "SCAN_ON_PUSH" and in_use:
+                        fired["ECR307"][arn] = f"enhanced scanning on push only; {len(in_use)} image(s) pulled recently"
                 # ECR302: tags that can move to another image. ECR API
                 # reference, ImageTagMutabilityExclusionFilter (WILDCARD
                 # filters over tag names) and the TagMutability values:
@@ -1613,7 +1641,7 @@ def render_md(inv, fired):
       "repository; every rule fires on some repositories and not on others.\n")
     w("| account | region | repository | images | fires | why (image rules) |")
     w("|---|---|---|---|---|---|")
-    order = ["ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR401", "ECR402", "ECR403"]
+    order = ["ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR307", "ECR401", "ECR402", "ECR403"]
     for a, r, p in repos:
         arn = p["repositoryArn"]
         rules = [k for k in order if arn in fired[k]]

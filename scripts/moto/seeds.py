@@ -447,6 +447,13 @@ class OrgWorld:
         self.repository(dev, r1, "dev/sandbox", repo_policy=org_only, tags={"owner": "dev-team"})
         for n in range(3):
             self.image(dev, r1, "dev/sandbox", f"scratch-{n}", size=100 + n, pushed_days_ago=120 + n)
+        # Enhanced scanning: dev/service is scanned on push only, yet pulled
+        # (ECR307); dev/sandbox is scanned continuously.
+        self.repository(dev, r1, "dev/service", scan_on_push=True, lifecycle=LIFECYCLE)
+        self.image(dev, r1, "dev/service", "1.0", tag="1.0", size=500, pushed_days_ago=10, pulled_days_ago=1)
+        self.registry(dev, r1, scanning={"scanType": "ENHANCED", "rules": [
+            {"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "dev/sandbox", "filterType": "WILDCARD"}]},
+            {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "dev/service", "filterType": "WILDCARD"}]}]})
         # eu-west-1 of dev stays empty: an empty region is data too.
 
         pull = policy([{"Effect": "Allow", "Action": PULL_ACTIONS, "Resource": f"arn:aws:ecr:*:{dev}:repository/*"}])

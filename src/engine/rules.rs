@@ -117,6 +117,10 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/ECR306-retired-basic-scan-engine.cedar"),
     ),
     (
+        "rules/ECR307-enhanced-scanning-not-continuous.cedar",
+        include_str!("../../rules/ECR307-enhanced-scanning-not-continuous.cedar"),
+    ),
+    (
         "rules/ECR401-stale-untagged-images.cedar",
         include_str!("../../rules/ECR401-stale-untagged-images.cedar"),
     ),

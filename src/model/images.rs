@@ -22,6 +22,9 @@ pub struct ImageFacts {
     pub stale_untagged_oldest: String,
     pub unpulled_count: i64,
     pub unpulled_bytes: i64,
+    /// Images (not index children or referrers) pulled within the
+    /// unpulled-days window: the repository is in use.
+    pub recently_pulled_count: i64,
     pub latest_digest: String,
     pub latest_tags: Vec<String>,
     pub latest_pushed_at: String,
@@ -90,6 +93,12 @@ pub fn image_facts<'a>(
         let counted = !children.contains(image.image_digest.as_str()) && !is_referrer(image);
         if !counted {
             continue;
+        }
+        if image
+            .last_recorded_pull_time
+            .is_some_and(|pull| !older_than(pull, as_of, unpulled_days))
+        {
+            facts.recently_pulled_count += 1;
         }
         if image.image_tags.is_empty() {
             if older_than(image.image_pushed_at, as_of, stale_days) {

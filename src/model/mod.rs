@@ -217,6 +217,9 @@ pub struct RepositoryFacts {
     pub overwritable_tags: String,
     pub scan_on_push: bool,
     pub scanning_covered: bool,
+    /// Enhanced scanning only on push (not continuous), and images pulled
+    /// within the unpulled-days window: images in use are not rescanned.
+    pub in_use_not_rescanned: bool,
     pub scan_frequency: String,
     pub encryption_type: String,
     pub kms_key: String,
@@ -738,6 +741,7 @@ fn repository_entity(
     );
     let lifecycle = lifecycle::lifecycle_facts(repo.lifecycle_policy.as_deref());
     let covered = scanning::scanning_covered(repo, region.registry.as_ref());
+    let on_push_only = scanning::enhanced_scan_on_push_only(repo, region.registry.as_ref());
     let enc = &repo.encryption_configuration;
     let kms_key = enc.kms_key.clone().unwrap_or_default();
     let customer_managed_key = enc.encryption_type.to_ascii_uppercase().starts_with("KMS")
@@ -754,6 +758,27 @@ fn repository_entity(
     // registry scanning rules override it). Without a frequency at all
     // (older inventories), coverage is derived from the registry's
     // configuration: unknown if that was not read.
+    // Images in use but never rescanned: enhanced scanning on push only
+    // (the registry's scan type and the repository's frequency) and images
+    // pulled recently. Either part known to be false decides it whatever
+    // the other; otherwise a failed read of a part leaves it unknown.
+    let on_push_reads: BTreeSet<String> = unread
+        .get("scan_frequency")
+        .into_iter()
+        .flatten()
+        .chain(failed.registry_scanning.into_iter().flatten())
+        .cloned()
+        .collect();
+    let image_reads: BTreeSet<String> = unread.get("images").cloned().unwrap_or_default();
+    let in_use = images.recently_pulled_count > 0;
+    let decided_false =
+        (on_push_reads.is_empty() && !on_push_only) || (image_reads.is_empty() && !in_use);
+    if !decided_false && !(on_push_reads.is_empty() && image_reads.is_empty()) {
+        unread.insert(
+            "in_use_not_rescanned".to_string(),
+            on_push_reads.into_iter().chain(image_reads).collect(),
+        );
+    }
     if let Some(reads) = unread.get("scan_frequency").cloned() {
         unread
             .entry("scanning_covered".to_string())
@@ -788,6 +813,7 @@ fn repository_entity(
         overwritable_tags,
         scan_on_push: repo.image_scanning_configuration.scan_on_push,
         scanning_covered: covered,
+        in_use_not_rescanned: on_push_only && in_use,
         scan_frequency: repo.scan_frequency.clone().unwrap_or_default(),
         encryption_type: enc.encryption_type.clone(),
         kms_key,

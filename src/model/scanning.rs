@@ -28,6 +28,33 @@ pub fn scanning_covered(repository: &Repository, registry: Option<&Registry>) ->
     })
 }
 
+/// True when the registry uses enhanced scanning (Amazon Inspector) and the
+/// repository is scanned only when an image is pushed, not continuously: a
+/// vulnerability published after the push is not found in images still in
+/// use. The collected effective frequency decides; without it, the
+/// registry's rules do (a matching CONTINUOUS_SCAN rule wins).
+pub fn enhanced_scan_on_push_only(repository: &Repository, registry: Option<&Registry>) -> bool {
+    let Some(config) = registry.and_then(|r| r.scanning_configuration.as_ref()) else {
+        return false;
+    };
+    if !config.scan_type.eq_ignore_ascii_case("ENHANCED") {
+        return false;
+    }
+    if let Some(freq) = &repository.scan_frequency {
+        return freq.eq_ignore_ascii_case("SCAN_ON_PUSH");
+    }
+    let matching = |frequency: &str| {
+        config.rules.iter().any(|rule| {
+            rule.scan_frequency.eq_ignore_ascii_case(frequency)
+                && rule
+                    .repository_filters
+                    .iter()
+                    .any(|f| wildcard_match(&f.filter, &repository.repository_name))
+        })
+    };
+    !matching("CONTINUOUS_SCAN") && matching("SCAN_ON_PUSH")
+}
+
 /// ECR scanning filters: `*` matches any run of characters, nothing else is
 /// special.
 pub fn wildcard_match(pattern: &str, name: &str) -> bool {

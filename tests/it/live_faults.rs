@@ -74,13 +74,21 @@ const NOT_EVALUATED: [(&str, &[&str]); 11] = [
     // ECR306 reads the registry's scan type; a repository's coverage comes
     // from its effective scan frequency: without it, coverage is unknown
     // (scan on push alone does not decide it).
-    ("ecr:GetRegistryScanningConfiguration", &["ECR306"]),
+    // ECR307 needs the scan type too (enhanced or not), where images are
+    // in use: on repositories not pulled lately it stays decided.
+    (
+        "ecr:GetRegistryScanningConfiguration",
+        &["ECR306", "ECR307"],
+    ),
     // The registry policy scope decides whether a registry policy's grant
     // of pulls counts (V2) or not (V1): the test world's registry policies
     // grant a partner pulls, so the rule that reads it is not evaluated.
     ("ecr:GetAccountSetting", &["ECR306", "ECR103"]),
     ("ecr:DescribePullThroughCacheRules", &["ECR113"]),
-    ("ecr:BatchGetRepositoryScanningConfiguration", &["ECR301"]),
+    (
+        "ecr:BatchGetRepositoryScanningConfiguration",
+        &["ECR301", "ECR307"],
+    ),
     (
         "ecr:GetRepositoryPolicy",
         &[
@@ -90,7 +98,12 @@ const NOT_EVALUATED: [(&str, &[&str]); 11] = [
     ),
     ("ecr:GetLifecyclePolicy", &["ECR303", "ECR304"]),
     ("ecr:ListTagsForResource", &[]),
-    ("ecr:DescribeImages", &["ECR401", "ECR402", "ECR403"]),
+    // ECR307 on the enhanced registry's repository scanned on push only:
+    // whether its images are in use is unknown (elsewhere it is decided).
+    (
+        "ecr:DescribeImages",
+        &["ECR307", "ECR401", "ECR402", "ECR403"],
+    ),
     ("ecr:BatchGetImage", &["ECR401", "ECR402", "ECR403"]),
 ];
 

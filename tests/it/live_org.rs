@@ -532,6 +532,14 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
     );
     // GetAccountSetting: prod's eu-west-1 registry is on the Clair engine.
     only("ECR306", "", REGIONS[1], "BASIC_SCAN_TYPE_VERSION CLAIR");
+    // BatchGetRepositoryScanningConfiguration under enhanced scanning: dev's
+    // us-east-1 registry scans dev/service on push only, and it is pulled.
+    only(
+        "ECR307",
+        "dev/service",
+        REGIONS[0],
+        "scanned by enhanced scanning only on push, yet 1 of its images were pulled",
+    );
     // REGISTRY_POLICY_SCOPE: the management account's us-east-1 registry is
     // on V2 (moto's default, as AWS's), where its registry policy's pull
     // grant reaches every repository; prod's eu-west-1 registry is on V1,

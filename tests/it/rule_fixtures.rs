@@ -71,7 +71,7 @@ fn every_fixture_is_described() {
         *seen.entry((c.rule, c.fires)).or_default() += 1;
     }
     for rule in [
-        "ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR401", "ECR402", "ECR403",
+        "ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR307", "ECR401", "ECR402", "ECR403",
     ] {
         for fires in [true, false] {
             assert!(
