@@ -773,7 +773,8 @@ fn repository_entity(
     let in_use = images.recently_pulled_count > 0;
     let decided_false =
         (on_push_reads.is_empty() && !on_push_only) || (image_reads.is_empty() && !in_use);
-    if !decided_false && !(on_push_reads.is_empty() && image_reads.is_empty()) {
+    let all_read = on_push_reads.is_empty() && image_reads.is_empty();
+    if !decided_false && !all_read {
         unread.insert(
             "in_use_not_rescanned".to_string(),
             on_push_reads.into_iter().chain(image_reads).collect(),
