@@ -223,17 +223,22 @@ def registry_policy_replication_from(source, dest, region):
 # Lifecycle policies
 # --------------------------------------------------------------------------
 
-def lc_rule(prio, desc, tag_status, count_type, n, prefixes=None, patterns=None):
+def lc_rule(prio, desc, tag_status, count_type, n, prefixes=None, patterns=None, action=None, storage=None):
     sel = {"tagStatus": tag_status}
+    if storage:
+        sel["storageClass"] = storage
     if prefixes:
         sel["tagPrefixList"] = prefixes
     if patterns:
         sel["tagPatternList"] = patterns
     sel["countType"] = count_type
-    if count_type == "sinceImagePushed":
+    if count_type in ("sinceImagePushed", "sinceImageTransitioned"):
         sel["countUnit"] = "days"
     sel["countNumber"] = n
-    return {"rulePriority": prio, "description": desc, "selection": sel, "action": {"type": "expire"}}
+    return {"rulePriority": prio, "description": desc, "selection": sel, "action": action or {"type": "expire"}}
+
+
+ARCHIVE = {"type": "transition", "targetStorageClass": "archive"}
 
 
 LIFECYCLES = {
@@ -257,6 +262,12 @@ LIFECYCLES = {
     "any-count-first": [lc_rule(1, "Keep the last 200 images", "any", "imageCountMoreThan", 200),
                         lc_rule(2, "Expire untagged after 3 days", "untagged", "sinceImagePushed", 3)],
     "any-14d": [lc_rule(1, "Hackweek images live 14 days", "any", "sinceImagePushed", 14)],
+    # Untagged images go to the archive storage class after a week and are
+    # deleted a year after that (Amazon ECR User Guide, "Archiving an image").
+    "archive-untagged-7d": [lc_rule(1, "Archive untagged images after 7 days", "untagged", "sinceImagePushed", 7,
+                                    action=ARCHIVE),
+                            lc_rule(2, "Delete archived images after a year", "any", "sinceImageTransitioned", 365,
+                                    storage="archive")],
     "untagged-30d": [lc_rule(1, "Expire untagged images after 30 days", "untagged", "sinceImagePushed", 30),
                      lc_rule(2, "Keep 90 nightlies", "tagged", "imageCountMoreThan", 90, patterns=["20*"])],
 }
@@ -326,7 +337,7 @@ REPOS = [
      P(mut="MUTABLE", enc="AES256", replica_of=(SHARED, "us-east-1", "platform/base-images/distroless-java"),
        first=300, created=300, pulls="none")),
     (SHARED, "eu-west-1", "quay/prometheus/node-exporter",
-     P(mut="MUTABLE", enc="AES256", lc="untagged-7d", builds=14, first=260, last=3, tags="node-exporter",
+     P(mut="MUTABLE", enc="AES256", lc="archive-untagged-7d", builds=14, first=260, last=3, tags="node-exporter",
        pulls="cache", mb=24, team="observability")),
     # ---- prod, us-east-1 ----
     (PROD, "us-east-1", "payments/api",
@@ -672,6 +683,9 @@ def lifecycle_apply(images, rules):
     """Simulate ECR lifecycle expiry at COLLECTED_AT. Children of an index and
     referrers follow their parent; they are not selected on their own."""
     rules = sorted(rules, key=lambda r: r["rulePriority"])
+    # Rules for the archive storage class act on archived images only.
+    archive_rules = [r for r in rules if r["selection"].get("storageClass") == "archive"]
+    rules = [r for r in rules if r not in archive_rules]
     top = [im for im in images if im["kind"] in ("index", "image")]
     claimed = {}
     for im in top:
@@ -686,19 +700,30 @@ def lifecycle_apply(images, rules):
                     claimed[im["digest"]] = r
                     break
     expired = set()
+    archived = {}
     for r in rules:
         s = r["selection"]
         mine = sorted((im for im in top if claimed.get(im["digest"]) is r), key=lambda im: im["t"], reverse=True)
         if s["countType"] == "imageCountMoreThan":
-            expired |= {im["digest"] for im in mine[s["countNumber"]:]}
+            chosen = {im["digest"]: None for im in mine[s["countNumber"]:]}
         else:
-            expired |= {im["digest"] for im in mine
-                        if COLLECTED_AT - im["t"] > dt.timedelta(days=s["countNumber"])}
+            age = dt.timedelta(days=s["countNumber"])
+            chosen = {im["digest"]: im["t"] + age for im in mine if COLLECTED_AT - im["t"] > age}
+        if r["action"]["type"] == "transition":
+            archived.update(chosen)
+        else:
+            expired |= set(chosen)
+    for r in archive_rules:
+        age = dt.timedelta(days=r["selection"]["countNumber"])
+        expired |= {d for d, at in archived.items() if at is not None and COLLECTED_AT - at > age}
     keep = []
     for im in images:
         parent = im.get("parent")
         if im["digest"] in expired or (parent is not None and parent in expired):
             continue
+        at = archived.get(im["digest"], archived.get(parent)) if parent is not None else archived.get(im["digest"])
+        if im["digest"] in archived or (parent is not None and parent in archived):
+            im = dict(im, archived_at=at or COLLECTED_AT)
         keep.append(im)
     return keep
 
@@ -791,9 +816,16 @@ def realize(account, region, name, prof, histories):
         if im["size"]:
             rec["imageSizeInBytes"] = im["size"]
         p = pulls.get(im["build"])
+        if p is not None and im.get("archived_at"):
+            # An archived image cannot be pulled: its last pull came before.
+            p = min(p, im["archived_at"] - dt.timedelta(hours=1))
+            p = p if p > im["t"] else None
         if p is not None and im["kind"] in ("image", "index", "child", "sig"):
             rec["lastRecordedPullTime"] = iso(p)
         rec["imageManifestMediaType"] = im["media"]
+        if im.get("archived_at"):
+            rec["imageStatus"] = "ARCHIVED"
+            rec["lastArchivedAt"] = iso(im["archived_at"])
         if im.get("artifact"):
             rec["artifactMediaType"] = im["artifact"]
             rec["subjectManifestDigest"] = im["subject"]
@@ -1235,7 +1267,8 @@ SCHEMA = {
               "imageManifestMediaType": ("str", False), "artifactMediaType": ("str", False),
               "subjectManifestDigest": ("str", False), "indexManifestDigests": (["str"], False),
               "imageScanStatus": ("ImageScanStatus", False),
-              "imageScanFindingsSummary": ("ImageScanFindingsSummary", False)},
+              "imageScanFindingsSummary": ("ImageScanFindingsSummary", False),
+              "imageStatus": ("str", False), "lastArchivedAt": ("date?", False)},
     "ImageScanStatus": {"status": ("str", True), "description": ("str", False)},
     "ImageScanFindingsSummary": {"findingSeverityCounts": ({"u64"}, False)},
     "CollectionError": {"account": ("str", True), "region": ("str", False), "operation": ("str", True),
@@ -1434,15 +1467,23 @@ def evaluate(inv, strict403=False):
                 if lp is None:
                     fired["ECR303"][arn] = "no lifecycle policy"
                 else:
+                    # Rules on archived images (storageClass archive) do not
+                    # decide what happens in standard storage; a transition
+                    # to archive takes an image out of it as expiry does
+                    # (Amazon ECR User Guide, "Lifecycle policy properties").
                     rules = sorted(json.loads(lp).get("rules", []), key=lambda x: x["rulePriority"])
-                    first = next((x for x in rules if x["selection"]["tagStatus"] in ("untagged", "any")), None)
+                    first = next((x for x in rules if x["selection"]["tagStatus"] in ("untagged", "any")
+                                  and x["selection"].get("storageClass", "standard") == "standard"), None)
                     if first is None:
                         fired["ECR304"][arn] = "no rule selects untagged images"
                     else:
                         s = first["selection"]
+                        action = first.get("action", {})
                         ok = (s["countType"] == "sinceImagePushed" and s.get("countUnit", "days") == "days"
                               and s["countNumber"] <= STALE_UNTAGGED_DAYS
-                              and first.get("action", {}).get("type") == "expire")
+                              and (action.get("type") == "expire"
+                                   or (action.get("type") == "transition"
+                                       and action.get("targetStorageClass") == "archive")))
                         if not ok:
                             fired["ECR304"][arn] = (f"rule {first['rulePriority']} ({s['tagStatus']}, "
                                                     f"{s['countType']} {s['countNumber']}) does not expire "
@@ -1452,8 +1493,10 @@ def evaluate(inv, strict403=False):
                 key = enc.get("kmsKey")
                 if enc["encryptionType"] == "AES256" or not key or "alias/aws/ecr" in key:
                     fired["ECR305"][arn] = enc["encryptionType"] + (f" {key}" if key else "")
-                # Images
-                images = p.get("images", [])
+                # Images: archived ones cannot be pulled and are billed as
+                # archive (Amazon ECR User Guide, "Archiving an image"):
+                # none of the image rules is about them.
+                images = [im for im in p.get("images", []) if im.get("imageStatus", "ACTIVE") != "ARCHIVED"]
                 children = {c for im in images for c in im.get("indexManifestDigests", [])}
                 stale, unpulled = [], []
                 for im in images:

@@ -527,6 +527,25 @@ pub struct Image {
     pub image_scan_status: Option<ImageScanStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_scan_findings_summary: Option<ImageScanFindingsSummary>,
+    /// `ACTIVE`, `ARCHIVED` (in the archive storage class: cannot be
+    /// pulled) or `ACTIVATING` (being restored); absent is `ACTIVE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_status: Option<String>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_archived_at: Option<OffsetDateTime>,
+}
+
+impl Image {
+    /// In the archive storage class (not pullable, billed as archive).
+    pub fn is_archived(&self) -> bool {
+        self.image_status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("ARCHIVED"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -1,5 +1,6 @@
 """What the harness adds to moto in-process (see harness.py)."""
 
+import copy
 import json
 import threading
 
@@ -80,15 +81,38 @@ def _validate_registry_policy_action(self, policy_text):
                 raise MalformedPolicyDocument()
 
 
+def _describe_images(self):
+    """DescribeImages with the API reference's `filter.imageStatus`
+    (DescribeImagesFilter): without it only ACTIVE images are listed; ANY
+    lists every status. moto ignores the filter and knows no archived
+    images; an image without a status is ACTIVE. As AWS does, an empty
+    `imageTags` list is left out of an image's details."""
+    wanted = ((self._get_param("filter") or {}).get("imageStatus") or "ACTIVE").upper()
+    images = self.ecr_backend.describe_images(
+        self._get_param("repositoryName"), self._get_param("registryId"), self._get_param("imageIds"))
+    details = []
+    for image in images:
+        status = getattr(image, "image_status", None) or "ACTIVE"
+        if wanted != "ANY" and status != wanted:
+            continue
+        detail = copy.copy(image)
+        if not detail.image_tags:
+            del detail.image_tags
+        details.append(detail)
+    return ActionResult({"imageDetails": details})
+
+
 def install():
     """moto 5.2 answers DescribePullThroughCacheRules, GetAccountSetting and
     PutAccountSetting with 500 (not implemented); give them minimal
     implementations. Its registry policy check is V1's; make it follow the
-    account's registry policy scope."""
+    account's registry policy scope. Its DescribeImages ignores the
+    imageStatus filter; apply it."""
     ECRResponse.describe_pull_through_cache_rules = _describe_pull_through_cache_rules
     ECRResponse.get_account_setting = _get_account_setting
     ECRResponse.put_account_setting = _put_account_setting
     ECRBackend._validate_registry_policy_action = _validate_registry_policy_action
+    ECRResponse.describe_images = _describe_images
 
 
 def stored_image(account, region, repository, digest):
@@ -101,9 +125,14 @@ def stored_image(account, region, repository, digest):
 
 def set_image_attributes(account, region, repository, digest, pushed_at=None,
                          last_pull=None, findings=None, artifact_media_type=None,
-                         subject=None):
-    """Sets what moto never returns by itself. Times are Unix seconds."""
+                         subject=None, archived_at=None):
+    """Sets what moto never returns by itself. Times are Unix seconds;
+    `archived_at` puts the image in the archive storage class (status
+    ARCHIVED, lastArchivedAt)."""
     image = stored_image(account, region, repository, digest)
+    if archived_at is not None:
+        image.image_status = "ARCHIVED"
+        image.last_archived_at = int(archived_at)
     if pushed_at is not None:
         image.image_pushed_at = int(pushed_at)
     if last_pull is not None:

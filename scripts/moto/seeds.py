@@ -211,13 +211,16 @@ class OrgWorld:
         }
 
     def image(self, account_id, region, repo, name, tag=None, size=1000, pushed_days_ago=None,
-              pulled_days_ago=None, findings=None):
+              pulled_days_ago=None, findings=None, archived_days_ago=None):
         manifest, digest = image_manifest(f"{account_id}/{region}/{repo}/{name}", size)
         args = {"repositoryName": repo, "imageManifest": manifest, "imageDigest": digest}
         if tag:
             args["imageTag"] = tag
         self.ecr(account_id, region).put_image(**args)
         self.backdate(account_id, region, repo, digest, pushed_days_ago, pulled_days_ago, findings)
+        if archived_days_ago is not None:
+            extensions.set_image_attributes(account_id, region, repo, digest,
+                                            archived_at=self.now - archived_days_ago * DAY)
         self.repo_facts(account_id, region, repo)["images"][digest] = {
             "tags": [tag] if tag else [],
             "size": size,
@@ -227,6 +230,9 @@ class OrgWorld:
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
             "children": [],
         }
+        if archived_days_ago is not None:
+            # Present only on archived images.
+            self.repo_facts(account_id, region, repo)["images"][digest]["status"] = "ARCHIVED"
         return digest
 
     def signature(self, account_id, region, repo, subject, pushed_days_ago=None):
@@ -397,6 +403,9 @@ class OrgWorld:
         self.image(m, r1, "svc/api", "latest", tag="latest", size=3000, pulled_days_ago=1,
                    findings={"HIGH": 2, "LOW": 5})
         self.image(m, r1, "svc/api", "stale-untagged", size=5000, pushed_days_ago=400)
+        # In the archive storage class: neither stale nor unused (only
+        # listed with DescribeImages' imageStatus filter ANY).
+        self.image(m, r1, "svc/api", "archived-untagged", size=7000, pushed_days_ago=300, archived_days_ago=200)
         self.image(m, r1, "svc/api", "old", tag="old", size=6000, pushed_days_ago=200, pulled_days_ago=190)
 
         self.registry(

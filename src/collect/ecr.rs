@@ -609,6 +609,15 @@ async fn describe_images(
                 .describe_images()
                 .repository_name(name)
                 .registry_id(registry_id)
+                // Without the filter only ACTIVE images are listed
+                // (DescribeImagesFilter, ECR API reference): archived ones
+                // too, so their storage is reported and never taken for
+                // images in use.
+                .filter(
+                    types::DescribeImagesFilter::builder()
+                        .image_status(types::ImageStatusFilter::Any)
+                        .build(),
+                )
                 .max_results(PAGE)
                 .set_next_token(token)
                 .send()
@@ -653,6 +662,8 @@ fn image(d: types::ImageDetail) -> Image {
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0),
         last_recorded_pull_time: d.last_recorded_pull_time.as_ref().and_then(to_time),
+        image_status: d.image_status.map(|st| st.as_str().to_string()),
+        last_archived_at: d.last_archived_at.as_ref().and_then(to_time),
         image_manifest_media_type: d.image_manifest_media_type,
         artifact_media_type: d.artifact_media_type,
         subject_manifest_digest: d.subject_manifest_digest,

@@ -25,6 +25,10 @@ pub struct ImageFacts {
     /// Images (not index children or referrers) pulled within the
     /// unpulled-days window: the repository is in use.
     pub recently_pulled_count: i64,
+    /// Images in the archive storage class (status ARCHIVED): not pullable,
+    /// billed as archive, counted in none of the other facts.
+    pub archived_count: i64,
+    pub archived_bytes: i64,
     pub latest_digest: String,
     pub latest_tags: Vec<String>,
     pub latest_pushed_at: String,
@@ -88,6 +92,14 @@ pub fn image_facts<'a>(
     let mut oldest_stale: Option<OffsetDateTime> = None;
     for image in images {
         let size = i64::try_from(image.image_size_in_bytes).unwrap_or(i64::MAX);
+        if image.is_archived() {
+            // Handled already: neither stale at standard-storage price nor
+            // unused, and it cannot be pulled (Amazon ECR User Guide,
+            // "Archiving an image").
+            facts.archived_count += 1;
+            facts.archived_bytes = facts.archived_bytes.saturating_add(size);
+            continue;
+        }
         facts.count += 1;
         facts.bytes = facts.bytes.saturating_add(size);
         let counted = !children.contains(image.image_digest.as_str()) && !is_referrer(image);
@@ -130,7 +142,9 @@ pub fn image_facts<'a>(
     // a referrer. An index carries no findings itself: sum its platforms'.
     let latest = images
         .iter()
-        .filter(|i| !children.contains(i.image_digest.as_str()) && !is_referrer(i))
+        .filter(|i| {
+            !children.contains(i.image_digest.as_str()) && !is_referrer(i) && !i.is_archived()
+        })
         .max_by(|a, b| {
             a.image_pushed_at
                 .cmp(&b.image_pushed_at)
@@ -189,6 +203,8 @@ mod tests {
             index_manifest_digests: vec![],
             image_scan_status: None,
             image_scan_findings_summary: None,
+            image_status: None,
+            last_archived_at: None,
         }
     }
 
@@ -205,6 +221,35 @@ mod tests {
         assert_eq!(f.stale_untagged_count, 2);
         assert_eq!(f.stale_untagged_bytes, 50);
         assert_eq!(f.stale_untagged_oldest, "2025-10-16T06:00:00Z");
+    }
+
+    #[test]
+    fn archived_images_are_counted_apart_from_everything_else() {
+        let old = AS_OF - Duration::days(200);
+        let archived = |digest: &str, tags: &[&str], size: u64| {
+            let mut i = image(digest, tags, old, size);
+            i.image_status = Some("ARCHIVED".into());
+            i
+        };
+        let mut active = image("sha256:active", &["v2"], AS_OF - Duration::days(3), 7);
+        active.image_status = Some("ACTIVE".into());
+        let images = vec![
+            archived("sha256:untagged", &[], 100),
+            archived("sha256:v1", &["v1"], 50),
+            active,
+        ];
+        let f = image_facts(&images, AS_OF, 14, 90);
+        assert_eq!((f.archived_count, f.archived_bytes), (2, 150));
+        assert_eq!((f.count, f.bytes), (1, 7));
+        assert_eq!(
+            f.stale_untagged_count, 0,
+            "an archived untagged image is handled"
+        );
+        assert_eq!(
+            f.unpulled_count, 0,
+            "an archived tagged image is not unused at full price"
+        );
+        assert_eq!(f.latest_digest, "sha256:active");
     }
 
     #[test]

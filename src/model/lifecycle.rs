@@ -1,9 +1,15 @@
-//! Lifecycle policy facts: does the policy expire untagged images by age?
+//! Lifecycle policy facts: does the policy expire (or archive) untagged
+//! images by age?
 //!
 //! ECR applies lifecycle rules by priority: an image selected by a rule
 //! cannot be expired by a lower-priority rule. So what happens to untagged
 //! images is decided by the highest-priority (lowest `rulePriority`) rule
-//! whose `tagStatus` is `untagged` or `any`.
+//! whose `tagStatus` is `untagged` or `any` and that selects images in
+//! standard storage (`storageClass` absent or `standard`; a rule for
+//! `archive` acts on images already archived). Its action may be `expire`
+//! or `transition` to the archive storage class: either takes the image out
+//! of standard storage ("Lifecycle policy properties in Amazon ECR",
+//! Amazon ECR User Guide).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +19,9 @@ pub struct LifecycleFacts {
     pub valid: bool,
     pub untagged_rule: String,
     pub untagged_days: i64,
+    /// What that rule does: "expire", "transition" (to archive), or "" when
+    /// no rule decides.
+    pub untagged_action: String,
     pub summary: String,
 }
 
@@ -38,12 +47,18 @@ struct Selection {
     #[serde(default)]
     count_unit: Option<String>,
     count_number: i64,
+    /// `standard` (the default) or `archive`.
+    #[serde(default)]
+    storage_class: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Action {
     #[serde(rename = "type")]
     kind: String,
+    #[serde(default)]
+    target_storage_class: Option<String>,
 }
 
 impl LifecycleFacts {
@@ -53,6 +68,7 @@ impl LifecycleFacts {
             valid,
             untagged_rule: rule.to_string(),
             untagged_days: days,
+            untagged_action: String::new(),
             summary,
         }
     }
@@ -78,7 +94,12 @@ pub fn lifecycle_facts(policy: Option<&str>) -> LifecycleFacts {
     rules.sort_by_key(|r| r.rule_priority);
     let first = rules.into_iter().find(|r| {
         let status = r.selection.tag_status.to_ascii_lowercase();
-        status == "untagged" || status == "any"
+        let standard = r
+            .selection
+            .storage_class
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case("standard"));
+        (status == "untagged" || status == "any") && standard
     });
     let Some(rule) = first else {
         return LifecycleFacts::new(
@@ -90,19 +111,27 @@ pub fn lifecycle_facts(policy: Option<&str>) -> LifecycleFacts {
         );
     };
     let s = &rule.selection;
-    let expires = rule.action.kind.eq_ignore_ascii_case("expire");
+    let archives = rule.action.kind.eq_ignore_ascii_case("transition")
+        && rule
+            .action
+            .target_storage_class
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("archive"));
+    // Either takes untagged images out of standard storage.
+    let expires = rule.action.kind.eq_ignore_ascii_case("expire") || archives;
+    let verb = if archives { "archives" } else { "expires" };
     let by_age = s.count_type.eq_ignore_ascii_case("sinceImagePushed")
         && s.count_unit
             .as_deref()
             .is_none_or(|u| u.eq_ignore_ascii_case("days"));
     let prefix = format!("rule {} (tagStatus {})", rule.rule_priority, s.tag_status);
-    if expires && by_age {
+    let mut facts = if expires && by_age {
         LifecycleFacts::new(
             true,
             true,
             "age",
             s.count_number,
-            format!("{prefix} expires images {} days after push", s.count_number),
+            format!("{prefix} {verb} images {} days after push", s.count_number),
         )
     } else if expires && s.count_type.eq_ignore_ascii_case("imageCountMoreThan") {
         LifecycleFacts::new(
@@ -122,11 +151,17 @@ pub fn lifecycle_facts(policy: Option<&str>) -> LifecycleFacts {
             "other",
             -1,
             format!(
-                "{prefix} does not expire untagged images by push age (countType {}, action {})",
+                "{prefix} does not expire or archive untagged images by push age (countType {}, action {})",
                 s.count_type, rule.action.kind
             ),
         )
-    }
+    };
+    facts.untagged_action = if archives {
+        "transition".to_string()
+    } else {
+        rule.action.kind.to_ascii_lowercase()
+    };
+    facts
 }
 
 #[cfg(test)]
@@ -182,6 +217,35 @@ mod tests {
             r#""tagStatus":"tagged","tagPrefixList":["v"],"#,
         );
         assert_eq!(lifecycle_facts(Some(&p)).untagged_rule, "none");
+    }
+
+    #[test]
+    fn archiving_untagged_images_by_age_handles_them() {
+        let archive = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":7},"action":{"type":"transition","targetStorageClass":"archive"}}]}"#;
+        let f = lifecycle_facts(Some(archive));
+        assert_eq!(
+            (
+                f.untagged_rule.as_str(),
+                f.untagged_days,
+                f.untagged_action.as_str()
+            ),
+            ("age", 7, "transition")
+        );
+        assert!(
+            f.summary.contains("archives images 7 days after push"),
+            "{}",
+            f.summary
+        );
+        // A rule for archived images does not decide what happens to
+        // untagged images in standard storage.
+        let archived_only = r#"{"rules":[
+            {"rulePriority":1,"selection":{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":365},"action":{"type":"expire"}},
+            {"rulePriority":2,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+        let f = lifecycle_facts(Some(archived_only));
+        assert_eq!(
+            (f.untagged_rule.as_str(), f.untagged_action.as_str()),
+            ("count", "expire")
+        );
     }
 
     #[test]

@@ -112,6 +112,10 @@ fn normalize(inventory: &Value, now: i64) -> Value {
                             "mediaType": image["imageManifestMediaType"],
                             "children": children,
                     });
+                    // Present only on archived images.
+                    if let Some(status) = image["imageStatus"].as_str().filter(|s| *s != "ACTIVE") {
+                        facts["status"] = json!(status);
+                    }
                     // Present only on artifacts (signatures, SBOMs).
                     if let Some(subject) = image["subjectManifestDigest"].as_str() {
                         facts["subject"] = json!(subject);
@@ -505,6 +509,17 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         has("ECR401", "svc/api"),
         "stale untagged image in svc/api: {findings:#?}"
     );
+    // The archived untagged image in svc/api (listed through DescribeImages'
+    // imageStatus filter) is reported apart, not as stale.
+    let stale = findings
+        .iter()
+        .find(|f| {
+            f["rule_id"] == "ECR401" && f["resource_arn"].as_str().unwrap().ends_with("svc/api")
+        })
+        .unwrap();
+    assert_eq!(stale["details"]["stale_untagged_count"], 1, "{stale:#}");
+    assert_eq!(stale["details"]["archived_count"], 1, "{stale:#}");
+    assert_eq!(stale["details"]["archived_bytes"], 7000, "{stale:#}");
     assert!(has("ECR303", "svc/api"), "no lifecycle policy on svc/api");
     // The one finding of `rule` on a resource whose ARN ends with `arn_end`,
     // in `region`, whose message says `says`.
