@@ -427,6 +427,12 @@ pub struct PullThroughCacheRule {
     pub upstream_registry: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_arn: Option<String>,
+    /// The IAM role ECR assumes to pull from an ECR upstream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role_arn: Option<String>,
+    /// The repository prefix in the upstream registry ("ROOT" for all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_repository_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -432,7 +432,13 @@ class OrgWorld:
                            "credentialArn": f"arn:aws:secretsmanager:{r1}:{m}:secret:ecr-pullthroughcache/docker-hub"},
                           # The partner's private registry as an upstream (ECR113).
                           {"ecrRepositoryPrefix": "partner", "upstreamRegistry": "ecr",
-                           "upstreamRegistryUrl": f"999988887777.dkr.ecr.{r1}.amazonaws.com"}],
+                           "upstreamRegistryUrl": f"999988887777.dkr.ecr.{r1}.amazonaws.com"},
+                          # The dev account's registry, pulled as a partner's
+                          # role (ECR113).
+                          {"ecrRepositoryPrefix": "dev-mirror", "upstreamRegistry": "ecr",
+                           "upstreamRegistryUrl": f"{dev}.dkr.ecr.{r1}.amazonaws.com",
+                           "customRoleArn": "arn:aws:iam::999988887777:role/ecr-ptc-pull",
+                           "upstreamRepositoryPrefix": "ROOT"}],
         )
 
         self.repository(m, r2, "eu/app", tags={"team": "eu"})

@@ -315,6 +315,8 @@ async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<Pull
                     upstream_registry_url: r.upstream_registry_url.unwrap_or_default(),
                     upstream_registry: r.upstream_registry.map(|u| u.as_str().to_string()),
                     credential_arn: r.credential_arn,
+                    custom_role_arn: r.custom_role_arn,
+                    upstream_repository_prefix: r.upstream_repository_prefix,
                 })
                 .collect();
             (rules, out.next_token)

@@ -1,8 +1,9 @@
 //! Pull-through cache rules that make the registry depend on a party outside
 //! the zone of trust: an upstream that is another account's ECR registry
-//! (ECR-to-ECR pull through cache), or upstream credentials kept in a
-//! Secrets Manager secret of another account. Images pulled through such a
-//! rule are whatever that party serves under the prefix.
+//! (ECR-to-ECR pull through cache), upstream credentials kept in a Secrets
+//! Manager secret of another account, or a custom role of an outside
+//! account that ECR assumes to pull from the upstream. Images pulled
+//! through such a rule are whatever that party serves under the prefix.
 
 use std::collections::BTreeSet;
 
@@ -22,6 +23,13 @@ pub fn outside_trust(
             if account != owner && !in_zone(account) {
                 out.insert(format!(
                     "prefix `{prefix}`: upstream ECR registry {account} ({region}) is outside the zone of trust"
+                ));
+            }
+        }
+        if let Some(role) = rule.custom_role_arn.as_deref() {
+            if let Some(account) = role_account(role).filter(|a| *a != owner && !in_zone(a)) {
+                out.insert(format!(
+                    "prefix `{prefix}`: ECR pulls from the upstream as role {role} of {account}, outside the zone of trust"
                 ));
             }
         }
@@ -58,6 +66,15 @@ fn ecr_upstream(url: &str) -> Option<(&str, &str)> {
     (is_account && !region.is_empty() && !region.contains('.')).then_some((account, region))
 }
 
+/// The account of an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
+fn role_account(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "iam", "", account, rest] if rest.starts_with("role/") => Some(account),
+        _ => None,
+    }
+}
+
 /// The account of a Secrets Manager secret ARN
 /// (`arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`).
 fn secret_account(arn: &str) -> Option<&str> {
@@ -78,6 +95,8 @@ mod tests {
             upstream_registry_url: url.into(),
             upstream_registry: None,
             credential_arn: credential.map(String::from),
+            custom_role_arn: None,
+            upstream_repository_prefix: None,
         }
     }
 
@@ -92,6 +111,14 @@ mod tests {
             rule("ghcr", "ghcr.io", Some("arn:aws:secretsmanager:us-east-1:444455556666:secret:ecr-pullthroughcache/ghcr-AbCdEf")),
             rule("cn", "999988887777.dkr.ecr.cn-north-1.amazonaws.com.cn", None),
         ];
+        let mut rules = rules.to_vec();
+        let mut own_upstream_foreign_role =
+            rule("via", "111122223333.dkr.ecr.eu-west-1.amazonaws.com", None);
+        own_upstream_foreign_role.custom_role_arn =
+            Some("arn:aws:iam::999988887777:role/ecr-pull".into());
+        let mut zone_role = rule("zone", "222233334444.dkr.ecr.eu-west-1.amazonaws.com", None);
+        zone_role.custom_role_arn = Some("arn:aws:iam::222233334444:role/ecr-pull".into());
+        rules.extend([own_upstream_foreign_role, zone_role]);
         let found = outside_trust(&rules, "111122223333", zone);
         assert_eq!(
             found.into_iter().collect::<Vec<_>>(),
@@ -99,6 +126,7 @@ mod tests {
                 "prefix `cn`: upstream ECR registry 999988887777 (cn-north-1) is outside the zone of trust",
                 "prefix `ghcr`: upstream credentials are a secret of 444455556666, an account outside the zone of trust",
                 "prefix `mirror`: upstream ECR registry 999988887777 (us-east-1) is outside the zone of trust",
+                "prefix `via`: ECR pulls from the upstream as role arn:aws:iam::999988887777:role/ecr-pull of 999988887777, outside the zone of trust",
             ]
         );
         // Not ECR addresses.

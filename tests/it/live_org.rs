@@ -432,6 +432,13 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         .as_str()
         .unwrap()
         .contains("ecr-pullthroughcache"));
+    let mirror = &mgmt["regions"][0]["registry"]["pullThroughCacheRules"][2];
+    assert_eq!(mirror["ecrRepositoryPrefix"], "dev-mirror");
+    assert_eq!(
+        mirror["customRoleArn"],
+        "arn:aws:iam::999988887777:role/ecr-ptc-pull"
+    );
+    assert_eq!(mirror["upstreamRepositoryPrefix"], "ROOT");
 
     // Request counts: exactly the minimum.
     let counts = counts_of(&inventory);
@@ -582,6 +589,12 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         "",
         REGIONS[0],
         "prefix `partner`: upstream ECR registry 999988887777 (us-east-1)",
+    );
+    only(
+        "ECR113",
+        "",
+        REGIONS[0],
+        "prefix `dev-mirror`: ECR pulls from the upstream as role arn:aws:iam::999988887777:role/ecr-ptc-pull",
     );
 
     // Live shards: each reads only its accounts, and their reports merge

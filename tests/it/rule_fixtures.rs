@@ -124,7 +124,7 @@ fn rules_fire_exactly_where_expected() {
 /// registries (by region) each rule fires on.
 #[test]
 fn registry_rules_fire_exactly_where_expected() {
-    let expected: [(&str, &str, &[&str], &str); 4] = [
+    let expected: [(&str, &str, &[&str], &str); 5] = [
         ("ecr306-fires-clair.json", "ECR306", &["us-east-1"], "BASIC_SCAN_TYPE_VERSION CLAIR"),
         ("ecr306-clean-aws-native.json", "ECR306", &[], ""),
         (
@@ -132,6 +132,12 @@ fn registry_rules_fire_exactly_where_expected() {
             "ECR113",
             &["us-east-1"],
             "prefix `vendor`: upstream ECR registry 999988887777 (us-east-1) is outside the zone of trust.",
+        ),
+        (
+            "ecr113-fires-outside-custom-role.json",
+            "ECR113",
+            &["us-east-1"],
+            "prefix `mirror`: ECR pulls from the upstream as role arn:aws:iam::999988887777:role/ecr-ptc-pull of 999988887777, outside the zone of trust",
         ),
         ("ecr113-clean-own-upstreams.json", "ECR113", &[], ""),
     ];
