@@ -520,12 +520,12 @@ pub struct Image {
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub last_recorded_pull_time: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_manifest_media_type: Option<String>,
+    pub image_manifest_media_type: Option<Box<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifact_media_type: Option<String>,
+    pub artifact_media_type: Option<Box<str>>,
     /// The manifest this artifact refers to (signatures, SBOMs, attestations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_manifest_digest: Option<String>,
+    pub subject_manifest_digest: Option<Box<str>>,
     /// For an image index / manifest list: the digests of its manifests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub index_manifest_digests: Vec<String>,
@@ -536,7 +536,7 @@ pub struct Image {
     /// `ACTIVE`, `ARCHIVED` (in the archive storage class: cannot be
     /// pulled) or `ACTIVATING` (being restored); absent is `ACTIVE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_status: Option<String>,
+    pub image_status: Option<Box<str>>,
     #[serde(
         with = "time::serde::rfc3339::option",
         default,
@@ -557,9 +557,10 @@ impl Image {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageScanStatus {
-    pub status: String,
+    // Boxed strings: two million images carry one (8 bytes each saved).
+    pub status: Box<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

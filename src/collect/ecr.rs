@@ -664,18 +664,15 @@ fn image(d: types::ImageDetail) -> Image {
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0),
         last_recorded_pull_time: d.last_recorded_pull_time.as_ref().and_then(to_time),
-        image_status: d.image_status.map(|st| st.as_str().to_string()),
+        image_status: d.image_status.map(|st| st.as_str().into()),
         last_archived_at: d.last_archived_at.as_ref().and_then(to_time),
-        image_manifest_media_type: d.image_manifest_media_type,
-        artifact_media_type: d.artifact_media_type,
-        subject_manifest_digest: d.subject_manifest_digest,
+        image_manifest_media_type: d.image_manifest_media_type.map(String::into_boxed_str),
+        artifact_media_type: d.artifact_media_type.map(String::into_boxed_str),
+        subject_manifest_digest: d.subject_manifest_digest.map(String::into_boxed_str),
         index_manifest_digests: Vec::new(),
         image_scan_status: d.image_scan_status.map(|st| ImageScanStatus {
-            status: st
-                .status
-                .map(|x| x.as_str().to_string())
-                .unwrap_or_default(),
-            description: st.description,
+            status: st.status.map(|x| x.as_str().into()).unwrap_or_default(),
+            description: st.description.map(String::into_boxed_str),
         }),
         image_scan_findings_summary: d.image_scan_findings_summary.map(|f| {
             ImageScanFindingsSummary {
