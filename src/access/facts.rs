@@ -55,61 +55,18 @@ pub struct AccessFacts {
 impl AccessFacts {
     /// The names of the facts that differ between two analyses of one
     /// policy (under registry policy scopes V1 and V2, say): what depends on
-    /// the difference.
-    pub fn differing_fields(&self, other: &AccessFacts) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        let mut check = |name: &'static str, same: bool| {
-            if !same {
-                out.push(name);
-            }
-        };
-        check("public_read", self.public_read == other.public_read);
-        check("public_write", self.public_write == other.public_write);
-        check("external_read", self.external_read == other.external_read);
-        check(
-            "external_write",
-            self.external_write == other.external_write,
-        );
-        check("conditions", self.conditions == other.conditions);
-        check(
-            "unscoped_services",
-            self.unscoped_services == other.unscoped_services,
-        );
-        check(
-            "wildcard_actions_to",
-            self.wildcard_actions_to == other.wildcard_actions_to,
-        );
-        check(
-            "not_principal_statements",
-            self.not_principal_statements == other.not_principal_statements,
-        );
-        check(
-            "auth_token_statements",
-            self.auth_token_statements == other.auth_token_statements,
-        );
-        check(
-            "outside_registry_actions",
-            self.outside_registry_actions == other.outside_registry_actions,
-        );
-        check(
-            "outside_registry_principals",
-            self.outside_registry_principals == other.outside_registry_principals,
-        );
-        check("granted_by", self.granted_by == other.granted_by);
-        check("future_access", self.future_access == other.future_access);
-        check("proofs", self.proofs == other.proofs);
-        check(
-            "read_counterexamples",
-            self.read_counterexamples == other.read_counterexamples,
-        );
-        check(
-            "write_counterexamples",
-            self.write_counterexamples == other.write_counterexamples,
-        );
-        check(
-            "registry_counterexamples",
-            self.registry_counterexamples == other.registry_counterexamples,
-        );
-        out
+    /// the difference. Read from the serialized facts, so a fact added to
+    /// the struct is compared too; `None` when they could not be compared
+    /// (then all of them depend on it).
+    pub fn differing_fields(&self, other: &AccessFacts) -> Option<Vec<String>> {
+        match (serde_json::to_value(self), serde_json::to_value(other)) {
+            (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) => Some(
+                a.into_iter()
+                    .filter(|(name, value)| b.get(name) != Some(value))
+                    .map(|(name, _)| name)
+                    .collect(),
+            ),
+            _ => None,
+        }
     }
 }

@@ -569,22 +569,21 @@ fn registry_scope(registry: Option<&Registry>, errors: &[&CollectionError]) -> S
         .iter()
         .find(|e| e.operation == "ecr:GetAccountSetting")
         .map(|e| failed_read(e));
-    let assumed = match (value, &failed) {
-        (Some(v), _) => format!("{POLICY_SCOPE_SETTING} has the unknown value {v:?}"),
-        (None, Some(f)) => f.clone(),
-        (None, None) => format!("{POLICY_SCOPE_SETTING} is not in the inventory"),
+    let assumed = |why: String| ScopeUsed {
+        scope: RegistryScope::V2,
+        assumed: format!(", assumed as AWS's default: {why}"),
+        failed: None,
     };
-    match failed {
-        Some(failed) if value.is_none() => ScopeUsed {
+    match (value, failed) {
+        (Some(v), _) => assumed(format!(
+            "{POLICY_SCOPE_SETTING} has the unknown value {v:?}"
+        )),
+        (None, Some(failed)) => ScopeUsed {
             scope: RegistryScope::V2,
             assumed: format!(", not read: {failed}"),
             failed: Some(failed),
         },
-        _ => ScopeUsed {
-            scope: RegistryScope::V2,
-            assumed: format!(", assumed as AWS's default: {assumed}"),
-            failed: None,
-        },
+        (None, None) => assumed(format!("{POLICY_SCOPE_SETTING} is not in the inventory")),
     }
 }
 
@@ -607,11 +606,13 @@ fn registry_policy_facts(
         return (a.policy, a.access, BTreeMap::new());
     };
     let (v1, v2) = (analyze(RegistryScope::V1), analyze(RegistryScope::V2));
-    let mut unread: BTreeMap<String, BTreeSet<String>> = v1
-        .access
-        .differing_fields(&v2.access)
+    let differing = match v1.access.differing_fields(&v2.access) {
+        Some(fields) => fields.iter().map(|f| format!("access.{f}")).collect(),
+        None => vec!["access".to_string()],
+    };
+    let mut unread: BTreeMap<String, BTreeSet<String>> = differing
         .into_iter()
-        .map(|field| (format!("access.{field}"), [failed.clone()].into()))
+        .map(|attribute| (attribute, [failed.clone()].into()))
         .collect();
     if v1.policy != v2.policy {
         unread.insert("policy".to_string(), [failed.clone()].into());
@@ -753,11 +754,6 @@ fn repository_entity(
     };
     let errors = failed.own;
     let mut unread = unread_attributes(ResourceKind::Repository, errors.iter().copied());
-    // Coverage is the repository's effective scan frequency: a failed read
-    // of it leaves coverage unknown (scan-on-push alone does not say, since
-    // registry scanning rules override it). Without a frequency at all
-    // (older inventories), coverage is derived from the registry's
-    // configuration: unknown if that was not read.
     // Images in use but never rescanned: enhanced scanning on push only
     // (the registry's scan type and the repository's frequency) and images
     // pulled recently. Either part known to be false decides it whatever
@@ -780,6 +776,11 @@ fn repository_entity(
             on_push_reads.into_iter().chain(image_reads).collect(),
         );
     }
+    // Coverage is the repository's effective scan frequency: a failed read
+    // of it leaves coverage unknown (scan-on-push alone does not say, since
+    // registry scanning rules override it). Without a frequency at all
+    // (older inventories), coverage is derived from the registry's
+    // configuration: unknown if that was not read.
     if let Some(reads) = unread.get("scan_frequency").cloned() {
         unread
             .entry("scanning_covered".to_string())

@@ -1,6 +1,6 @@
 //! Does image scanning cover a repository?
 
-use crate::inventory::{Registry, Repository};
+use crate::inventory::{Registry, RegistryScanningConfiguration, Repository};
 
 /// True when images pushed to the repository get scanned. The effective
 /// frequency reported by BatchGetRepositoryScanningConfiguration is
@@ -17,14 +17,20 @@ pub fn scanning_covered(repository: &Repository, registry: Option<&Registry>) ->
         return true;
     }
     config.is_some_and(|c| {
-        c.rules.iter().any(|rule| {
-            let freq = rule.scan_frequency.to_ascii_uppercase();
-            (freq == "SCAN_ON_PUSH" || freq == "CONTINUOUS_SCAN")
-                && rule
-                    .repository_filters
-                    .iter()
-                    .any(|f| wildcard_match(&f.filter, &repository.repository_name))
-        })
+        rule_applies(c, &repository.repository_name, "SCAN_ON_PUSH")
+            || rule_applies(c, &repository.repository_name, "CONTINUOUS_SCAN")
+    })
+}
+
+/// Does a registry scanning rule of this frequency have a filter matching
+/// the repository?
+fn rule_applies(config: &RegistryScanningConfiguration, repository: &str, frequency: &str) -> bool {
+    config.rules.iter().any(|rule| {
+        rule.scan_frequency.eq_ignore_ascii_case(frequency)
+            && rule
+                .repository_filters
+                .iter()
+                .any(|f| wildcard_match(&f.filter, repository))
     })
 }
 
@@ -43,16 +49,8 @@ pub fn enhanced_scan_on_push_only(repository: &Repository, registry: Option<&Reg
     if let Some(freq) = &repository.scan_frequency {
         return freq.eq_ignore_ascii_case("SCAN_ON_PUSH");
     }
-    let matching = |frequency: &str| {
-        config.rules.iter().any(|rule| {
-            rule.scan_frequency.eq_ignore_ascii_case(frequency)
-                && rule
-                    .repository_filters
-                    .iter()
-                    .any(|f| wildcard_match(&f.filter, &repository.repository_name))
-        })
-    };
-    !matching("CONTINUOUS_SCAN") && matching("SCAN_ON_PUSH")
+    let name = &repository.repository_name;
+    !rule_applies(config, name, "CONTINUOUS_SCAN") && rule_applies(config, name, "SCAN_ON_PUSH")
 }
 
 /// ECR scanning filters: `*` matches any run of characters, nothing else is
