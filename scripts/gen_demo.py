@@ -414,7 +414,41 @@ REGISTRIES = {
         # Pull-through caches from the security account's vetted mirror
         # registry (ECR-to-ECR pull through cache).
         ptc=[{"ecrRepositoryPrefix": p, "upstreamRegistryUrl": f"{SECURITY}.dkr.ecr.us-east-1.amazonaws.com",
-              "upstreamRegistry": "ecr"} for p in ("dockerhub", "ghcr")]),
+              "upstreamRegistry": "ecr"} for p in ("dockerhub", "ghcr")],
+        # What the repositories ECR creates get (DescribeRepositoryCreationTemplates).
+        templates=[
+            # The dockerhub cache's repositories: a policy meant for the
+            # organization that forgot its condition (ECR101 before any such
+            # repository exists), mutable tags so cached `latest` can move
+            # (ECR302), no lifecycle policy (ECR303), AES256 (ECR305).
+            {"prefix": "dockerhub", "description": "Docker Hub pull-through cache",
+             "appliedFor": ["PULL_THROUGH_CACHE"], "imageTagMutability": "MUTABLE",
+             "encryptionConfiguration": {"encryptionType": "AES256"},
+             "repositoryPolicy": jackson({"Version": V, "Statement": [{
+                 "Sid": "OrgPull", "Effect": "Allow", "Principal": "*",
+                 "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]}]})},
+            # The ghcr cache's: the organization only, expiring untagged
+            # images, a customer-managed key; but its custom role also
+            # trusts the contractor agency's account (ECR114).
+            {"prefix": "ghcr", "description": "GHCR pull-through cache",
+             "appliedFor": ["PULL_THROUGH_CACHE"], "imageTagMutability": "IMMUTABLE_WITH_EXCLUSION",
+             "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "latest"}],
+             "encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": cmk(SHARED, "us-east-1", "ghcr-cache")},
+             "resourceTags": [{"Key": "team", "Value": "platform"}],
+             "repositoryPolicy": jackson({"Version": V, "Statement": [{
+                 "Sid": "OrgPull", "Effect": "Allow", "Principal": "*",
+                 "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}]}),
+             "lifecyclePolicy": jackson({"rules": [lc_rule(1, "Expire untagged images after 7 days", "untagged",
+                                                           "sinceImagePushed", 7)]}),
+             "customRoleArn": f"arn:aws:iam::{SHARED}:role/ecr-repository-creator"},
+        ],
+        # Managed signing (GetSigningConfiguration) of the application
+        # repositories CI pushes: payments/api is signed, web/storefront's
+        # multi-platform images are not (ECR404).
+        signing={"rules": [{"signingProfileArn": f"arn:aws:signer:us-east-1:{SHARED}:/signing-profiles/brightline_ci",
+                            "repositoryFilters": [{"filter": "payments/*", "filterType": "WILDCARD_MATCH"},
+                                                  {"filter": "web/*", "filterType": "WILDCARD_MATCH"}]}]}),
     (SHARED, "eu-west-1"): dict(
         # Basic scanning left on the Clair engine AWS retired (ECR306).
         settings={"BASIC_SCAN_TYPE_VERSION": "CLAIR"},
@@ -576,6 +610,8 @@ MEDIA = {
 }
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 COSIGN = "application/vnd.dev.cosign.artifact.sig.v1+json"
+NOTATION = "application/vnd.cncf.notary.signature"
+SIGNATURE_TYPES = (COSIGN, NOTATION)
 SPDX = "application/spdx+json"
 
 
@@ -1026,6 +1062,16 @@ def iam_for(account):
                     "Resource": ecr_arns(SHARED, "payments/*", "web/*")}]}}),
             role("codebuild-image-builder", trust({"Service": "codebuild.amazonaws.com"}, condition={
                 "StringEquals": {"aws:SourceAccount": SHARED}}), attached=["CodeBuildEcrPush"], path="/service-role/"),
+            # The role ECR assumes to create the ghcr cache's repositories
+            # with their KMS key and tags: it also trusts the contractor
+            # agency's account, left from when they set the cache up (ECR114).
+            role("ecr-repository-creator", {"Version": V, "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"}, "Action": "sts:AssumeRole",
+                 "Condition": {"StringEquals": {"aws:SourceAccount": SHARED}}},
+                {"Effect": "Allow", "Principal": {"AWS": root(AGENCY)}, "Action": "sts:AssumeRole"}]},
+                inline={"create-cache-repositories": {"Version": V, "Statement": [{
+                    "Effect": "Allow", "Action": ["kms:CreateGrant", "kms:DescribeKey", "ecr:TagResource"],
+                    "Resource": "*"}]}}),
             role("ecr-audit-scanner", github_trust(SHARED, [
                 "repo:brightline-eng/security-scans:ref:refs/heads/main"]),
                 attached=["AmazonEC2ContainerRegistryReadOnly"],
@@ -1140,6 +1186,10 @@ def build_inventory():
                 registry["replicationConfiguration"] = reg["replication"]
             registry["scanningConfiguration"] = reg["scanning"]
             registry["pullThroughCacheRules"] = reg.get("ptc", [])
+            if reg.get("templates"):
+                registry["repositoryCreationTemplates"] = reg["templates"]
+            if reg.get("signing"):
+                registry["signingConfiguration"] = reg["signing"]
             # GetAccountSetting's answers: AWS's defaults unless the
             # registry says otherwise.
             registry["accountSettings"] = dict(
@@ -1242,7 +1292,18 @@ SCHEMA = {
     "Registry": {"policy": ("str", False), "replicationConfiguration": ("ReplicationConfiguration", False),
                  "scanningConfiguration": ("RegistryScanningConfiguration", False),
                  "pullThroughCacheRules": (["PullThroughCacheRule"], False),
-                 "accountSettings": ({"str"}, False)},
+                 "accountSettings": ({"str"}, False),
+                 "repositoryCreationTemplates": (["RepositoryCreationTemplate"], False),
+                 "signingConfiguration": ("SigningConfiguration", False)},
+    "RepositoryCreationTemplate": {"prefix": ("str", True), "description": ("str", False),
+                                   "appliedFor": (["str"], False),
+                                   "encryptionConfiguration": ("EncryptionConfiguration", False),
+                                   "resourceTags": (["Tag"], False), "imageTagMutability": ("str", False),
+                                   "imageTagMutabilityExclusionFilters": (["TagMutabilityExclusionFilter"], False),
+                                   "repositoryPolicy": ("str", False), "lifecyclePolicy": ("str", False),
+                                   "customRoleArn": ("str", False)},
+    "SigningConfiguration": {"rules": (["SigningRule"], False)},
+    "SigningRule": {"signingProfileArn": ("str", True), "repositoryFilters": (["RepositoryFilter"], False)},
     "ReplicationConfiguration": {"rules": (["ReplicationRule"], False)},
     "ReplicationRule": {"destinations": (["ReplicationDestination"], False),
                         "repositoryFilters": (["RepositoryFilter"], False)},
@@ -1413,7 +1474,7 @@ def evaluate(inv, strict403=False):
     disagreement is raised, so fixtures and the demo never depend on it."""
     now = parse_time(inv["collectedAt"])
     fired = {k: {} for k in ("ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR307", "ECR401", "ECR402",
-                             "ECR403")}
+                             "ECR403", "ECR404")}
     for a in inv.get("accounts", []):
         for r in a.get("regions", []):
             scanning = ((r.get("registry") or {}).get("scanningConfiguration") or {})
@@ -1514,6 +1575,26 @@ def evaluate(inv, strict403=False):
                             last = max(last, parse_time(im["lastRecordedPullTime"]))
                         if now - last > dt.timedelta(days=UNPULLED_DAYS):
                             unpulled.append(im["imageDigest"])
+                # ECR404: the registry's managed signing rules (Amazon ECR
+                # API Reference, "SigningRule": no filter matches every
+                # repository; WILDCARD_MATCH filters over repository names)
+                # ask for signed images. Signed: a signature artifact in the
+                # repository refers to the image (Notation, cosign, Sigstore
+                # bundle); an index's platforms go with the index.
+                signing = (r.get("registry") or {}).get("signingConfiguration") or {}
+                if any(not rule.get("repositoryFilters")
+                       or any(glob_match(f["filter"], name) for f in rule["repositoryFilters"])
+                       for rule in signing.get("rules", [])):
+                    signed = {im["subjectManifestDigest"] for im in images
+                              if im.get("subjectManifestDigest")
+                              and (im.get("artifactMediaType") in SIGNATURE_TYPES
+                                   or (im.get("artifactMediaType") or "").startswith(
+                                       "application/vnd.dev.sigstore.bundle"))}
+                    unsigned = [im for im in images
+                                if im["imageDigest"] not in children and im["imageDigest"] not in signed
+                                and not (im.get("subjectManifestDigest") or im.get("artifactMediaType"))]
+                    if unsigned:
+                        fired["ECR404"][arn] = f"{len(unsigned)} unsigned image(s) where signing is required"
                 if stale:
                     fired["ECR401"][arn] = f"{len(stale)} stale untagged image(s)"
                 if unpulled:
@@ -1569,6 +1650,11 @@ POLICY_EXPECT = [
      f"registry policy scope V2: the registry policy lets {VENDOR} (outside) pull every repository"),
     ("ECR111", f"`{ACCOUNT_NAMES[DEV]}` us-east-1 registry",
      f"registry policy lets {LUMEN} (outside) CreateRepository + ReplicateImage"),
+    ("ECR101 + ECR302 + ECR303 + ECR305", f"`{ACCOUNT_NAMES[SHARED]}` us-east-1 creation template `dockerhub`",
+     "every repository the Docker Hub cache creates gets `Principal: \"*\"` pull with no condition, mutable "
+     "tags, no lifecycle policy and AES256"),
+    ("ECR114 + ECR302", f"`{ACCOUNT_NAMES[SHARED]}` us-east-1 creation template `ghcr`",
+     f"custom role ecr-repository-creator also trusts {AGENCY} (outside); `latest` stays mutable"),
     ("ECR112", f"`{ACCOUNT_NAMES[PROD]}` eu-west-1 registry",
      f"replication rule `data/` to registry {LUMEN} eu-central-1 (outside)"),
     ("ECR201 + ECR202", f"`{ACCOUNT_NAMES[SHARED]}` user ci-bot", "AmazonEC2ContainerRegistryPowerUser"),
@@ -1685,7 +1771,7 @@ def render_md(inv, fired):
       "repository; every rule fires on some repositories and not on others.\n")
     w("| account | region | repository | images | fires | why (image rules) |")
     w("|---|---|---|---|---|---|")
-    order = ["ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR307", "ECR401", "ECR402", "ECR403"]
+    order = ["ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR307", "ECR401", "ECR402", "ECR403", "ECR404"]
     for a, r, p in repos:
         arn = p["repositoryArn"]
         rules = [k for k in order if arn in fired[k]]

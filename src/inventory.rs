@@ -367,6 +367,65 @@ pub struct Registry {
     /// setting not read is absent.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub account_settings: BTreeMap<String, String>,
+    /// DescribeRepositoryCreationTemplates: the settings ECR gives the
+    /// repositories it creates itself (pull-through cache, replication,
+    /// create on push).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repository_creation_templates: Vec<RepositoryCreationTemplate>,
+    /// GetSigningConfiguration's managed signing rules; `None` when the
+    /// registry has no signing configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_configuration: Option<SigningConfiguration>,
+}
+
+/// One repository creation template: what every repository ECR creates
+/// under `prefix` (`ROOT`: any repository no other template matches) for
+/// the purposes in `applied_for` is given.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RepositoryCreationTemplate {
+    pub prefix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH.
+    #[serde(default)]
+    pub applied_for: Vec<String>,
+    /// `None`: AES256, the API's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_configuration: Option<EncryptionConfiguration>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_tags: Vec<Tag>,
+    /// `None`: MUTABLE, the API's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_tag_mutability: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_tag_mutability_exclusion_filters: Vec<TagMutabilityExclusionFilter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_policy: Option<String>,
+    /// The IAM role ECR assumes to create repositories with this template
+    /// (needed for KMS keys and tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_role_arn: Option<String>,
+}
+
+/// A registry's managed signing configuration: images pushed to the
+/// repositories a rule matches are signed with its AWS Signer profile.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SigningConfiguration {
+    #[serde(default)]
+    pub rules: Vec<SigningRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SigningRule {
+    pub signing_profile_arn: String,
+    /// WILDCARD_MATCH filters over repository names; none: every repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repository_filters: Vec<RepositoryFilter>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

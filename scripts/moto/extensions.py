@@ -4,6 +4,7 @@ import copy
 import json
 import threading
 
+from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.ecr.exceptions import InvalidParameterException
 from moto.ecr.models import ECRBackend, ecr_backends
@@ -15,6 +16,12 @@ PULL_THROUGH_CACHE_RULES = {}
 # (account, region) -> {setting name: value}; unset names answer AWS's
 # defaults for an account created today.
 ACCOUNT_SETTINGS = {}
+# (account, region) -> list of repository creation templates, in the API's
+# shape (RepositoryCreationTemplate).
+CREATION_TEMPLATES = {}
+# (account, region) -> signing configuration ({"rules": [...]}), in the
+# API's shape (SigningConfiguration); absent: none.
+SIGNING_CONFIGURATIONS = {}
 ACCOUNT_SETTING_DEFAULTS = {"BASIC_SCAN_TYPE_VERSION": "AWS_NATIVE", "REGISTRY_POLICY_SCOPE": "V2"}
 _LOCK = threading.Lock()
 
@@ -31,6 +38,56 @@ def _describe_pull_through_cache_rules(self):
     if prefixes:
         rules = [r for r in rules if r["ecrRepositoryPrefix"] in prefixes]
     return ActionResult({"pullThroughCacheRules": rules})
+
+
+def add_creation_template(account, region, template):
+    with _LOCK:
+        CREATION_TEMPLATES.setdefault((account, region), []).append(template)
+
+
+def set_signing_configuration(account, region, configuration):
+    with _LOCK:
+        SIGNING_CONFIGURATIONS[(account, region)] = configuration
+
+
+def _describe_repository_creation_templates(self):
+    """DescribeRepositoryCreationTemplates as the ECR API reference shapes it:
+    request {"prefixes", "nextToken", "maxResults"}, response {"registryId",
+    "repositoryCreationTemplates", "nextToken"}. Paged by maxResults (the
+    token is the index of the next template)."""
+    with _LOCK:
+        templates = list(CREATION_TEMPLATES.get((self.current_account, self.region), []))
+    prefixes = self._get_param("prefixes")
+    if prefixes:
+        templates = [t for t in templates if t["prefix"] in prefixes]
+    # A token this emulation did not issue restarts the listing (as the
+    # harness's repeat-token fault needs: the client must notice).
+    token = self._get_param("nextToken") or ""
+    start = int(token) if token.isdigit() else 0
+    size = int(self._get_param("maxResults") or 100)
+    page = templates[start:start + size]
+    answer = {"registryId": self.current_account, "repositoryCreationTemplates": page}
+    if start + size < len(templates):
+        answer["nextToken"] = str(start + size)
+    return ActionResult(answer)
+
+
+def _get_signing_configuration(self):
+    """GetSigningConfiguration as the ECR API reference shapes it: response
+    {"registryId", "signingConfiguration"}; a registry without one answers
+    SigningConfigurationNotFoundException (HTTP 400)."""
+    with _LOCK:
+        configuration = SIGNING_CONFIGURATIONS.get((self.current_account, self.region))
+    if configuration is None:
+        raise SigningConfigurationNotFound(self.current_account)
+    return ActionResult({"registryId": self.current_account, "signingConfiguration": configuration})
+
+
+class SigningConfigurationNotFound(ServiceException):
+    code = "SigningConfigurationNotFoundException"
+
+    def __init__(self, registry_id):
+        super().__init__(f"No signing configuration exists for the registry with id '{registry_id}'.")
 
 
 def _account_setting_answer(self, value_of):
@@ -103,14 +160,17 @@ def _describe_images(self):
 
 
 def install():
-    """moto 5.2 answers DescribePullThroughCacheRules, GetAccountSetting and
-    PutAccountSetting with 500 (not implemented); give them minimal
+    """moto 5.2 answers DescribePullThroughCacheRules, GetAccountSetting,
+    PutAccountSetting, DescribeRepositoryCreationTemplates and
+    GetSigningConfiguration with 500 (not implemented); give them minimal
     implementations. Its registry policy check is V1's; make it follow the
     account's registry policy scope. Its DescribeImages ignores the
     imageStatus filter; apply it."""
     ECRResponse.describe_pull_through_cache_rules = _describe_pull_through_cache_rules
     ECRResponse.get_account_setting = _get_account_setting
     ECRResponse.put_account_setting = _put_account_setting
+    ECRResponse.describe_repository_creation_templates = _describe_repository_creation_templates
+    ECRResponse.get_signing_configuration = _get_signing_configuration
     ECRBackend._validate_registry_policy_action = _validate_registry_policy_action
     ECRResponse.describe_images = _describe_images
 

@@ -73,9 +73,10 @@ What it adds to moto, in-process:
     failure;
   - ecr:DescribePullThroughCacheRules, which moto does not implement (it
     answers 500), backed by rules the seed defines, and
-    ecr:GetAccountSetting / ecr:PutAccountSetting (also missing from moto),
-    shaped as the ECR API reference describes them (`unimplement` takes
-    them away again);
+    ecr:GetAccountSetting / ecr:PutAccountSetting,
+    ecr:DescribeRepositoryCreationTemplates (paged) and
+    ecr:GetSigningConfiguration (also missing from moto), shaped as the ECR
+    API reference describes them (`unimplement` takes them away again);
   - image attributes moto never returns (last pull time, scan findings) and
     push times in the past, set directly on moto's stored images.
 """

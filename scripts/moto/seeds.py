@@ -277,7 +277,7 @@ class OrgWorld:
         )
 
     def registry(self, account_id, region, registry_policy=None, replication=None, scanning=None,
-                 pull_through=None, settings=None):
+                 pull_through=None, settings=None, templates=None, signing=None):
         ecr = self.ecr(account_id, region)
         facts = self.account(account_id)["regions"][region]["registry"]
         # The policy first, under the default scope (V2): a registry
@@ -299,6 +299,12 @@ class OrgWorld:
         for rule in pull_through or []:
             extensions.add_pull_through_cache_rule(account_id, region, dict(rule, registryId=account_id))
             facts.setdefault("pullThroughCacheRules", []).append(rule["ecrRepositoryPrefix"])
+        for template in templates or []:
+            extensions.add_creation_template(account_id, region, template)
+            facts.setdefault("creationTemplates", []).append(template["prefix"])
+        if signing:
+            extensions.set_signing_configuration(account_id, region, signing)
+            facts["signingProfiles"] = [rule["signingProfileArn"] for rule in signing["rules"]]
 
     def principals(self, account_id, users=(), groups=(), roles=(), policies=()):
         """Creates IAM principals; each entry is a dict of the create call's
@@ -439,14 +445,47 @@ class OrgWorld:
                            "upstreamRegistryUrl": f"{dev}.dkr.ecr.{r1}.amazonaws.com",
                            "customRoleArn": "arn:aws:iam::999988887777:role/ecr-ptc-pull",
                            "upstreamRepositoryPrefix": "ROOT"}],
+            templates=[
+                # What every repository the docker-hub cache creates gets: a
+                # public pull policy (ECR101), mutable tags (ECR302), no
+                # lifecycle policy (ECR303), AES256 (ECR305), and a custom
+                # role a partner can assume too (ECR114).
+                {"prefix": "docker-hub", "appliedFor": ["PULL_THROUGH_CACHE"],
+                 "imageTagMutability": "MUTABLE",
+                 "encryptionConfiguration": {"encryptionType": "AES256"},
+                 "repositoryPolicy": public,
+                 "customRoleArn": f"arn:aws:iam::{m}:role/ecr-template-creator",
+                 "createdAt": self.now, "updatedAt": self.now},
+                # Every other repository ECR creates: immutable, expiring
+                # untagged images, a customer-managed key, the organization
+                # only. Nothing to report.
+                {"prefix": "ROOT", "appliedFor": ["REPLICATION", "CREATE_ON_PUSH"],
+                 "imageTagMutability": "IMMUTABLE",
+                 "encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": kms},
+                 "lifecyclePolicy": LIFECYCLE,
+                 "repositoryPolicy": policy([
+                     {"Sid": "OrgPull", "Effect": "Allow", "Principal": "*", "Action": PULL_ACTIONS,
+                      "Condition": {"StringEquals": {"aws:PrincipalOrgID": self.org_id}}}]),
+                 "createdAt": self.now, "updatedAt": self.now},
+            ],
+            # Images pushed to base/* are signed: base/shared's index is not
+            # (ECR404); its released image is.
+            signing={"rules": [{"signingProfileArn": f"arn:aws:signer:{r1}:{m}:/signing-profiles/base",
+                                "repositoryFilters": [{"filter": "base/*", "filterType": "WILDCARD_MATCH"}]}]},
         )
 
         self.repository(m, r2, "eu/app", tags={"team": "eu"})
         self.image(m, r2, "eu/app", "2.1", tag="2.1", size=700)
 
         admin = policy([{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}])
+        # The docker-hub template's custom role: ECR's, and a partner's too.
+        creator_trust = policy([
+            {"Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}, "Action": "sts:AssumeRole"}])
+        creator = policy([{"Effect": "Allow", "Action": ["kms:CreateGrant", "ecr:TagResource"], "Resource": "*"}])
         self.principals(
             m,
+            roles=[{"name": "ecr-template-creator", "trust": creator_trust, "inline": {"create": creator}}],
             groups=[{"name": "ecr-admins", "inline": {"ecr-admin": admin}}],
             users=[{"name": "alice", "groups": ["ecr-admins"],
                     "inline": {"token": policy([{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}])}}],

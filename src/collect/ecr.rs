@@ -7,6 +7,8 @@
 //! 1 DescribeRegistry + 1 GetRegistryPolicy + 1 GetRegistryScanningConfiguration
 //! + 2 GetAccountSetting (BASIC_SCAN_TYPE_VERSION, REGISTRY_POLICY_SCOPE)
 //! + ceil(P/1000) DescribePullThroughCacheRules (at least 1)
+//! + ceil(T/1000) DescribeRepositoryCreationTemplates (at least 1)
+//! + 1 GetSigningConfiguration
 //! + ceil(R/1000) DescribeRepositories (at least 1)
 //! + ceil(R/25) BatchGetRepositoryScanningConfiguration
 //! + R × (GetRepositoryPolicy + GetLifecyclePolicy + ListTagsForResource)
@@ -31,8 +33,8 @@ use crate::inventory::{
     EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
     ImageScanningConfiguration, PullThroughCacheRule, Region, Registry,
     RegistryScanningConfiguration, RegistryScanningRule, ReplicationConfiguration,
-    ReplicationDestination, ReplicationRule, Repository, RepositoryFilter,
-    TagMutabilityExclusionFilter,
+    ReplicationDestination, ReplicationRule, Repository, RepositoryCreationTemplate,
+    RepositoryFilter, SigningConfiguration, SigningRule, TagMutabilityExclusionFilter,
 };
 
 /// Manifest media types of an image index (a multi-platform image).
@@ -105,11 +107,13 @@ pub(crate) async fn collect_region(
         }
     };
 
-    let (policy, scanning, pull_through, settings) = tokio::join!(
+    let (policy, scanning, pull_through, settings, templates, signing) = tokio::join!(
         registry_policy(&s, &client),
         registry_scanning(&s, &client),
         pull_through_cache_rules(&s, &client),
         account_settings(&s, &client),
+        creation_templates(&s, &client),
+        signing_configuration(&s, &client),
     );
     // Every read is its own fact: a part that failed is recorded as an
     // error (the model marks what it would have said as unknown) and the
@@ -120,6 +124,8 @@ pub(crate) async fn collect_region(
         scanning_configuration: scanning.flatten(),
         pull_through_cache_rules: pull_through.unwrap_or_default(),
         account_settings: settings,
+        repository_creation_templates: templates.unwrap_or_default(),
+        signing_configuration: signing.flatten(),
     });
 
     let mut region = Region {
@@ -327,6 +333,115 @@ async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<Pull
         Listing::Complete(rules) => Some(rules),
         // A partial list of rules is not the registry's rules: unknown.
         Listing::Partial(_, failure) => {
+            s.fail(OPERATION, None, &failure);
+            None
+        }
+    }
+}
+
+async fn creation_templates(s: &Scope, client: &Client) -> Option<Vec<RepositoryCreationTemplate>> {
+    const OPERATION: &str = "ecr:DescribeRepositoryCreationTemplates";
+    let listing = list_all(
+        &s.ctx,
+        OPERATION,
+        |token| {
+            client
+                .describe_repository_creation_templates()
+                .max_results(PAGE)
+                .set_next_token(token)
+                .send()
+        },
+        |out| {
+            let templates = out
+                .repository_creation_templates
+                .unwrap_or_default()
+                .into_iter()
+                .map(creation_template)
+                .collect();
+            (templates, out.next_token)
+        },
+    )
+    .await;
+    match listing {
+        Listing::Complete(templates) => Some(templates),
+        // A partial list is not the registry's templates: unknown.
+        Listing::Partial(_, failure) => {
+            s.fail(OPERATION, None, &failure);
+            None
+        }
+    }
+}
+
+fn creation_template(t: types::RepositoryCreationTemplate) -> RepositoryCreationTemplate {
+    RepositoryCreationTemplate {
+        prefix: t.prefix.unwrap_or_default(),
+        description: t.description,
+        applied_for: t
+            .applied_for
+            .unwrap_or_default()
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
+        encryption_configuration: t.encryption_configuration.map(|e| EncryptionConfiguration {
+            encryption_type: e.encryption_type.as_str().to_string(),
+            kms_key: e.kms_key,
+        }),
+        resource_tags: sorted_tags(
+            t.resource_tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| (t.key, t.value)),
+        ),
+        image_tag_mutability: t.image_tag_mutability.map(|m| m.as_str().to_string()),
+        image_tag_mutability_exclusion_filters: t
+            .image_tag_mutability_exclusion_filters
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| TagMutabilityExclusionFilter {
+                filter_type: f.filter_type.as_str().to_string(),
+                filter: f.filter,
+            })
+            .collect(),
+        repository_policy: t.repository_policy.filter(|p| !p.is_empty()),
+        lifecycle_policy: t.lifecycle_policy.filter(|p| !p.is_empty()),
+        custom_role_arn: t.custom_role_arn.filter(|r| !r.is_empty()),
+    }
+}
+
+/// The registry's managed signing configuration; `Some(None)` when it has
+/// none (SigningConfigurationNotFoundException is data, not an error).
+async fn signing_configuration(s: &Scope, client: &Client) -> Option<Option<SigningConfiguration>> {
+    const OPERATION: &str = "ecr:GetSigningConfiguration";
+    match s
+        .ctx
+        .request(OPERATION, client.get_signing_configuration().send())
+        .await
+    {
+        Ok(out) => Some(out.signing_configuration.map(|c| {
+            SigningConfiguration {
+                rules: c
+                    .rules
+                    .into_iter()
+                    .map(|r| SigningRule {
+                        signing_profile_arn: r.signing_profile_arn,
+                        repository_filters: r
+                            .repository_filters
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|f| RepositoryFilter {
+                                filter: f.filter,
+                                filter_type: f.filter_type.as_str().to_string(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }
+        })),
+        Err(e) => {
+            let failure = classify(&e);
+            if failure.has_code("SigningConfigurationNotFoundException") {
+                return Some(None);
+            }
             s.fail(OPERATION, None, &failure);
             None
         }

@@ -112,10 +112,12 @@ fn entity_type(kind: ResourceKind) -> EntityTypeName {
     static REGISTRY: OnceLock<EntityTypeName> = OnceLock::new();
     static REPOSITORY: OnceLock<EntityTypeName> = OnceLock::new();
     static PRINCIPAL: OnceLock<EntityTypeName> = OnceLock::new();
+    static TEMPLATE: OnceLock<EntityTypeName> = OnceLock::new();
     match kind {
         ResourceKind::Registry => parsed_once(&REGISTRY, "EcrAudit::Registry"),
         ResourceKind::Repository => parsed_once(&REPOSITORY, "EcrAudit::Repository"),
         ResourceKind::IamPrincipal => parsed_once(&PRINCIPAL, "EcrAudit::IamPrincipal"),
+        ResourceKind::CreationTemplate => parsed_once(&TEMPLATE, "EcrAudit::CreationTemplate"),
     }
 }
 
@@ -432,7 +434,7 @@ impl Engine {
                 .keys()
                 .any(|attribute| rules::paths_overlap(attribute, path))
         };
-        for path in &rule.details {
+        for path in rule.details_for(entity.kind) {
             if unread(path) {
                 continue;
             }
@@ -550,7 +552,7 @@ mod tests {
                 );
                 assert_eq!(
                     finding.details.as_object().unwrap().len(),
-                    rule.details.len(),
+                    rule.details_for(kind).len(),
                     "{}: a @details path does not resolve",
                     rule.id
                 );

@@ -73,6 +73,10 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/ECR113-pull-through-upstream-outside-trust.cedar"),
     ),
     (
+        "rules/ECR114-creation-template-role-outside-trust.cedar",
+        include_str!("../../rules/ECR114-creation-template-role-outside-trust.cedar"),
+    ),
+    (
         "rules/ECR201-auth-token-with-unscoped-repository-access.cedar",
         include_str!("../../rules/ECR201-auth-token-with-unscoped-repository-access.cedar"),
     ),
@@ -131,6 +135,10 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
     (
         "rules/ECR403-vulnerable-image.cedar",
         include_str!("../../rules/ECR403-vulnerable-image.cedar"),
+    ),
+    (
+        "rules/ECR404-unsigned-images.cedar",
+        include_str!("../../rules/ECR404-unsigned-images.cedar"),
     ),
 ];
 
@@ -209,6 +217,9 @@ pub struct RulePolicy {
     pub kind: ResourceKind,
     pub policy: Policy,
     pub message: Option<String>,
+    /// This type's own @details, where the rule's paths do not all exist
+    /// on it.
+    pub details: Option<Vec<String>>,
 }
 
 /// The attributes of the resource a rule's policy reads.
@@ -405,6 +416,16 @@ impl Rule {
             .find(|p| p.kind == kind)
             .and_then(|p| p.message.as_deref())
             .unwrap_or(&self.message)
+    }
+
+    /// The attribute paths copied into the details of findings on this
+    /// kind of resource.
+    pub fn details_for(&self, kind: ResourceKind) -> &[String] {
+        self.policies
+            .iter()
+            .find(|p| p.kind == kind)
+            .and_then(|p| p.details.as_deref())
+            .unwrap_or(&self.details)
     }
 }
 
@@ -619,9 +640,10 @@ fn resource_kind_of(
             "EcrAudit::Repository" => Ok(ResourceKind::Repository),
             "EcrAudit::Registry" => Ok(ResourceKind::Registry),
             "EcrAudit::IamPrincipal" => Ok(ResourceKind::IamPrincipal),
+            "EcrAudit::CreationTemplate" => Ok(ResourceKind::CreationTemplate),
             other => Err(err(format!("unknown resource type {other}"))),
         },
-        _ => Err(err("the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal)".into())),
+        _ => Err(err("the resource scope must name one type: `resource is EcrAudit::Repository` (or Registry, IamPrincipal, CreationTemplate)".into())),
     }
 }
 
@@ -645,9 +667,9 @@ fn continuation(
     let err = policy_error(source, policy_line(text, policy));
     check_permit(policy, err)?;
     for (key, _) in policy.annotations() {
-        if key != "id" && key != "message" {
+        if key != "id" && key != "message" && key != "details" {
             return Err(err(format!(
-                "@{key}: a further policy of rule {} may only carry @id and @message",
+                "@{key}: a further policy of rule {} may only carry @id, @message and @details",
                 rule.id
             )));
         }
@@ -663,7 +685,17 @@ fn continuation(
         kind,
         policy: policy.clone(),
         message: policy.annotation("message").map(str::to_string),
+        details: policy.annotation("details").map(detail_paths),
     })
+}
+
+/// A @details annotation's comma-separated attribute paths.
+fn detail_paths(annotation: &str) -> Vec<String> {
+    annotation
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, RuleError> {
@@ -723,11 +755,7 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
         compliance: annotations.get("compliance").map(|s| s.to_string()),
         help_uri: annotations.get("help_uri").map(|s| s.to_string()),
         message: get("message"),
-        details: get("details")
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        details: detail_paths(&get("details")),
         enabled_by_default,
         source: source.to_string(),
         line,
@@ -735,6 +763,7 @@ fn rule_from_policy(source: &str, text: &str, policy: &Policy) -> Result<Rule, R
             kind: resource_kind,
             policy: policy.clone(),
             message: None,
+            details: None,
         }],
     })
 }

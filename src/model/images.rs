@@ -29,11 +29,32 @@ pub struct ImageFacts {
     /// billed as archive, counted in none of the other facts.
     pub archived_count: i64,
     pub archived_bytes: i64,
+    /// Images (not index children, referrers or archived) that no
+    /// signature in the repository refers to.
+    pub unsigned_count: i64,
     pub latest_digest: String,
     pub latest_tags: Vec<String>,
     pub latest_pushed_at: String,
     pub latest_critical: i64,
     pub latest_high: i64,
+}
+
+/// Artifact types of image signatures: Notation (what Amazon ECR managed
+/// signing and AWS Signer write), and Sigstore's cosign signatures and
+/// bundles (every bundle version).
+const SIGNATURE_TYPES: &[&str] = &[
+    "application/vnd.cncf.notary.signature",
+    "application/vnd.dev.cosign.artifact.sig.v1+json",
+];
+const SIGSTORE_BUNDLE_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+
+/// A signature: a referrer of a signature artifact type.
+fn is_signature(image: &Image) -> bool {
+    image.subject_manifest_digest.is_some()
+        && image.artifact_media_type.as_deref().is_some_and(|t| {
+            SIGNATURE_TYPES.iter().any(|s| t.eq_ignore_ascii_case(s))
+                || t.starts_with(SIGSTORE_BUNDLE_TYPE_PREFIX)
+        })
 }
 
 /// A signature, SBOM or attestation attached to another manifest.
@@ -86,6 +107,12 @@ pub fn image_facts<'a>(
         }
         i64::try_from(total).unwrap_or(i64::MAX)
     };
+    // The manifests a signature refers to.
+    let signed: HashSet<&str> = images
+        .iter()
+        .filter(|i| is_signature(i))
+        .filter_map(|i| i.subject_manifest_digest.as_deref())
+        .collect();
     let mut stale_counted: HashSet<&str> = HashSet::new();
     let mut unpulled_counted: HashSet<&str> = HashSet::new();
     let mut facts = ImageFacts::default();
@@ -105,6 +132,9 @@ pub fn image_facts<'a>(
         let counted = !children.contains(image.image_digest.as_str()) && !is_referrer(image);
         if !counted {
             continue;
+        }
+        if !signed.contains(image.image_digest.as_str()) {
+            facts.unsigned_count += 1;
         }
         if image
             .last_recorded_pull_time
@@ -272,6 +302,50 @@ mod tests {
         assert_eq!(f.stale_untagged_count, 0);
         assert_eq!(f.count, 5);
         assert_eq!(f.latest_digest, "sha256:idx");
+    }
+
+    #[test]
+    fn unsigned_images_are_those_no_signature_refers_to() {
+        let t = AS_OF - Duration::days(3);
+        let signature = |digest: &str, subject: &str, kind: &str| {
+            let mut s = image(digest, &[], t, 1);
+            s.subject_manifest_digest = Some(subject.into());
+            s.artifact_media_type = Some(kind.into());
+            s
+        };
+        let mut index = image("sha256:idx", &["v2"], t, 1);
+        index.index_manifest_digests = vec!["sha256:amd64".into()];
+        let mut archived = image("sha256:old", &["v0"], t, 1);
+        archived.image_status = Some("ARCHIVED".into());
+        let images = vec![
+            image("sha256:notary", &["v1"], t, 1),
+            signature(
+                "sha256:s1",
+                "sha256:notary",
+                "application/vnd.cncf.notary.signature",
+            ),
+            image("sha256:bundle", &["v1b"], t, 1),
+            signature(
+                "sha256:s2",
+                "sha256:bundle",
+                "application/vnd.dev.sigstore.bundle.v0.3+json",
+            ),
+            // Signed index: its platform needs no signature of its own.
+            index,
+            image("sha256:amd64", &[], t, 1),
+            signature(
+                "sha256:s3",
+                "sha256:idx",
+                "application/vnd.dev.cosign.artifact.sig.v1+json",
+            ),
+            // An SBOM is not a signature.
+            image("sha256:sbomed", &["v3"], t, 1),
+            signature("sha256:sbom", "sha256:sbomed", "application/spdx+json"),
+            image("sha256:bare", &[], t, 1),
+            archived,
+        ];
+        let f = image_facts(&images, AS_OF, 14, 90);
+        assert_eq!(f.unsigned_count, 2, "sbomed and bare");
     }
 
     /// An index's size is what its platforms hold (an OCI index reports

@@ -10,6 +10,8 @@ pub mod lifecycle;
 pub mod mutability;
 pub mod pull_through;
 pub mod scanning;
+pub mod signing;
+pub mod templates;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -33,6 +35,8 @@ pub enum ResourceKind {
     Registry,
     Repository,
     IamPrincipal,
+    /// A repository creation template: the repositories ECR will create.
+    CreationTemplate,
 }
 
 /// What an IAM user or role can do with ECR and who can become it.
@@ -146,6 +150,7 @@ pub enum EntityFacts {
     Registry(Box<RegistryFacts>),
     Repository(Box<RepositoryFacts>),
     Principal(Box<PrincipalEntityFacts>),
+    CreationTemplate(Box<templates::CreationTemplateFacts>),
 }
 
 impl EntityFacts {
@@ -156,6 +161,7 @@ impl EntityFacts {
             EntityFacts::Registry(r) => &r.policy,
             EntityFacts::Repository(r) => &r.policy,
             EntityFacts::Principal(p) => &p.facts.policy,
+            EntityFacts::CreationTemplate(t) => &t.policy,
         }
     }
 
@@ -164,6 +170,7 @@ impl EntityFacts {
         match self {
             EntityFacts::Registry(r) => Some(&r.access),
             EntityFacts::Repository(r) => Some(&r.access),
+            EntityFacts::CreationTemplate(t) => Some(&t.access),
             EntityFacts::Principal(_) => None,
         }
     }
@@ -199,6 +206,9 @@ pub struct RegistryFacts {
     /// Pull-through cache rules whose upstream registry or credentials
     /// belong to another party, one line per rule and reason.
     pub pull_through_outside_trust: BTreeSet<String>,
+    /// The managed signing rules, one line each ("PROFILE for repositories
+    /// matching `prod/*`").
+    pub signing_rules: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -221,6 +231,12 @@ pub struct RepositoryFacts {
     /// within the unpulled-days window: images in use are not rescanned.
     pub in_use_not_rescanned: bool,
     pub scan_frequency: String,
+    /// A managed signing rule of the registry matches the repository.
+    pub signing_required: bool,
+    /// The signing profiles of those rules.
+    pub signing_profiles: BTreeSet<String>,
+    /// Images no signature refers to, where signing is required; 0 else.
+    pub unsigned_required_count: i64,
     pub encryption_type: String,
     pub kms_key: String,
     pub customer_managed_key: bool,
@@ -331,7 +347,23 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
             model.scanned.regions.insert(region.region.clone());
             let registry = registry_entity(&account.id, region, &zone, &inventory.errors);
             let registry_scanning_unread = registry.unread.get("scan_type").cloned();
+            let registry_signing_unread = registry.unread.get("signing_rules").cloned();
             model.entities.push(registry);
+            let template_scope = templates::TemplateScope {
+                account,
+                region: &region.region,
+                partition: region_partition(region),
+                zone: &zone,
+                accounts: &inventory.accounts,
+                errors: &inventory.errors,
+            };
+            model.entities.extend(
+                region
+                    .registry
+                    .iter()
+                    .flat_map(|r| &r.repository_creation_templates)
+                    .map(|t| templates::template_entity(t, &template_scope, &cache)),
+            );
             model.scanned.repositories += region.repositories.len();
             model.scanned.images += region
                 .repositories
@@ -353,6 +385,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                         FailedReads {
                             own: errors,
                             registry_scanning: registry_scanning_unread.as_ref(),
+                            registry_signing: registry_signing_unread.as_ref(),
                         },
                         options,
                         &zone,
@@ -428,6 +461,11 @@ const READS: &[(&str, ResourceKind, &[&str])] = &[
         "ecr:GetAccountSetting",
         ResourceKind::Registry,
         &["basic_scan_engine", "registry_policy_scope"],
+    ),
+    (
+        "ecr:GetSigningConfiguration",
+        ResourceKind::Registry,
+        &["signing_rules"],
     ),
     (
         "ecr:GetRepositoryPolicy",
@@ -506,6 +544,26 @@ pub fn partition_of(arn: &str) -> &str {
         .nth(1)
         .filter(|p| !p.is_empty())
         .unwrap_or("aws")
+}
+
+/// The partition of a region's resources (from a repository ARN; "aws"
+/// when it has none).
+fn region_partition(region: &Region) -> &str {
+    region
+        .repositories
+        .first()
+        .map(|r| partition_of(&r.repository_arn))
+        .unwrap_or("aws")
+}
+
+/// The KMS key of an encryption configuration ("" when none) and whether it
+/// is customer managed (KMS or KMS_DSSE with a key that is not AWS managed).
+fn customer_managed_key(enc: &crate::inventory::EncryptionConfiguration) -> (String, bool) {
+    let kms_key = enc.kms_key.clone().unwrap_or_default();
+    let customer_managed = enc.encryption_type.to_ascii_uppercase().starts_with("KMS")
+        && !kms_key.is_empty()
+        && !kms_key.contains("alias/aws/");
+    (kms_key, customer_managed)
 }
 
 /// There is no registry ARN in AWS; this synthetic one names the registry of
@@ -626,11 +684,7 @@ fn registry_entity(
     zone: &TrustZone,
     errors: &[CollectionError],
 ) -> AuditEntity {
-    let partition = region
-        .repositories
-        .first()
-        .map(|r| partition_of(&r.repository_arn))
-        .unwrap_or("aws");
+    let partition = region_partition(region);
     let arn = registry_arn(partition, &region.region, account);
     let registry_errors: Vec<&CollectionError> = errors
         .iter()
@@ -702,6 +756,9 @@ fn registry_entity(
                 })
             })
             .unwrap_or_default(),
+        signing_rules: signing::describe_rules(
+            registry.and_then(|r| r.signing_configuration.as_ref()),
+        ),
     }));
     AuditEntity {
         kind: ResourceKind::Registry,
@@ -723,6 +780,7 @@ fn registry_entity(
 struct FailedReads<'a> {
     own: &'a [&'a CollectionError],
     registry_scanning: Option<&'a BTreeSet<String>>,
+    registry_signing: Option<&'a BTreeSet<String>>,
 }
 
 fn repository_entity(
@@ -744,10 +802,14 @@ fn repository_entity(
     let covered = scanning::scanning_covered(repo, region.registry.as_ref());
     let on_push_only = scanning::enhanced_scan_on_push_only(repo, region.registry.as_ref());
     let enc = &repo.encryption_configuration;
-    let kms_key = enc.kms_key.clone().unwrap_or_default();
-    let customer_managed_key = enc.encryption_type.to_ascii_uppercase().starts_with("KMS")
-        && !kms_key.is_empty()
-        && !kms_key.contains("alias/aws/");
+    let (kms_key, customer_managed_key) = customer_managed_key(enc);
+    let signing_profiles = signing::profiles_for(
+        region
+            .registry
+            .as_ref()
+            .and_then(|r| r.signing_configuration.as_ref()),
+        &repo.repository_name,
+    );
     let (policy, access_facts) = match repo.policy.as_deref() {
         Some(text) => cache.repository(text, &repo.repository_arn, account, zone),
         None => (PolicyFacts::absent(), AccessFacts::default()),
@@ -773,7 +835,10 @@ fn repository_entity(
     if !decided_false && !all_read {
         unread.insert(
             "in_use_not_rescanned".to_string(),
-            on_push_reads.into_iter().chain(image_reads).collect(),
+            on_push_reads
+                .into_iter()
+                .chain(image_reads.clone())
+                .collect(),
         );
     }
     // Coverage is the repository's effective scan frequency: a failed read
@@ -794,6 +859,29 @@ fn repository_entity(
                 .extend(reads.iter().cloned());
         }
     }
+    // Unsigned images where signing is required: either part known to be
+    // false (no signing rule matches, no unsigned image) decides it
+    // whatever the other; otherwise a failed read of a part leaves it
+    // unknown.
+    let signing_reads: BTreeSet<String> = failed.registry_signing.cloned().unwrap_or_default();
+    let required = !signing_profiles.is_empty();
+    if !signing_reads.is_empty() {
+        unread.insert("signing_required".to_string(), signing_reads.clone());
+        unread.insert("signing_profiles".to_string(), signing_reads.clone());
+    }
+    let decided_false = (signing_reads.is_empty() && !required)
+        || (image_reads.is_empty() && images.unsigned_count == 0);
+    let all_read = signing_reads.is_empty() && image_reads.is_empty();
+    if !decided_false && !all_read {
+        unread.insert(
+            "unsigned_required_count".to_string(),
+            signing_reads
+                .into_iter()
+                .chain(image_reads.clone())
+                .collect(),
+        );
+    }
+    let unsigned_required_count = if required { images.unsigned_count } else { 0 };
     let (overwritable_tags, tag_mutability_exclusions) = mutability::overwritable_tags(
         &repo.image_tag_mutability,
         &repo.image_tag_mutability_exclusion_filters,
@@ -817,6 +905,9 @@ fn repository_entity(
         scanning_covered: covered,
         in_use_not_rescanned: on_push_only && in_use,
         scan_frequency: repo.scan_frequency.clone().unwrap_or_default(),
+        signing_required: required,
+        signing_profiles,
+        unsigned_required_count,
         encryption_type: enc.encryption_type.clone(),
         kms_key,
         customer_managed_key,

@@ -33,7 +33,16 @@ pub fn outside_trust(
                 ));
             }
         }
-        if let Some(account) = rule.credential_arn.as_deref().and_then(secret_account) {
+        if let Some((account, name)) = rule.credential_arn.as_deref().and_then(secret_parts) {
+            // A pull-through cache rule's secret must be named with this
+            // prefix (Amazon ECR User Guide, "Creating a pull through cache
+            // rule in Amazon ECR"): another name is a secret set aside for
+            // something else, shared with the registry.
+            if !name.starts_with(SECRET_NAME_PREFIX) {
+                out.insert(format!(
+                    "prefix `{prefix}`: upstream credentials secret `{name}` is not named with the `{SECRET_NAME_PREFIX}` prefix ECR requires"
+                ));
+            }
             if account != owner {
                 let zone = if in_zone(account) {
                     "another account of the zone"
@@ -67,7 +76,7 @@ fn ecr_upstream(url: &str) -> Option<(&str, &str)> {
 }
 
 /// The account of an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/NAME`).
-fn role_account(arn: &str) -> Option<&str> {
+pub(super) fn role_account(arn: &str) -> Option<&str> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
         ["arn", _, "iam", "", account, rest] if rest.starts_with("role/") => Some(account),
@@ -75,12 +84,15 @@ fn role_account(arn: &str) -> Option<&str> {
     }
 }
 
-/// The account of a Secrets Manager secret ARN
+/// The name prefix of the secrets a pull-through cache rule may use.
+const SECRET_NAME_PREFIX: &str = "ecr-pullthroughcache/";
+
+/// The account and name of a Secrets Manager secret ARN
 /// (`arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`).
-fn secret_account(arn: &str) -> Option<&str> {
+fn secret_parts(arn: &str) -> Option<(&str, &str)> {
     let parts: Vec<&str> = arn.splitn(7, ':').collect();
     match parts.as_slice() {
-        ["arn", _, "secretsmanager", _, account, "secret", _] => Some(account),
+        ["arn", _, "secretsmanager", _, account, "secret", name] => Some((account, name)),
         _ => None,
     }
 }
@@ -110,6 +122,7 @@ mod tests {
             rule("hub", "registry-1.docker.io", Some("arn:aws:secretsmanager:us-east-1:111122223333:secret:ecr-pullthroughcache/hub-AbCdEf")),
             rule("ghcr", "ghcr.io", Some("arn:aws:secretsmanager:us-east-1:444455556666:secret:ecr-pullthroughcache/ghcr-AbCdEf")),
             rule("cn", "999988887777.dkr.ecr.cn-north-1.amazonaws.com.cn", None),
+            rule("quay", "quay.io", Some("arn:aws:secretsmanager:us-east-1:111122223333:secret:quay-creds-AbCdEf")),
         ];
         let mut rules = rules.to_vec();
         let mut own_upstream_foreign_role =
@@ -126,12 +139,13 @@ mod tests {
                 "prefix `cn`: upstream ECR registry 999988887777 (cn-north-1) is outside the zone of trust",
                 "prefix `ghcr`: upstream credentials are a secret of 444455556666, an account outside the zone of trust",
                 "prefix `mirror`: upstream ECR registry 999988887777 (us-east-1) is outside the zone of trust",
+                "prefix `quay`: upstream credentials secret `quay-creds-AbCdEf` is not named with the `ecr-pullthroughcache/` prefix ECR requires",
                 "prefix `via`: ECR pulls from the upstream as role arn:aws:iam::999988887777:role/ecr-pull of 999988887777, outside the zone of trust",
             ]
         );
         // Not ECR addresses.
         assert_eq!(ecr_upstream("public.ecr.aws"), None);
         assert_eq!(ecr_upstream("12345.dkr.ecr.us-east-1.amazonaws.com"), None);
-        assert_eq!(secret_account("arn:aws:s3:::bucket"), None);
+        assert_eq!(secret_parts("arn:aws:s3:::bucket"), None);
     }
 }

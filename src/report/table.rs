@@ -53,6 +53,11 @@ fn resource_name(f: &Finding) -> String {
             .map(|(_, n)| n.to_string())
             .unwrap_or_else(|| f.resource_arn.clone()),
         crate::finding::ResourceKind::Registry => "(registry)".to_string(),
+        crate::finding::ResourceKind::CreationTemplate => f
+            .resource_arn
+            .split_once(":repository-creation-template/")
+            .map(|(_, prefix)| format!("(template {prefix})"))
+            .unwrap_or_else(|| f.resource_arn.clone()),
         crate::finding::ResourceKind::IamPrincipal => f
             .resource_arn
             .rsplit_once(':')

@@ -128,6 +128,10 @@ impl ProvedFacts<'_> {
                 policy: &mut r.policy,
                 access: &mut r.access,
             },
+            EntityFacts::CreationTemplate(t) => ProvedFacts::Resource {
+                policy: &mut t.policy,
+                access: &mut t.access,
+            },
         }
     }
 

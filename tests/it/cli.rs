@@ -477,7 +477,13 @@ reason = "stale ignore"
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
     assert!(!findings.iter().any(|f| f["rule_id"] == "ECR302"));
-    assert!(!findings.iter().any(|f| f["rule_id"] == "ECR303"));
+    // The ignore names repositories: a creation template's ECR303 stays.
+    assert!(!findings
+        .iter()
+        .any(|f| f["rule_id"] == "ECR303" && f["resource_kind"] == "repository"));
+    assert!(findings
+        .iter()
+        .any(|f| f["rule_id"] == "ECR303" && f["resource_kind"] == "creation-template"));
     assert!(findings
         .iter()
         .filter(|f| f["rule_id"] == "ECR305")

@@ -31,7 +31,7 @@ const MANAGEMENT: &str = "123456789012";
 
 /// Every operation the collector calls (src/collect), in the order it
 /// calls them.
-const OPERATIONS: [&str; 17] = [
+const OPERATIONS: [&str; 19] = [
     "sts:GetCallerIdentity",
     "organizations:DescribeOrganization",
     "organizations:ListAccounts",
@@ -42,6 +42,8 @@ const OPERATIONS: [&str; 17] = [
     "ecr:GetRegistryScanningConfiguration",
     "ecr:DescribePullThroughCacheRules",
     "ecr:GetAccountSetting",
+    "ecr:DescribeRepositoryCreationTemplates",
+    "ecr:GetSigningConfiguration",
     "ecr:DescribeRepositories",
     "ecr:BatchGetRepositoryScanningConfiguration",
     "ecr:GetRepositoryPolicy",
@@ -61,8 +63,8 @@ const FATAL: [&str; 3] = [
 /// The rules each failed read leaves not evaluated (ECR002), on the
 /// resources it was about. Operations not listed produce no ECR002: what
 /// they would have read is not there at all (an account, IAM, the list of
-/// repositories) or no rule reads it (tags).
-const NOT_EVALUATED: [(&str, &[&str]); 11] = [
+/// repositories, the creation templates) or no rule reads it (tags).
+const NOT_EVALUATED: [(&str, &[&str]); 13] = [
     ("ecr:DescribeRegistry", &["ECR112"]),
     (
         "ecr:GetRegistryPolicy",
@@ -85,6 +87,10 @@ const NOT_EVALUATED: [(&str, &[&str]); 11] = [
     // grant a partner pulls, so the rule that reads it is not evaluated.
     ("ecr:GetAccountSetting", &["ECR306", "ECR103"]),
     ("ecr:DescribePullThroughCacheRules", &["ECR113"]),
+    // Whether a repository must be signed, where it holds unsigned images.
+    ("ecr:GetSigningConfiguration", &["ECR404"]),
+    // Who can assume a creation template's custom role.
+    ("iam:GetAccountAuthorizationDetails", &["ECR114"]),
     (
         "ecr:BatchGetRepositoryScanningConfiguration",
         &["ECR301", "ECR307"],
@@ -99,12 +105,17 @@ const NOT_EVALUATED: [(&str, &[&str]); 11] = [
     ("ecr:GetLifecyclePolicy", &["ECR303", "ECR304"]),
     ("ecr:ListTagsForResource", &[]),
     // ECR307 on the enhanced registry's repository scanned on push only:
-    // whether its images are in use is unknown (elsewhere it is decided).
+    // whether its images are in use is unknown (elsewhere it is decided);
+    // ECR404 likewise on base/shared, the one repository that must be
+    // signed (and holds the world's image index, read by BatchGetImage).
     (
         "ecr:DescribeImages",
-        &["ECR307", "ECR401", "ECR402", "ECR403"],
+        &["ECR307", "ECR401", "ECR402", "ECR403", "ECR404"],
     ),
-    ("ecr:BatchGetImage", &["ECR401", "ECR402", "ECR403"]),
+    (
+        "ecr:BatchGetImage",
+        &["ECR401", "ECR402", "ECR403", "ECR404"],
+    ),
 ];
 
 /// Differences from the complete scan the matrix knows of and expects
@@ -294,6 +305,8 @@ impl World {
             | "ecr:GetRegistryPolicy"
             | "ecr:GetRegistryScanningConfiguration"
             | "ecr:DescribePullThroughCacheRules"
+            | "ecr:DescribeRepositoryCreationTemplates"
+            | "ecr:GetSigningConfiguration"
             | "ecr:DescribeRepositories" => scopes,
             // One read per account setting (BASIC_SCAN_TYPE_VERSION,
             // REGISTRY_POLICY_SCOPE) and registry.
@@ -471,7 +484,11 @@ fn verify(
             f["account"].as_str().unwrap().to_string(),
             f["region"].as_str().unwrap_or("").to_string(),
         );
-        if !message.contains(&said) || !failed.contains(&scope) {
+        // An IAM read is per account (no region): it is about the
+        // account's resources in every region.
+        let in_failed_scope =
+            failed.contains(&scope) || failed.contains(&(scope.0.clone(), String::new()));
+        if !message.contains(&said) || !in_failed_scope {
             return Err(format!(
                 "ECR002 should say {said:?} about a resource whose read failed: {f}; {}",
                 context()
@@ -540,6 +557,9 @@ fn verify(
                 "sts:AssumeRole" => members.contains(f["account"].as_str().unwrap()),
                 "iam:GetAccountAuthorizationDetails" => f["resource_kind"] == "iam-principal",
                 "ecr:DescribeRepositories" => f["resource_kind"] == "repository",
+                "ecr:DescribeRepositoryCreationTemplates" => {
+                    f["resource_kind"] == "creation-template"
+                }
                 _ => false,
             }
     };
@@ -901,6 +921,7 @@ fn a_repeating_page_token_is_an_error_not_a_hang() {
     for (operation, status) in [
         ("ecr:DescribeRepositories", 3),
         ("ecr:DescribePullThroughCacheRules", 3),
+        ("ecr:DescribeRepositoryCreationTemplates", 3),
         ("iam:GetAccountAuthorizationDetails", 3),
         ("organizations:ListAccounts", 2),
     ] {

@@ -81,6 +81,22 @@ fn normalize(inventory: &Value, now: i64) -> Value {
             if !rules.is_empty() {
                 reg.insert("pullThroughCacheRules".into(), json!(rules));
             }
+            let templates: Vec<Value> = registry["repositoryCreationTemplates"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| t["prefix"].clone())
+                .collect();
+            if !templates.is_empty() {
+                reg.insert("creationTemplates".into(), json!(templates));
+            }
+            if let Some(signing) = registry["signingConfiguration"]["rules"].as_array() {
+                let profiles: Vec<Value> = signing
+                    .iter()
+                    .map(|r| r["signingProfileArn"].clone())
+                    .collect();
+                reg.insert("signingProfiles".into(), json!(profiles));
+            }
 
             let mut repositories = Map::new();
             for repo in region["repositories"].as_array().unwrap() {
@@ -261,6 +277,8 @@ fn expected_counts(world: &Value, assumed: u64, with_org: bool) -> BTreeMap<Stri
                 "ecr:GetRegistryPolicy",
                 "ecr:GetRegistryScanningConfiguration",
                 "ecr:DescribePullThroughCacheRules",
+                "ecr:DescribeRepositoryCreationTemplates",
+                "ecr:GetSigningConfiguration",
                 "ecr:DescribeRepositories",
             ] {
                 add(op, 1);
@@ -595,6 +613,44 @@ fn organization_is_collected_completely_with_minimal_requests_and_round_trips() 
         "",
         REGIONS[0],
         "prefix `dev-mirror`: ECR pulls from the upstream as role arn:aws:iam::999988887777:role/ecr-ptc-pull",
+    );
+
+    // DescribeRepositoryCreationTemplates: the docker-hub template is
+    // audited as the repositories it will create; ROOT's is clean.
+    only(
+        "ECR101",
+        ":repository-creation-template/docker-hub",
+        REGIONS[0],
+        "every repository ECR creates under `docker-hub/` (for PULL_THROUGH_CACHE) can be read by any AWS principal",
+    );
+    only(
+        "ECR114",
+        ":repository-creation-template/docker-hub",
+        REGIONS[0],
+        "as arn:aws:iam::123456789012:role/ecr-template-creator: it can be assumed by 999988887777",
+    );
+    for rule in ["ECR302", "ECR303", "ECR305"] {
+        only(
+            rule,
+            ":repository-creation-template/docker-hub",
+            REGIONS[0],
+            "under `docker-hub/`",
+        );
+    }
+    assert!(
+        !findings.iter().any(|f| f["resource_arn"]
+            .as_str()
+            .unwrap()
+            .ends_with("creation-template/ROOT")),
+        "the ROOT template is clean: {findings:#?}"
+    );
+    // GetSigningConfiguration: base/* must be signed; base/shared's
+    // released image is, its multi-platform index is not.
+    only(
+        "ECR404",
+        "base/shared",
+        REGIONS[0],
+        "but 1 of its images carry no signature",
     );
 
     // Live shards: each reads only its accounts, and their reports merge

@@ -72,6 +72,7 @@ fn every_fixture_is_described() {
     }
     for rule in [
         "ECR301", "ECR302", "ECR303", "ECR304", "ECR305", "ECR307", "ECR401", "ECR402", "ECR403",
+        "ECR404",
     ] {
         for fires in [true, false] {
             assert!(
@@ -124,7 +125,7 @@ fn rules_fire_exactly_where_expected() {
 /// registries (by region) each rule fires on.
 #[test]
 fn registry_rules_fire_exactly_where_expected() {
-    let expected: [(&str, &str, &[&str], &str); 5] = [
+    let expected: [(&str, &str, &[&str], &str); 6] = [
         ("ecr306-fires-clair.json", "ECR306", &["us-east-1"], "BASIC_SCAN_TYPE_VERSION CLAIR"),
         ("ecr306-clean-aws-native.json", "ECR306", &[], ""),
         (
@@ -140,6 +141,12 @@ fn registry_rules_fire_exactly_where_expected() {
             "prefix `mirror`: ECR pulls from the upstream as role arn:aws:iam::999988887777:role/ecr-ptc-pull of 999988887777, outside the zone of trust",
         ),
         ("ecr113-clean-own-upstreams.json", "ECR113", &[], ""),
+        (
+            "ecr113-fires-secret-name.json",
+            "ECR113",
+            &["us-east-1"],
+            "prefix `ghcr`: upstream credentials secret `ghcr-token-AbCdEf` is not named with the `ecr-pullthroughcache/` prefix ECR requires",
+        ),
     ];
     let readme =
         std::fs::read_to_string(crate::common::fixture("inventories/registry/README.md")).unwrap();
@@ -160,4 +167,76 @@ fn registry_rules_fire_exactly_where_expected() {
             assert!(f["message"].as_str().unwrap().contains(message), "{f}");
         }
     }
+}
+
+/// Creation template rules, from fixtures/inventories/templates/README.md:
+/// the rules that fire on each template (by prefix), and nothing else on a
+/// template.
+#[test]
+fn creation_template_rules_fire_exactly_where_expected() {
+    type Expected<'a> = &'a [(&'a str, &'a [&'a str])];
+    let cases: [(&str, Expected); 3] = [
+        (
+            "templates-fire-public-cache-template.json",
+            &[
+                (
+                    "docker-hub",
+                    &["ECR101", "ECR114", "ECR302", "ECR303", "ECR305"],
+                ),
+                ("ROOT", &[]),
+            ],
+        ),
+        ("templates-clean-root-template.json", &[("ROOT", &[])]),
+        (
+            "ecr114-fires-outside-account-role.json",
+            &[("ROOT", &["ECR114"])],
+        ),
+    ];
+    let readme =
+        std::fs::read_to_string(crate::common::fixture("inventories/templates/README.md")).unwrap();
+    for (file, expected) in cases {
+        assert!(
+            readme.contains(&format!("| `{file}` |")),
+            "{file} is not described"
+        );
+        let findings = findings_of(&format!("templates/{file}"));
+        for (prefix, rules) in expected {
+            let arn_end = format!(":repository-creation-template/{prefix}");
+            let fired: BTreeSet<&str> = findings
+                .iter()
+                .filter(|f| f["resource_arn"].as_str().unwrap().ends_with(&arn_end))
+                .map(|f| f["rule_id"].as_str().unwrap())
+                .collect();
+            let want: BTreeSet<&str> = rules.iter().copied().collect();
+            assert_eq!(fired, want, "{file}: template {prefix}");
+        }
+        for f in findings
+            .iter()
+            .filter(|f| f["resource_kind"] == "creation-template")
+        {
+            assert!(
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Creation template `"),
+                "{f}"
+            );
+        }
+    }
+    // The public template's message says what the future repositories get.
+    let public = findings_of("templates/templates-fire-public-cache-template.json");
+    let ecr101 = public.iter().find(|f| f["rule_id"] == "ECR101").unwrap();
+    assert!(
+        ecr101["message"].as_str().unwrap().contains(
+            "every repository ECR creates under `docker-hub/` (for PULL_THROUGH_CACHE) can be read by any AWS principal"
+        ),
+        "{ecr101}"
+    );
+    let ecr114 = public.iter().find(|f| f["rule_id"] == "ECR114").unwrap();
+    assert!(
+        ecr114["message"].as_str().unwrap().contains(
+            "as arn:aws:iam::111122223333:role/ecr-cache-creator: it can be assumed by 999988887777"
+        ),
+        "{ecr114}"
+    );
 }
