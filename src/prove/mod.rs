@@ -17,6 +17,7 @@
 //! (policy translation plus axioms), so identical policies across
 //! repositories and accounts cost one proof.
 
+mod canon;
 pub mod run;
 pub mod witness;
 pub mod world;
@@ -466,27 +467,46 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
-        // The same text in the same zone has the same verdict; the resource
-        // matters only when the policy names resources.
+        // The same text in the same zone has the same verdict, and so has a
+        // text naming other accounts of the same parts (`canon`); the
+        // resource matters only when the policy names resources.
         let names_resources = crate::policy::may_name_resources(policy_text);
-        let key = format!(
-            "{subject:?}\n{property:?}\n{}\n{:?}\n{:?}\n{:?}\n{}\n{policy_text}",
-            zone.owner,
-            zone.accounts,
-            zone.org_id,
-            zone.time,
-            if names_resources { arn } else { "" }
-        );
+        let resource_key = if names_resources { arn } else { "" };
+        let canonical = if self.options.cache {
+            canon::canonicalize(policy_text, resource_key, zone)
+        } else {
+            None
+        };
+        let key = match &canonical {
+            Some(c) => format!(
+                "{subject:?}\n{property:?}\ncanonical {}\n{:?}\n{:?}\n{:?}\n{}\n{}",
+                zone.accounts.contains(&zone.owner),
+                zone.accounts,
+                zone.org_id,
+                zone.time,
+                c.arn,
+                c.text
+            ),
+            None => format!(
+                "{subject:?}\n{property:?}\n{}\n{:?}\n{:?}\n{:?}\n{resource_key}\n{policy_text}",
+                zone.owner, zone.accounts, zone.org_id, zone.time,
+            ),
+        };
         if self.options.cache {
-            if let Some(v) = self
+            let cached = self
                 .cache
                 .verdicts
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(&key)
-            {
+                .cloned();
+            let cached = match (&canonical, cached) {
+                (Some(c), Some(v)) => c.instantiate(&v),
+                (None, v) => v,
+                (Some(_), None) => None,
+            };
+            if let Some(mut v) = cached {
                 self.stats.cache_hits += 1;
-                let mut v = v.clone();
                 if let Verdict::Refuted { counterexample } = &mut v {
                     if !names_resources {
                         counterexample.resource = arn.to_string();
@@ -497,11 +517,15 @@ impl<'c> Prover<'c> {
         }
         let verdict = self.prove_text(policy_text, subject, arn, zone, property, false);
         if self.options.cache {
+            let stored = match &canonical {
+                Some(c) => c.abstract_verdict(&verdict),
+                None => verdict.clone(),
+            };
             self.cache
                 .verdicts
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(key, verdict.clone());
+                .insert(key, stored);
         }
         verdict
     }

@@ -339,6 +339,86 @@ fn escaped_resource_elements_are_not_shared_between_repositories() {
     assert_eq!(read("team/b29"), "proved");
 }
 
+/// Documents that differ only in the accounts they name are one question
+/// to the solver, and each verdict names its own document's accounts: two
+/// accounts of the zone, each letting its own partner pull, and each also
+/// letting the other account of the zone pull (an account of the zone is
+/// not an outsider, whichever it is).
+#[test]
+fn documents_differing_only_in_account_ids_share_one_proof() {
+    require_solver();
+    let mut inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture(
+            "inventories/ecr302-fires-mutable.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let first = inv["accounts"][0].clone();
+    let template = first["regions"][0]["repositories"][0].clone();
+    let policy = |partner: &str, other: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{partner}:root","arn:aws:iam::{other}:root"]}},"Action":"ecr:BatchGetImage"}}]}}"#
+        )
+    };
+    let (a, b) = ("111122223333", "222233334444");
+    let mut accounts = Vec::new();
+    for (owner, other, partner) in [(a, b, "999988887777"), (b, a, "444455556666")] {
+        let mut account = first.clone();
+        account["id"] = Value::from(owner);
+        let mut repo = template.clone();
+        repo["repositoryArn"] =
+            Value::from(format!("arn:aws:ecr:us-east-1:{owner}:repository/app"));
+        repo["repositoryName"] = Value::from("app");
+        repo["policy"] = Value::from(policy(partner, other));
+        account["regions"][0]["repositories"] = Value::Array(vec![repo]);
+        accounts.push(account);
+    }
+    inv["accounts"] = Value::Array(accounts);
+    let dir = crate::common::temp_dir("canonical-proofs");
+    let path = dir.join("inv.json");
+    std::fs::write(&path, serde_json::to_string(&inv).unwrap()).unwrap();
+    let r = run(&[
+        "prove",
+        "--inventory",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--proof-jobs",
+        "1",
+    ]);
+    let out: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    let results = out["results"].as_array().unwrap();
+    for (owner, partner) in [(a, "999988887777"), (b, "444455556666")] {
+        let read = results
+            .iter()
+            .find(|p| {
+                p["property"] == "read" && p["account"] == owner && p["subject"] == "repository"
+            })
+            .unwrap();
+        assert_eq!(read["verdict"], "refuted", "{read}");
+        let cx = &read["counterexample"];
+        assert!(
+            cx["principal"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("arn:aws:iam::{partner}:")),
+            "{read}"
+        );
+        assert_eq!(
+            cx["resource"].as_str().unwrap(),
+            format!("arn:aws:ecr:us-east-1:{owner}:repository/app")
+        );
+    }
+    // The second account's three properties came from the cache.
+    assert!(
+        out["solver"]["cache_hits"].as_u64().unwrap() >= 3,
+        "{}",
+        out["solver"]
+    );
+}
+
 /// A counterexample says why it works: the condition keys that matter,
 /// the absent ones among them.
 #[test]
