@@ -135,6 +135,52 @@ impl Property {
     }
 }
 
+/// The key a verdict is cached under, and the document's canonical form
+/// when it has one: the same text in the same zone has the same verdict,
+/// and so has a text naming other accounts of the same parts (`canon`);
+/// the resource matters only when the policy names resources.
+fn verdict_key(
+    policy_text: &str,
+    subject: Subject,
+    arn: &str,
+    zone: &Zone,
+    property: &str,
+) -> (String, Option<canon::Canonical>) {
+    let resource_key = if crate::policy::may_name_resources(policy_text) {
+        arn
+    } else {
+        ""
+    };
+    let canonical = canon::canonicalize(policy_text, resource_key, zone);
+    let key = match &canonical {
+        Some(c) => format!(
+            "{subject:?}\n{property}\ncanonical {}\n{:?}\n{:?}\n{:?}\n{}\n{}",
+            zone.accounts.contains(&zone.owner),
+            zone.accounts,
+            zone.org_id,
+            zone.time,
+            c.arn,
+            c.text
+        ),
+        None => format!(
+            "{subject:?}\n{property}\n{}\n{:?}\n{:?}\n{:?}\n{resource_key}\n{policy_text}",
+            zone.owner, zone.accounts, zone.org_id, zone.time,
+        ),
+    };
+    (key, canonical)
+}
+
+/// The group of documents whose verdicts on these properties are shared.
+pub(crate) fn verdict_group(
+    policy_text: &str,
+    subject: Subject,
+    arn: &str,
+    zone: &Zone,
+    properties: &[Property],
+) -> String {
+    verdict_key(policy_text, subject, arn, zone, &format!("{properties:?}")).0
+}
+
 /// The outcome of one proof.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
@@ -467,30 +513,11 @@ impl<'c> Prover<'c> {
         zone: &Zone,
         property: Property,
     ) -> Verdict {
-        // The same text in the same zone has the same verdict, and so has a
-        // text naming other accounts of the same parts (`canon`); the
-        // resource matters only when the policy names resources.
         let names_resources = crate::policy::may_name_resources(policy_text);
-        let resource_key = if names_resources { arn } else { "" };
-        let canonical = if self.options.cache {
-            canon::canonicalize(policy_text, resource_key, zone)
+        let (key, canonical) = if self.options.cache {
+            verdict_key(policy_text, subject, arn, zone, &format!("{property:?}"))
         } else {
-            None
-        };
-        let key = match &canonical {
-            Some(c) => format!(
-                "{subject:?}\n{property:?}\ncanonical {}\n{:?}\n{:?}\n{:?}\n{}\n{}",
-                zone.accounts.contains(&zone.owner),
-                zone.accounts,
-                zone.org_id,
-                zone.time,
-                c.arn,
-                c.text
-            ),
-            None => format!(
-                "{subject:?}\n{property:?}\n{}\n{:?}\n{:?}\n{:?}\n{resource_key}\n{policy_text}",
-                zone.owner, zone.accounts, zone.org_id, zone.time,
-            ),
+            (String::new(), None)
         };
         if self.options.cache {
             let cached = self
