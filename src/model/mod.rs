@@ -5,6 +5,7 @@
 //! so that it can be printed, saved and tested on its own; the engine turns it
 //! into a Cedar entity.
 
+pub mod encryption;
 pub mod images;
 pub mod lifecycle;
 pub mod mutability;
@@ -349,7 +350,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
             let registry_scanning_unread = registry.unread.get("scan_type").cloned();
             let registry_signing_unread = registry.unread.get("signing_rules").cloned();
             model.entities.push(registry);
-            let template_scope = templates::TemplateScope {
+            let template_scope = TemplateScope {
                 account,
                 region: &region.region,
                 partition: region_partition(region),
@@ -362,7 +363,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                     .registry
                     .iter()
                     .flat_map(|r| &r.repository_creation_templates)
-                    .map(|t| templates::template_entity(t, &template_scope, &cache)),
+                    .map(|t| template_entity(t, &template_scope, &cache)),
             );
             model.scanned.repositories += region.repositories.len();
             model.scanned.images += region
@@ -554,16 +555,6 @@ fn region_partition(region: &Region) -> &str {
         .first()
         .map(|r| partition_of(&r.repository_arn))
         .unwrap_or("aws")
-}
-
-/// The KMS key of an encryption configuration ("" when none) and whether it
-/// is customer managed (KMS or KMS_DSSE with a key that is not AWS managed).
-fn customer_managed_key(enc: &crate::inventory::EncryptionConfiguration) -> (String, bool) {
-    let kms_key = enc.kms_key.clone().unwrap_or_default();
-    let customer_managed = enc.encryption_type.to_ascii_uppercase().starts_with("KMS")
-        && !kms_key.is_empty()
-        && !kms_key.contains("alias/aws/");
-    (kms_key, customer_managed)
 }
 
 /// There is no registry ARN in AWS; this synthetic one names the registry of
@@ -775,6 +766,124 @@ fn registry_entity(
     }
 }
 
+/// Where a creation template's facts come from besides the template itself.
+struct TemplateScope<'a> {
+    account: &'a Account,
+    region: &'a str,
+    partition: &'a str,
+    zone: &'a TrustZone,
+    accounts: &'a [Account],
+    errors: &'a [CollectionError],
+}
+
+/// A repository creation template, audited as the repositories it will
+/// create.
+fn template_entity(
+    template: &crate::inventory::RepositoryCreationTemplate,
+    scope: &TemplateScope,
+    cache: &PolicyCache,
+) -> AuditEntity {
+    let account = scope.account.id.to_string();
+    let prefix = template.prefix.as_str();
+    let arn = templates::template_arn(scope.partition, scope.region, &account, prefix);
+    let future = templates::future_repository_arn(scope.partition, scope.region, &account, prefix);
+    let (policy, access) = match template.repository_policy.as_deref() {
+        Some(text) => cache.repository(text, &future, &account, scope.zone),
+        None => (PolicyFacts::absent(), AccessFacts::default()),
+    };
+    let mut unread = BTreeMap::new();
+    let custom_role = match template.custom_role_arn.as_deref() {
+        Some(role) => match custom_role_outside_trust(role, scope) {
+            Ok(reasons) => (role.to_string(), reasons),
+            Err(reads) => {
+                unread.insert("custom_role_outside_trust".to_string(), reads);
+                (role.to_string(), BTreeSet::new())
+            }
+        },
+        None => (String::new(), BTreeSet::new()),
+    };
+    let facts = templates::template_facts(
+        template,
+        &account,
+        scope.region,
+        arn.clone(),
+        templates::Decided {
+            policy,
+            access,
+            custom_role,
+        },
+    );
+    AuditEntity {
+        kind: ResourceKind::CreationTemplate,
+        location: format!(
+            "aws/ecr/{}/{}/_creation-templates/{}",
+            location_segment(&account),
+            location_segment(scope.region),
+            location_segment(prefix)
+        ),
+        arn,
+        account,
+        region: Some(scope.region.to_string()),
+        facts: EntityFacts::CreationTemplate(Box::new(facts)),
+        unread,
+    }
+}
+
+/// Why a template's custom role is not the organization's alone; `Err`
+/// with the failed reads when the role's account's IAM was not read.
+fn custom_role_outside_trust(
+    role: &str,
+    scope: &TemplateScope,
+) -> Result<BTreeSet<String>, BTreeSet<String>> {
+    let Some(role_account) = pull_through::role_account(role) else {
+        return Ok(["it is not an IAM role ARN".to_string()].into());
+    };
+    let owner = scope.account.id.to_string();
+    if role_account != owner && !scope.zone.contains_account(role_account) {
+        return Ok([format!(
+            "it belongs to {role_account}, outside the zone of trust"
+        )]
+        .into());
+    }
+    let Some(account) = scope
+        .accounts
+        .iter()
+        .find(|a| a.id.to_string() == role_account)
+    else {
+        // A zone account this scan did not collect: trusted, not read.
+        return Ok(BTreeSet::new());
+    };
+    let Some(iam) = &account.iam else {
+        let reads: BTreeSet<String> = scope
+            .errors
+            .iter()
+            .filter(|e| e.operation == IAM_READ && e.account == role_account)
+            .map(failed_read)
+            .collect();
+        return Err(if reads.is_empty() {
+            [format!(
+                "the IAM roles of {role_account} were not collected"
+            )]
+            .into()
+        } else {
+            reads
+        });
+    };
+    // A role that does not exist: ECR cannot assume it, nobody else can.
+    let Some(found) = iam.roles.iter().find(|r| r.arn == role) else {
+        return Ok(BTreeSet::new());
+    };
+    let facts = role_facts(account, found, &scope.zone.for_owner(role_account));
+    Ok(facts
+        .assumable_from_outside
+        .iter()
+        .map(|who| format!("it can be assumed by {who}"))
+        .collect())
+}
+
+/// The operation whose failure leaves an account's IAM roles unknown.
+const IAM_READ: &str = "iam:GetAccountAuthorizationDetails";
+
 /// The reads that failed for one repository: its own, and the registry's
 /// scanning configuration when that was not read.
 struct FailedReads<'a> {
@@ -802,7 +911,7 @@ fn repository_entity(
     let covered = scanning::scanning_covered(repo, region.registry.as_ref());
     let on_push_only = scanning::enhanced_scan_on_push_only(repo, region.registry.as_ref());
     let enc = &repo.encryption_configuration;
-    let (kms_key, customer_managed_key) = customer_managed_key(enc);
+    let (kms_key, customer_managed_key) = encryption::customer_managed_key(enc);
     let signing_profiles = signing::profiles_for(
         region
             .registry

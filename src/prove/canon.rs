@@ -19,8 +19,6 @@
 
 use std::collections::BTreeMap;
 
-use super::witness::Counterexample;
-use super::Verdict;
 use crate::access::Zone;
 
 const MARK: &str = "<<acct-";
@@ -73,32 +71,28 @@ pub(super) fn canonicalize(text: &str, arn: &str, zone: &Zone) -> Option<Canonic
 }
 
 impl Canonical {
-    /// The verdict with this document's ids replaced by their parts.
-    pub fn abstract_verdict(&self, verdict: &Verdict) -> Verdict {
-        map_verdict(verdict, &mut |s| {
-            Some(replace_ids(s, &mut |id| self.names.get(id).cloned()))
-        })
-        .unwrap_or_else(|| verdict.clone())
+    /// A string (of a verdict) with this document's ids replaced by their
+    /// parts.
+    pub fn abstract_str(&self, s: &str) -> String {
+        replace_ids(s, &mut |id| self.names.get(id).cloned())
     }
 
-    /// A cached canonical verdict with this document's ids put back; `None`
-    /// when it names an id this document also names outside its part.
-    pub fn instantiate(&self, verdict: &Verdict) -> Option<Verdict> {
-        map_verdict(verdict, &mut |s| {
-            let mut clash = false;
-            let _ = replace_ids(s, &mut |id| {
-                clash |= self.names.contains_key(id);
-                None
-            });
-            if clash {
-                return None;
-            }
-            let mut out = s.to_string();
-            for (id, placeholder) in &self.names {
-                out = out.replace(placeholder, id);
-            }
-            (!out.contains(MARK)).then_some(out)
-        })
+    /// A canonical string with this document's ids put back; `None` when it
+    /// names an id this document also names outside its part.
+    pub fn instantiate_str(&self, s: &str) -> Option<String> {
+        let mut clash = false;
+        let _ = replace_ids(s, &mut |id| {
+            clash |= self.names.contains_key(id);
+            None
+        });
+        if clash {
+            return None;
+        }
+        let mut out = s.to_string();
+        for (id, placeholder) in &self.names {
+            out = out.replace(placeholder, id);
+        }
+        (!out.contains(MARK)).then_some(out)
     }
 }
 
@@ -126,38 +120,6 @@ fn replace_ids(s: &str, f: &mut dyn FnMut(&str) -> Option<String>) -> String {
         }
     }
     out
-}
-
-/// The verdict with every string mapped; `None` if a string's map is.
-fn map_verdict(verdict: &Verdict, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Verdict> {
-    Some(match verdict {
-        Verdict::Proved => Verdict::Proved,
-        Verdict::Unknown { reason } => Verdict::Unknown { reason: f(reason)? },
-        Verdict::Refuted { counterexample: c } => {
-            let mut context = Vec::with_capacity(c.context.len());
-            for (k, values) in &c.context {
-                let mut mapped = Vec::with_capacity(values.len());
-                for v in values {
-                    mapped.push(f(v)?);
-                }
-                context.push((f(k)?, mapped));
-            }
-            let mut absent = Vec::with_capacity(c.absent.len());
-            for a in &c.absent {
-                absent.push(f(a)?);
-            }
-            Verdict::Refuted {
-                counterexample: Box::new(Counterexample {
-                    principal: f(&c.principal)?,
-                    outside: f(&c.outside)?,
-                    action: f(&c.action)?,
-                    resource: f(&c.resource)?,
-                    context,
-                    absent,
-                }),
-            }
-        }
-    })
 }
 
 #[cfg(test)]
@@ -208,32 +170,19 @@ mod tests {
     }
 
     #[test]
-    fn a_cached_counterexample_takes_the_new_documents_ids() {
+    fn a_cached_string_takes_the_new_documents_ids() {
         let a = canonicalize(&partner_pull("999988887777"), "", &zone("111111111111")).unwrap();
         let b = canonicalize(&partner_pull("444455556666"), "", &zone("222222222222")).unwrap();
-        let refuted = |principal: &str| Verdict::Refuted {
-            counterexample: Box::new(Counterexample {
-                principal: principal.into(),
-                outside: "account is outside the zone".into(),
-                action: "ecr:BatchGetImage".into(),
-                resource: "arn:aws:ecr:us-east-1:111111111111:repository/app".into(),
-                context: vec![("aws:sourceaccount".into(), vec!["999988887777".into()])],
-                absent: vec![],
-            }),
-        };
-        let cached = a.abstract_verdict(&refuted("arn:aws:iam::999988887777:root"));
-        let Some(Verdict::Refuted { counterexample }) = b.instantiate(&cached) else {
-            panic!("not instantiated")
-        };
-        assert_eq!(counterexample.principal, "arn:aws:iam::444455556666:root");
-        assert_eq!(
-            counterexample.resource,
-            "arn:aws:ecr:us-east-1:222222222222:repository/app"
+        let cached = a.abstract_str(
+            "arn:aws:iam::999988887777:root reads arn:aws:ecr:us-east-1:111111111111:repository/app",
         );
-        assert_eq!(counterexample.context[0].1, ["444455556666"]);
+        assert_eq!(
+            b.instantiate_str(&cached).unwrap(),
+            "arn:aws:iam::444455556666:root reads arn:aws:ecr:us-east-1:222222222222:repository/app"
+        );
         // An outsider the search chose, which the new document names: the
-        // cached verdict is not used.
-        let chosen = a.abstract_verdict(&refuted("arn:aws:iam::444455556666:user/witness"));
-        assert!(b.instantiate(&chosen).is_none());
+        // cached string is not used.
+        let chosen = a.abstract_str("arn:aws:iam::444455556666:user/witness");
+        assert!(b.instantiate_str(&chosen).is_none());
     }
 }

@@ -170,6 +170,38 @@ fn verdict_key(
     (key, canonical)
 }
 
+/// The verdict with every string mapped; `None` if a string's map is.
+fn map_verdict(verdict: &Verdict, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Verdict> {
+    Some(match verdict {
+        Verdict::Proved => Verdict::Proved,
+        Verdict::Unknown { reason } => Verdict::Unknown { reason: f(reason)? },
+        Verdict::Refuted { counterexample: c } => {
+            let mut context = Vec::with_capacity(c.context.len());
+            for (k, values) in &c.context {
+                let mut mapped = Vec::with_capacity(values.len());
+                for v in values {
+                    mapped.push(f(v)?);
+                }
+                context.push((f(k)?, mapped));
+            }
+            let mut absent = Vec::with_capacity(c.absent.len());
+            for a in &c.absent {
+                absent.push(f(a)?);
+            }
+            Verdict::Refuted {
+                counterexample: Box::new(Counterexample {
+                    principal: f(&c.principal)?,
+                    outside: f(&c.outside)?,
+                    action: f(&c.action)?,
+                    resource: f(&c.resource)?,
+                    context,
+                    absent,
+                }),
+            }
+        }
+    })
+}
+
 /// The group of documents whose verdicts on these properties are shared.
 pub(crate) fn verdict_group(
     policy_text: &str,
@@ -528,7 +560,7 @@ impl<'c> Prover<'c> {
                 .get(&key)
                 .cloned();
             let cached = match (&canonical, cached) {
-                (Some(c), Some(v)) => c.instantiate(&v),
+                (Some(c), Some(v)) => map_verdict(&v, &mut |s| c.instantiate_str(s)),
                 (None, v) => v,
                 (Some(_), None) => None,
             };
@@ -545,7 +577,8 @@ impl<'c> Prover<'c> {
         let verdict = self.prove_text(policy_text, subject, arn, zone, property, false);
         if self.options.cache {
             let stored = match &canonical {
-                Some(c) => c.abstract_verdict(&verdict),
+                Some(c) => map_verdict(&verdict, &mut |s| Some(c.abstract_str(s)))
+                    .unwrap_or_else(|| verdict.clone()),
                 None => verdict.clone(),
             };
             self.cache
