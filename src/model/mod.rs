@@ -874,12 +874,27 @@ fn custom_role_outside_trust(
         return Ok(BTreeSet::new());
     };
     let facts = role_facts(account, found, &scope.zone.for_owner(role_account));
+    // A trust policy not wholly understood is never taken as keeping
+    // outsiders out: the finding says what was not understood.
+    let unsure = facts
+        .policy
+        .problems
+        .iter()
+        .filter_map(|p| p.strip_prefix(TRUST_PROBLEM))
+        .map(|p| {
+            format!("whether others can assume it is not known: its trust policy was not fully analysed ({p})")
+        });
     Ok(facts
         .assumable_from_outside
         .iter()
         .map(|who| format!("it can be assumed by {who}"))
+        .chain(unsure)
         .collect())
 }
+
+/// How a role's trust policy problems are told from its identity
+/// policies' among its policy problems.
+const TRUST_PROBLEM: &str = "trust policy: ";
 
 /// The operation whose failure leaves an account's IAM roles unknown.
 const IAM_READ: &str = "iam:GetAccountAuthorizationDetails";
@@ -1197,7 +1212,7 @@ fn role_facts(
             facts
                 .policy
                 .problems
-                .insert(format!("trust policy: {problem}"));
+                .insert(format!("{TRUST_PROBLEM}{problem}"));
         }
         facts.policy.analyzable &= p.analyzable;
         facts.policy.present = true;

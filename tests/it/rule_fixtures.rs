@@ -175,7 +175,7 @@ fn registry_rules_fire_exactly_where_expected() {
 #[test]
 fn creation_template_rules_fire_exactly_where_expected() {
     type Expected<'a> = &'a [(&'a str, &'a [&'a str])];
-    let cases: [(&str, Expected); 3] = [
+    let cases: [(&str, Expected); 4] = [
         (
             "templates-fire-public-cache-template.json",
             &[
@@ -189,6 +189,10 @@ fn creation_template_rules_fire_exactly_where_expected() {
         ("templates-clean-root-template.json", &[("ROOT", &[])]),
         (
             "ecr114-fires-outside-account-role.json",
+            &[("ROOT", &["ECR114"])],
+        ),
+        (
+            "ecr114-fires-unanalyzable-trust.json",
             &[("ROOT", &["ECR114"])],
         ),
     ];
@@ -223,6 +227,15 @@ fn creation_template_rules_fire_exactly_where_expected() {
             );
         }
     }
+    let unsure = findings_of("templates/ecr114-fires-unanalyzable-trust.json");
+    let ecr114 = unsure.iter().find(|f| f["rule_id"] == "ECR114").unwrap();
+    assert!(
+        ecr114["message"]
+            .as_str()
+            .unwrap()
+            .contains("whether others can assume it is not known"),
+        "{ecr114}"
+    );
     // The public template's message says what the future repositories get.
     let public = findings_of("templates/templates-fire-public-cache-template.json");
     let ecr101 = public.iter().find(|f| f["rule_id"] == "ECR101").unwrap();
