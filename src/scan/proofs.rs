@@ -61,6 +61,35 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
                     });
                 }
             }
+            // A creation template's repository policy, as the repositories
+            // it will create get it.
+            let templates = region
+                .registry
+                .iter()
+                .flat_map(|r| &r.repository_creation_templates);
+            for template in templates {
+                if let Some(text) = template.repository_policy.as_deref() {
+                    out.push(ProofJob {
+                        subject: Subject::Repository,
+                        arn: model::templates::template_arn(
+                            partition,
+                            &region.region,
+                            &account.id,
+                            &template.prefix,
+                        ),
+                        resource_arn: model::templates::future_repository_arn(
+                            partition,
+                            &region.region,
+                            &account.id,
+                            &template.prefix,
+                        ),
+                        account: account.id.to_string(),
+                        policy: text.to_string(),
+                        zone: Arc::clone(&owner_zone),
+                        properties: Property::of(Subject::Repository),
+                    });
+                }
+            }
             for repo in &region.repositories {
                 if let Some(text) = repo.policy.as_deref() {
                     out.push(ProofJob {
@@ -172,12 +201,17 @@ pub fn apply_proofs(model: &mut AuditModel, proofs: &[Proof]) -> Vec<String> {
         index.insert((e.kind, e.arn.clone()), i);
     }
     for p in proofs {
-        let kind = match p.subject {
-            Subject::Repository => ResourceKind::Repository,
-            Subject::Registry => ResourceKind::Registry,
-            Subject::Role => ResourceKind::IamPrincipal,
+        // A repository policy's proof is of a repository or of the
+        // creation template that will give repositories that policy.
+        let kinds: &[ResourceKind] = match p.subject {
+            Subject::Repository => &[ResourceKind::Repository, ResourceKind::CreationTemplate],
+            Subject::Registry => &[ResourceKind::Registry],
+            Subject::Role => &[ResourceKind::IamPrincipal],
         };
-        let Some(&i) = index.get(&(kind, p.arn.clone())) else {
+        let found = kinds
+            .iter()
+            .find_map(|kind| index.get(&(*kind, p.arn.clone())));
+        let Some(&i) = found else {
             warnings.push(format!(
                 "proof of {} for {} has no entity in the model",
                 p.property.name(),

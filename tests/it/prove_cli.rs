@@ -165,6 +165,28 @@ fn scan_prove_puts_counterexamples_in_findings_and_sarif() {
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
     let plain: Value =
         serde_json::from_str(&run(&["scan", "--demo", "--format", "json"]).stdout).unwrap();
+    // A creation template's policy is proved as the repositories it will
+    // create get it: the public dockerhub template's ECR101 carries a
+    // replayed counterexample on such a repository.
+    let template = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule_id"] == "ECR101"
+                && f["resource_arn"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(":repository-creation-template/dockerhub")
+        })
+        .expect("the dockerhub template's ECR101");
+    let cx = template["details"]["read_counterexamples"][0]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        cx.contains("on arn:aws:ecr:us-east-1:401846239157:repository/dockerhub/"),
+        "{template:#}"
+    );
     // The same findings: the proofs agree with the concrete analysis on the
     // demo, they only add evidence.
     let ids = |v: &Value| -> Vec<(String, String)> {
