@@ -168,18 +168,19 @@ fn scan_prove_puts_counterexamples_in_findings_and_sarif() {
     // A creation template's policy is proved as the repositories it will
     // create get it: the public dockerhub template's ECR101 carries a
     // replayed counterexample on such a repository.
-    let template = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| {
-            f["rule_id"] == "ECR101"
-                && f["resource_arn"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(":repository-creation-template/dockerhub")
-        })
-        .expect("the dockerhub template's ECR101");
+    // The ECR101 finding on the resource whose ARN ends so.
+    let ecr101 = |arn_end: &str| -> Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["rule_id"] == "ECR101" && f["resource_arn"].as_str().unwrap().ends_with(arn_end)
+            })
+            .unwrap_or_else(|| panic!("no ECR101 on {arn_end}"))
+            .clone()
+    };
+    let template = ecr101(":repository-creation-template/dockerhub");
     let cx = template["details"]["read_counterexamples"][0]
         .as_str()
         .unwrap_or("");
@@ -209,18 +210,7 @@ fn scan_prove_puts_counterexamples_in_findings_and_sarif() {
         report["warnings"]
     );
     assert!(report["proofs"]["refuted"].as_u64().unwrap() >= 10);
-    let public = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| {
-            f["rule_id"] == "ECR101"
-                && f["resource_arn"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with("repository/public/sdk-examples")
-        })
-        .unwrap();
+    let public = ecr101("repository/public/sdk-examples");
     assert!(public["message"]
         .as_str()
         .unwrap()
