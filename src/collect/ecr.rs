@@ -180,6 +180,19 @@ impl Scope {
         );
     }
 
+    /// A registry setting's list, when every page was read: a partial list
+    /// (pull-through rules, creation templates) is not the registry's list,
+    /// so it is unknown and the failure recorded.
+    fn whole_listing<T>(&self, operation: &str, listing: Listing<T>) -> Option<Vec<T>> {
+        match listing {
+            Listing::Complete(items) => Some(items),
+            Listing::Partial(_, failure) => {
+                self.fail(operation, None, &failure);
+                None
+            }
+        }
+    }
+
     /// The answer to a read of a repository's optional document (its
     /// policy, its lifecycle policy): `absent_code` means "none" (data, not
     /// an error); any other failure is recorded and leaves the document
@@ -329,14 +342,7 @@ async fn pull_through_cache_rules(s: &Scope, client: &Client) -> Option<Vec<Pull
         },
     )
     .await;
-    match listing {
-        Listing::Complete(rules) => Some(rules),
-        // A partial list of rules is not the registry's rules: unknown.
-        Listing::Partial(_, failure) => {
-            s.fail(OPERATION, None, &failure);
-            None
-        }
-    }
+    s.whole_listing(OPERATION, listing)
 }
 
 async fn creation_templates(s: &Scope, client: &Client) -> Option<Vec<RepositoryCreationTemplate>> {
@@ -362,14 +368,7 @@ async fn creation_templates(s: &Scope, client: &Client) -> Option<Vec<Repository
         },
     )
     .await;
-    match listing {
-        Listing::Complete(templates) => Some(templates),
-        // A partial list is not the registry's templates: unknown.
-        Listing::Partial(_, failure) => {
-            s.fail(OPERATION, None, &failure);
-            None
-        }
-    }
+    s.whole_listing(OPERATION, listing)
 }
 
 fn creation_template(t: types::RepositoryCreationTemplate) -> RepositoryCreationTemplate {

@@ -409,11 +409,14 @@ impl Rule {
         self.policies.iter().map(|p| p.kind).collect()
     }
 
+    /// The rule's policy for this kind of resource.
+    fn policy_for(&self, kind: ResourceKind) -> Option<&RulePolicy> {
+        self.policies.iter().find(|p| p.kind == kind)
+    }
+
     /// The message template for findings on this kind of resource.
     pub fn message_for(&self, kind: ResourceKind) -> &str {
-        self.policies
-            .iter()
-            .find(|p| p.kind == kind)
+        self.policy_for(kind)
             .and_then(|p| p.message.as_deref())
             .unwrap_or(&self.message)
     }
@@ -421,9 +424,7 @@ impl Rule {
     /// The attribute paths copied into the details of findings on this
     /// kind of resource.
     pub fn details_for(&self, kind: ResourceKind) -> &[String] {
-        self.policies
-            .iter()
-            .find(|p| p.kind == kind)
+        self.policy_for(kind)
             .and_then(|p| p.details.as_deref())
             .unwrap_or(&self.details)
     }

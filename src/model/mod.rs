@@ -549,7 +549,7 @@ pub fn partition_of(arn: &str) -> &str {
 
 /// The partition of a region's resources (from a repository ARN; "aws"
 /// when it has none).
-fn region_partition(region: &Region) -> &str {
+pub fn region_partition(region: &Region) -> &str {
     region
         .repositories
         .first()
@@ -953,17 +953,9 @@ fn repository_entity(
         .collect();
     let image_reads: BTreeSet<String> = unread.get("images").cloned().unwrap_or_default();
     let in_use = images.recently_pulled_count > 0;
-    let decided_false =
-        (on_push_reads.is_empty() && !on_push_only) || (image_reads.is_empty() && !in_use);
-    let all_read = on_push_reads.is_empty() && image_reads.is_empty();
-    if !decided_false && !all_read {
-        unread.insert(
-            "in_use_not_rescanned".to_string(),
-            on_push_reads
-                .into_iter()
-                .chain(image_reads.clone())
-                .collect(),
-        );
+    if let Some(reads) = unknown_conjunction((on_push_only, &on_push_reads), (in_use, &image_reads))
+    {
+        unread.insert("in_use_not_rescanned".to_string(), reads);
     }
     // Coverage is the repository's effective scan frequency: a failed read
     // of it leaves coverage unknown (scan-on-push alone does not say, since
@@ -983,27 +975,17 @@ fn repository_entity(
                 .extend(reads.iter().cloned());
         }
     }
-    // Unsigned images where signing is required: either part known to be
-    // false (no signing rule matches, no unsigned image) decides it
-    // whatever the other; otherwise a failed read of a part leaves it
-    // unknown.
+    // Unsigned images where signing is required (no signing rule
+    // matching, or no unsigned image, decides it).
     let signing_reads: BTreeSet<String> = failed.registry_signing.cloned().unwrap_or_default();
     let required = !signing_profiles.is_empty();
     if !signing_reads.is_empty() {
         unread.insert("signing_required".to_string(), signing_reads.clone());
         unread.insert("signing_profiles".to_string(), signing_reads.clone());
     }
-    let decided_false = (signing_reads.is_empty() && !required)
-        || (image_reads.is_empty() && images.unsigned_count == 0);
-    let all_read = signing_reads.is_empty() && image_reads.is_empty();
-    if !decided_false && !all_read {
-        unread.insert(
-            "unsigned_required_count".to_string(),
-            signing_reads
-                .into_iter()
-                .chain(image_reads.clone())
-                .collect(),
-        );
+    let unsigned = images.unsigned_count > 0;
+    if let Some(reads) = unknown_conjunction((required, &signing_reads), (unsigned, &image_reads)) {
+        unread.insert("unsigned_required_count".to_string(), reads);
     }
     let unsigned_required_count = if required { images.unsigned_count } else { 0 };
     let (overwritable_tags, tag_mutability_exclusions) = mutability::overwritable_tags(
@@ -1055,6 +1037,20 @@ fn repository_entity(
         facts,
         unread,
     }
+}
+
+/// Whether a fact that holds when both of its parts do is unknown: each
+/// part is its value and the failed reads it depends on (empty when read).
+/// A part read as false decides the fact whatever the other; otherwise a
+/// failed read of either leaves it unknown, and the failed reads of both
+/// are returned.
+fn unknown_conjunction(
+    a: (bool, &BTreeSet<String>),
+    b: (bool, &BTreeSet<String>),
+) -> Option<BTreeSet<String>> {
+    let decided_false = (a.1.is_empty() && !a.0) || (b.1.is_empty() && !b.0);
+    let all_read = a.1.is_empty() && b.1.is_empty();
+    (!decided_false && !all_read).then(|| a.1.iter().chain(b.1).cloned().collect())
 }
 
 /// The identity policies of a principal: inline, attached managed, and (for

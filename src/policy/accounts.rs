@@ -7,21 +7,32 @@ use super::PolicyDocument;
 
 /// Maximal runs of exactly twelve digits in a text.
 pub fn account_literals(text: &str, out: &mut BTreeSet<String>) {
+    for span in account_literal_spans(text) {
+        out.insert(text[span].to_string());
+    }
+}
+
+/// Where the maximal runs of exactly twelve digits of a text are (byte
+/// ranges, in order).
+pub fn account_literal_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let bytes = text.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() {
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            if bytes[i].is_ascii_digit() {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if i - start == 12 {
+                    return Some(start..i);
+                }
+            } else {
                 i += 1;
             }
-            if i - start == 12 {
-                out.insert(text[start..i].to_string());
-            }
-        } else {
-            i += 1;
         }
-    }
+        None
+    })
 }
 
 /// The account ids a document names in its principals and conditions.

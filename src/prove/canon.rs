@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use crate::access::Zone;
+use crate::policy::account_literal_spans;
 
 const MARK: &str = "<<acct-";
 
@@ -80,12 +81,7 @@ impl Canonical {
     /// A canonical string with this document's ids put back; `None` when it
     /// names an id this document also names outside its part.
     pub fn instantiate_str(&self, s: &str) -> Option<String> {
-        let mut clash = false;
-        let _ = replace_ids(s, &mut |id| {
-            clash |= self.names.contains_key(id);
-            None
-        });
-        if clash {
+        if account_literal_spans(s).any(|span| self.names.contains_key(&s[span])) {
             return None;
         }
         let mut out = s.to_string();
@@ -96,29 +92,19 @@ impl Canonical {
     }
 }
 
-/// Replaces each run of exactly 12 digits for which `f` gives a value.
+/// Replaces each account id (a run of exactly 12 digits) for which `f`
+/// gives a value.
 fn replace_ids(s: &str, f: &mut dyn FnMut(&str) -> Option<String>) -> String {
-    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() {
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            let run = &s[start..i];
-            match (run.len() == 12).then(|| f(run)).flatten() {
-                Some(replacement) => out.push_str(&replacement),
-                None => out.push_str(run),
-            }
-        } else {
-            // Digits are ASCII: the next run starts at a char boundary.
-            let next = s[i..].chars().next().map_or(1, char::len_utf8);
-            out.push_str(&s[i..i + next]);
-            i += next;
+    let mut copied = 0;
+    for span in account_literal_spans(s) {
+        if let Some(replacement) = f(&s[span.clone()]) {
+            out.push_str(&s[copied..span.start]);
+            out.push_str(&replacement);
+            copied = span.end;
         }
     }
+    out.push_str(&s[copied..]);
     out
 }
 

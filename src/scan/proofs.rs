@@ -39,11 +39,7 @@ pub fn jobs(inventory: &Inventory, model: &AuditModel, zone: &TrustZone) -> Vec<
     for account in &inventory.accounts {
         let owner_zone = Arc::new(zone.for_owner(&account.id));
         for region in &account.regions {
-            let partition = region
-                .repositories
-                .first()
-                .map(|r| model::partition_of(&r.repository_arn))
-                .unwrap_or("aws");
+            let partition = model::region_partition(region);
             if let Some(registry) = &region.registry {
                 if let Some(text) = registry.policy.as_deref() {
                     out.push(ProofJob {

@@ -277,19 +277,32 @@ fn check_policy_proves_a_long_policy_without_crashing() {
     }
 }
 
+/// A small inventory to build others from: a rule fixture's one account
+/// and region (two repositories).
+fn fixture_inventory() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(crate::common::fixture(
+            "inventories/ecr302-fires-mutable.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+/// `inventory` written to a scratch directory of its own.
+fn written(name: &str, inventory: &Value) -> std::path::PathBuf {
+    let path = crate::common::temp_dir(name).join("inv.json");
+    std::fs::write(&path, serde_json::to_string(inventory).unwrap()).unwrap();
+    path
+}
+
 #[test]
 fn escaped_resource_elements_are_not_shared_between_repositories() {
     require_solver();
     // One policy text on two repositories: its `Resource` element, spelled
     // with a JSON escape, names only `team/a`. Caches keyed by policy text
     // must still tell the two apart.
-    let mut inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::common::fixture(
-            "inventories/ecr302-fires-mutable.json",
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let mut inv = fixture_inventory();
     let region = &mut inv["accounts"][0]["regions"][0];
     let template = region["repositories"][0].clone();
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Re\u0073ource":"arn:aws:ecr:us-east-1:111122223333:repository/team/a"}]}"#;
@@ -314,9 +327,7 @@ fn escaped_resource_elements_are_not_shared_between_repositories() {
         repos.push(r);
     }
     region["repositories"] = Value::Array(repos);
-    let dir = crate::common::temp_dir("escaped-resource");
-    let path = dir.join("inv.json");
-    std::fs::write(&path, serde_json::to_string(&inv).unwrap()).unwrap();
+    let path = written("escaped-resource", &inv);
     let r = run(&[
         "scan",
         "--inventory",
@@ -359,13 +370,7 @@ fn escaped_resource_elements_are_not_shared_between_repositories() {
 #[test]
 fn documents_differing_only_in_account_ids_share_one_proof() {
     require_solver();
-    let mut inv: Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::common::fixture(
-            "inventories/ecr302-fires-mutable.json",
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let mut inv = fixture_inventory();
     let first = inv["accounts"][0].clone();
     let template = first["regions"][0]["repositories"][0].clone();
     let policy = |partner: &str, other: &str| {
@@ -387,9 +392,7 @@ fn documents_differing_only_in_account_ids_share_one_proof() {
         accounts.push(account);
     }
     inv["accounts"] = Value::Array(accounts);
-    let dir = crate::common::temp_dir("canonical-proofs");
-    let path = dir.join("inv.json");
-    std::fs::write(&path, serde_json::to_string(&inv).unwrap()).unwrap();
+    let path = written("canonical-proofs", &inv);
     let r = run(&[
         "prove",
         "--inventory",

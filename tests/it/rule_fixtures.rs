@@ -227,29 +227,26 @@ fn creation_template_rules_fire_exactly_where_expected() {
             );
         }
     }
-    let unsure = findings_of("templates/ecr114-fires-unanalyzable-trust.json");
-    let ecr114 = unsure.iter().find(|f| f["rule_id"] == "ECR114").unwrap();
-    assert!(
-        ecr114["message"]
-            .as_str()
-            .unwrap()
-            .contains("whether others can assume it is not known"),
-        "{ecr114}"
+    // The finding of `rule` in `file` says `text`.
+    let says = |file: &str, rule: &str, text: &str| {
+        let findings = findings_of(&format!("templates/{file}"));
+        let found = findings.iter().find(|f| f["rule_id"] == rule).unwrap();
+        assert!(found["message"].as_str().unwrap().contains(text), "{found}");
+    };
+    says(
+        "ecr114-fires-unanalyzable-trust.json",
+        "ECR114",
+        "whether others can assume it is not known",
     );
     // The public template's message says what the future repositories get.
-    let public = findings_of("templates/templates-fire-public-cache-template.json");
-    let ecr101 = public.iter().find(|f| f["rule_id"] == "ECR101").unwrap();
-    assert!(
-        ecr101["message"].as_str().unwrap().contains(
-            "every repository ECR creates under `docker-hub/` (for PULL_THROUGH_CACHE) can be read by any AWS principal"
-        ),
-        "{ecr101}"
+    says(
+        "templates-fire-public-cache-template.json",
+        "ECR101",
+        "every repository ECR creates under `docker-hub/` (for PULL_THROUGH_CACHE) can be read by any AWS principal",
     );
-    let ecr114 = public.iter().find(|f| f["rule_id"] == "ECR114").unwrap();
-    assert!(
-        ecr114["message"].as_str().unwrap().contains(
-            "as arn:aws:iam::111122223333:role/ecr-cache-creator: it can be assumed by 999988887777"
-        ),
-        "{ecr114}"
+    says(
+        "templates-fire-public-cache-template.json",
+        "ECR114",
+        "as arn:aws:iam::111122223333:role/ecr-cache-creator: it can be assumed by 999988887777",
     );
 }
