@@ -421,24 +421,43 @@ impl CedarDecider {
     // PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
     #[allow(clippy::expect_used)]
     pub fn new(doc: &PolicyDocument, universe: &[&'static str]) -> CedarDecider {
-        let mut text = String::new();
+        let covered_by: Vec<Vec<&'static str>> = doc
+            .statements
+            .iter()
+            .map(|st| covered(st, universe))
+            .collect();
         let mut signature: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
-        for (i, st) in doc.statements.iter().enumerate() {
-            let acts = covered(st, universe);
-            for a in &acts {
+        for (i, acts) in covered_by.iter().enumerate() {
+            for a in acts {
                 signature.entry(a).or_default().push(i);
             }
-            if acts.is_empty() {
+        }
+        let mut groups: BTreeMap<Vec<usize>, Vec<&'static str>> = BTreeMap::new();
+        for a in universe {
+            if let Some(sig) = signature.get(a) {
+                groups.entry(sig.clone()).or_default().push(a);
+            }
+        }
+        let representatives: Vec<(&'static str, Vec<&'static str>)> =
+            groups.into_values().map(|g| (g[0], g)).collect();
+        // Only representatives are ever asked about, so each statement's
+        // action scope lists the representatives it covers: a statement
+        // covers a representative exactly when it covers its whole group.
+        // The sets Cedar builds per request stay a few entries long.
+        let mut text = String::new();
+        for (i, (st, acts)) in doc.statements.iter().zip(&covered_by).enumerate() {
+            let list: Vec<String> = representatives
+                .iter()
+                .filter(|(rep, _)| acts.contains(rep))
+                .map(|(rep, _)| format!("Iam::Action::{}", crate::cedar::lit(rep)))
+                .collect();
+            if list.is_empty() {
                 continue;
             }
             let effect = match st.effect {
                 Effect::Allow => "permit",
                 Effect::Deny => "forbid",
             };
-            let list: Vec<String> = acts
-                .iter()
-                .map(|a| format!("Iam::Action::{}", crate::cedar::lit(a)))
-                .collect();
             text.push_str(&format!(
                 "@statement(\"{}\")\n{effect} (principal, action in [{}], resource)\nwhen {{ context.s{i} }};\n",
                 i + 1,
@@ -446,13 +465,6 @@ impl CedarDecider {
             ));
         }
         let set = decider_policy_set(text);
-        let mut groups: BTreeMap<Vec<usize>, Vec<&'static str>> = BTreeMap::new();
-        for a in universe {
-            if let Some(sig) = signature.get(a) {
-                groups.entry(sig.clone()).or_default().push(a);
-            }
-        }
-        let representatives = groups.into_values().map(|g| (g[0], g)).collect();
         CedarDecider {
             set,
             statements: doc.statements.len(),

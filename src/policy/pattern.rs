@@ -266,6 +266,52 @@ fn ascii_glob_ignore_case(p: &[u8], v: &[u8]) -> bool {
     )
 }
 
+/// Case-sensitive `match_toks` over ASCII bytes.
+fn ascii_glob(p: &[u8], v: &[u8]) -> bool {
+    wildcard_match(
+        p,
+        v,
+        |c| match c {
+            b'*' => Wild::Star,
+            b'?' => Wild::Quest,
+            _ => Wild::Other,
+        },
+        |c, d| c == d,
+    )
+}
+
+/// The pattern and value as bytes when the token matcher would see one
+/// character per byte and no variable or escape: both ASCII, and no `${`
+/// where variables are read. Conditions compare every candidate request
+/// against every value, so this path skips building token and character
+/// vectors for the common case; it answers exactly as the token path does.
+fn plain_ascii<'a>(
+    pattern: &'a str,
+    value: &'a str,
+    variables_enabled: bool,
+) -> Option<(&'a [u8], &'a [u8])> {
+    let plain =
+        pattern.is_ascii() && value.is_ascii() && !(variables_enabled && pattern.contains("${"));
+    plain.then(|| (pattern.as_bytes(), value.as_bytes()))
+}
+
+/// `arn_match` for a pattern and value `plain_ascii` accepted: every colon
+/// of the pattern is literal.
+fn ascii_arn_match(p: &[u8], v: &[u8]) -> Tri {
+    if p == b"*" {
+        return Tri::True;
+    }
+    let pparts: Vec<&[u8]> = p.splitn(6, |&c| c == b':').collect();
+    if pparts.len() < 6 {
+        return Tri::Unknown;
+    }
+    let vparts: Vec<&[u8]> = v.splitn(6, |&c| c == b':').collect();
+    if vparts.len() < 6 {
+        return Tri::False;
+    }
+    Tri::from_bool(pparts.iter().zip(&vparts).all(|(p, v)| ascii_glob(p, v)))
+}
+
 /// How a string comparison treats the policy side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StringMode {
@@ -280,6 +326,23 @@ pub enum StringMode {
 /// Compare a policy string (possibly containing variables) with a request
 /// value. `ctx` resolves variables; `None` leaves them unresolved (Unknown).
 pub fn string_match(
+    mode: StringMode,
+    pattern: &str,
+    value: &str,
+    variables_enabled: bool,
+    ctx: Option<&RequestContext>,
+) -> Tri {
+    if let Some((p, v)) = plain_ascii(pattern, value, variables_enabled) {
+        return Tri::from_bool(match mode {
+            StringMode::Exact => p == v,
+            StringMode::IgnoreCase => p.eq_ignore_ascii_case(v),
+            StringMode::Like => ascii_glob(p, v),
+        });
+    }
+    string_match_by_tokens(mode, pattern, value, variables_enabled, ctx)
+}
+
+fn string_match_by_tokens(
     mode: StringMode,
     pattern: &str,
     value: &str,
@@ -320,6 +383,18 @@ fn split_arn_toks(toks: &[Tok]) -> Option<Vec<&[Tok]>> {
 /// A pattern of just `*` matches anything. A pattern that is not six parts
 /// is `Unknown`; a value that is not an ARN does not match.
 pub fn arn_match(
+    pattern: &str,
+    value: &str,
+    variables_enabled: bool,
+    ctx: Option<&RequestContext>,
+) -> Tri {
+    if let Some((p, v)) = plain_ascii(pattern, value, variables_enabled) {
+        return ascii_arn_match(p, v);
+    }
+    arn_match_by_tokens(pattern, value, variables_enabled, ctx)
+}
+
+fn arn_match_by_tokens(
     pattern: &str,
     value: &str,
     variables_enabled: bool,
@@ -373,6 +448,64 @@ mod tests {
             c.insert(k, [*v]);
         }
         c
+    }
+
+    #[test]
+    fn the_ascii_matchers_agree_with_the_token_matchers() {
+        let patterns = [
+            "",
+            "*",
+            "**",
+            "?",
+            "a",
+            "A",
+            "a*",
+            "*b",
+            "a?c",
+            "a*c*",
+            "${x}",
+            "a:b",
+            "arn:aws:ecr:*:1:repository/*",
+            "arn:aws:ecr:*:repository/*",
+            "arn:*:*:*:*:*",
+            "arn:aws:ecr:us-east-?:1:r/a:*",
+            "arn:aws:ecr::1:",
+        ];
+        let values = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "abc",
+            "aXc",
+            "a*",
+            "${x}",
+            "a:b",
+            "x:y:z",
+            "arn:aws:ecr:us-east-1:1:repository/a",
+            "arn:aws:ecr:us-east-1:1:r/a:b",
+            "arn:aws:ecr::1:",
+            "arn:aws:ecr:us-east-1:2:repository/a",
+        ];
+        let modes = [StringMode::Exact, StringMode::IgnoreCase, StringMode::Like];
+        for p in patterns {
+            for v in values {
+                for vars in [false, true] {
+                    assert_eq!(
+                        arn_match(p, v, vars, None),
+                        arn_match_by_tokens(p, v, vars, None),
+                        "arn {p:?} {v:?} {vars}"
+                    );
+                    for mode in modes {
+                        assert_eq!(
+                            string_match(mode, p, v, vars, None),
+                            string_match_by_tokens(mode, p, v, vars, None),
+                            "{mode:?} {p:?} {v:?} {vars}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
