@@ -292,7 +292,7 @@ fn plain_ascii<'a>(
 ) -> Option<(&'a [u8], &'a [u8])> {
     let plain =
         pattern.is_ascii() && value.is_ascii() && !(variables_enabled && pattern.contains("${"));
-    plain.then(|| (pattern.as_bytes(), value.as_bytes()))
+    plain.then_some((pattern.as_bytes(), value.as_bytes()))
 }
 
 /// `arn_match` for a pattern and value `plain_ascii` accepted: every colon
