@@ -134,7 +134,10 @@ pub fn fingerprint(rule_id: &str, resource_arn: &str, sub_key: &str) -> String {
 
 /// Sorts findings for presentation: most severe first, then rule, then resource.
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+    // A large organization's half a million findings: both cores. Stable,
+    // like `sort_by`, so equal keys keep the rules' order.
+    use rayon::slice::ParallelSliceMut;
+    findings.par_sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.rule_id.cmp(&b.rule_id))

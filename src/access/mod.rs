@@ -415,6 +415,8 @@ pub struct CedarDecider {
     statements: usize,
     /// One representative per group of actions every statement treats alike.
     representatives: Vec<(&'static str, Vec<&'static str>)>,
+    /// Decisions by the statements' flags.
+    memo: Mutex<HashMap<Vec<bool>, BTreeSet<&'static str>>>,
 }
 
 impl CedarDecider {
@@ -469,13 +471,30 @@ impl CedarDecider {
             set,
             statements: doc.statements.len(),
             representatives,
+            memo: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The actions allowed given each statement's flag.
+    /// The actions allowed given each statement's flag. Many classes of
+    /// principal give the same flags (every outsider a statement does not
+    /// name), so each distinct flag vector is put to Cedar once.
+    pub fn allowed(&self, flags: &[bool]) -> BTreeSet<&'static str> {
+        let memo = || {
+            self.memo
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(hit) = memo().get(flags) {
+            return hit.clone();
+        }
+        let decided = self.decide(flags);
+        memo().insert(flags.to_vec(), decided.clone());
+        decided
+    }
+
     // PANIC SAFETY: static entity names; the context holds booleans only.
     #[allow(clippy::expect_used)]
-    pub fn allowed(&self, flags: &[bool]) -> BTreeSet<&'static str> {
+    fn decide(&self, flags: &[bool]) -> BTreeSet<&'static str> {
         let pairs = (0..self.statements)
             .map(|i| (format!("s{i}"), RestrictedExpression::new_bool(flags[i])));
         let context = Context::from_pairs(pairs).expect("flags are booleans");
