@@ -39,7 +39,7 @@ pub(super) type Decision = Arc<[String]>;
 
 #[derive(Default)]
 struct DecisionCache {
-    decisions: Mutex<HashMap<String, Decision>>,
+    decisions: Mutex<HashMap<Vec<u8>, Decision>>,
     lookups: AtomicU64,
     hits: AtomicU64,
     off: AtomicBool,
@@ -95,21 +95,24 @@ impl PathTree {
     /// The projection's JSON, written straight from the record. Names as
     /// JSON strings and values as JSON: each part ends where it must, so
     /// equal keys mean equal projections.
-    fn write_key(&self, record: &Map<String, Value>, out: &mut String) {
-        out.push('{');
+    /// `None` if a value did not serialize (never expected): the entity's
+    /// decision is then not shared.
+    fn write_key(&self, record: &Map<String, Value>, out: &mut Vec<u8>) -> Option<()> {
+        out.push(b'{');
         for (name, sub) in &self.0 {
             let Some(value) = record.get(name) else {
                 continue;
             };
-            out.push_str(&Value::String(name.clone()).to_string());
-            out.push(':');
+            serde_json::to_writer(&mut *out, name).ok()?;
+            out.push(b':');
             match value {
-                Value::Object(inner) if !sub.0.is_empty() => sub.write_key(inner, out),
-                other => out.push_str(&other.to_string()),
+                Value::Object(inner) if !sub.0.is_empty() => sub.write_key(inner, out)?,
+                other => serde_json::to_writer(&mut *out, other).ok()?,
             }
-            out.push(',');
+            out.push(b',');
         }
-        out.push('}');
+        out.push(b'}');
+        Some(())
     }
 
     /// The part of a record these paths read. A value that is not a record
@@ -149,17 +152,17 @@ impl RuleGroup {
     /// The key of an entity's decision, when decisions of this group are
     /// reused and still worth looking up: the JSON of the attributes the
     /// group reads, written without building them.
-    pub fn key(&self, all: &Map<String, Value>) -> Option<String> {
+    pub fn key(&self, all: &Map<String, Value>) -> Option<Vec<u8>> {
         let tree = self.attributes.as_ref()?;
         if self.cache.off.load(Ordering::Relaxed) {
             return None;
         }
-        let mut key = String::new();
-        tree.write_key(all, &mut key);
+        let mut key = Vec::new();
+        tree.write_key(all, &mut key)?;
         Some(key)
     }
 
-    pub fn cached(&self, key: &str) -> Option<Decision> {
+    pub fn cached(&self, key: &[u8]) -> Option<Decision> {
         let found = self
             .cache
             .decisions
@@ -184,7 +187,7 @@ impl RuleGroup {
         found
     }
 
-    pub fn keep(&self, key: String, fired: Decision) {
+    pub fn keep(&self, key: Vec<u8>, fired: Decision) {
         if self.cache.off.load(Ordering::Relaxed) {
             return;
         }
