@@ -981,3 +981,53 @@ fn analyze_at(
         grants,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{self, PolicyKind};
+
+    /// The decider asks Cedar about one action per group and keeps only
+    /// those in its scopes: for every assignment of the statements' flags it
+    /// must allow exactly the actions some true Allow covers and no true
+    /// Deny covers (IAM's evaluation logic for one policy).
+    #[test]
+    fn the_decider_allows_what_the_true_statements_allow() {
+        let doc = policy::parse(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Principal":"*","Action":"ecr:*","Resource":"*"},
+                {"Effect":"Deny","Principal":"*","Action":["ecr:Put*","ecr:BatchGetImage"],"Resource":"*"},
+                {"Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"*"},
+                {"Effect":"Deny","Principal":"*","NotAction":"ecr:Describe*","Resource":"*"},
+                {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}
+            ]}"#,
+            PolicyKind::Resource,
+        )
+        .expect("the test policy parses");
+        let universe = universe(Target::Repository);
+        let decider = CedarDecider::new(&doc, &universe);
+        let n = doc.statements.len();
+        for bits in 0..(1u32 << n) {
+            let flags: Vec<bool> = (0..n).map(|i| bits & (1 << i) != 0).collect();
+            let expected: BTreeSet<&'static str> = universe
+                .iter()
+                .copied()
+                .filter(|a| {
+                    let applies = |effect: Effect| {
+                        doc.statements.iter().zip(&flags).any(|(st, on)| {
+                            *on && st.effect == effect && actions::element_matches(&st.action, a)
+                        })
+                    };
+                    applies(Effect::Allow) && !applies(Effect::Deny)
+                })
+                .collect();
+            assert_eq!(decider.allowed(&flags), expected, "flags {flags:?}");
+            // Asked again, the remembered answer is the same.
+            assert_eq!(decider.allowed(&flags), expected, "flags {flags:?} again");
+        }
+        assert!(
+            decider.representatives.len() < universe.len(),
+            "actions treated alike are asked about once"
+        );
+    }
+}
