@@ -105,7 +105,7 @@ pub fn policy_text(selector: u8, text: &str) -> Outcome {
     let _ = doc.unsupported();
     let translation = cedar::translate(&doc);
     let _ = translation.text();
-    let _ = cedar::explain(&doc);
+    let _ = cedar::explain_translation(&doc, &translation);
     let analyzable = match kind {
         PolicyKind::Resource => {
             let target = match selector % 4 {

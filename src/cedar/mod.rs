@@ -226,7 +226,11 @@ pub fn validate(t: &Translation) -> Result<(), Vec<String>> {
 /// The Cedar text a person reads: each policy preceded by its annotations
 /// and a comment listing what was approximated.
 pub fn explain(doc: &PolicyDocument) -> String {
-    let t = translate(doc);
+    explain_translation(doc, &translate(doc))
+}
+
+/// [`explain`] for a document already translated.
+pub fn explain_translation(doc: &PolicyDocument, t: &Translation) -> String {
     let kind = match doc.kind {
         PolicyKind::Identity => "identity",
         PolicyKind::Resource => "resource",
