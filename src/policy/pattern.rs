@@ -246,14 +246,14 @@ pub fn glob_match_ignore_case(pattern: &str, value: &str) -> bool {
     // catalogue action of every Action element: match the bytes without
     // building token and character vectors.
     if pattern.is_ascii() && value.is_ascii() {
-        return ascii_glob_ignore_case(pattern.as_bytes(), value.as_bytes());
+        return ascii_glob(pattern.as_bytes(), value.as_bytes(), true);
     }
     let v: Vec<char> = value.chars().collect();
     match_toks(&tokenize(pattern, true, false), &v, true)
 }
 
-/// `match_toks` over ASCII bytes, folding ASCII case.
-fn ascii_glob_ignore_case(p: &[u8], v: &[u8]) -> bool {
+/// `match_toks` over ASCII bytes, folding ASCII case when `fold`.
+fn ascii_glob(p: &[u8], v: &[u8], fold: bool) -> bool {
     wildcard_match(
         p,
         v,
@@ -262,21 +262,13 @@ fn ascii_glob_ignore_case(p: &[u8], v: &[u8]) -> bool {
             b'?' => Wild::Quest,
             _ => Wild::Other,
         },
-        |c, d| c.eq_ignore_ascii_case(d),
-    )
-}
-
-/// Case-sensitive `match_toks` over ASCII bytes.
-fn ascii_glob(p: &[u8], v: &[u8]) -> bool {
-    wildcard_match(
-        p,
-        v,
-        |c| match c {
-            b'*' => Wild::Star,
-            b'?' => Wild::Quest,
-            _ => Wild::Other,
+        |c, d| {
+            if fold {
+                c.eq_ignore_ascii_case(d)
+            } else {
+                c == d
+            }
         },
-        |c, d| c == d,
     )
 }
 
@@ -309,7 +301,12 @@ fn ascii_arn_match(p: &[u8], v: &[u8]) -> Tri {
     if vparts.len() < 6 {
         return Tri::False;
     }
-    Tri::from_bool(pparts.iter().zip(&vparts).all(|(p, v)| ascii_glob(p, v)))
+    Tri::from_bool(
+        pparts
+            .iter()
+            .zip(&vparts)
+            .all(|(p, v)| ascii_glob(p, v, false)),
+    )
 }
 
 /// How a string comparison treats the policy side.
@@ -336,7 +333,7 @@ pub fn string_match(
         return Tri::from_bool(match mode {
             StringMode::Exact => p == v,
             StringMode::IgnoreCase => p.eq_ignore_ascii_case(v),
-            StringMode::Like => ascii_glob(p, v),
+            StringMode::Like => ascii_glob(p, v, false),
         });
     }
     string_match_by_tokens(mode, pattern, value, variables_enabled, ctx)
@@ -436,7 +433,7 @@ mod tests {
         proptest!(|(pattern in alphabet, value in "[aAbB:]{0,8}")| {
             let chars: Vec<char> = value.chars().collect();
             let by_tokens = match_toks(&tokenize(&pattern, true, false), &chars, true);
-            prop_assert_eq!(ascii_glob_ignore_case(pattern.as_bytes(), value.as_bytes()), by_tokens);
+            prop_assert_eq!(ascii_glob(pattern.as_bytes(), value.as_bytes(), true), by_tokens);
         });
     }
 
