@@ -66,49 +66,117 @@ impl Default for PrincipalFacts {
     }
 }
 
-/// Repository policies analysed so far. Organizations reuse a handful of
-/// policy texts across thousands of repositories; the analysis depends on
-/// the repository's ARN only when a statement names resources.
+/// Policy analyses made so far. Organizations reuse a handful of policy
+/// texts across thousands of repositories and roles; an analysis is a pure
+/// function of the text, the owner account (its zone of trust) and, when a
+/// statement names resources, the resource's ARN, so one analysis serves
+/// every resource with the same three.
 #[derive(Default)]
-struct PolicyCache {
-    /// Policy text → owner account → repository ARN (empty when the text
-    /// names no resource) → facts: looked up without copying the text.
-    entries: Mutex<HashMap<String, ByOwner>>,
+struct AnalysisCache {
+    repository: Memo<(PolicyFacts, AccessFacts)>,
+    trust: Memo<identity::TrustAnalysis>,
+    identity: Memo<identity::IdentityAnalysis>,
 }
 
-type CachedFacts = (PolicyFacts, AccessFacts);
-/// Owner account → repository ARN → facts.
-type ByOwner = HashMap<String, HashMap<String, CachedFacts>>;
+/// Text → what else the analysis read → result: looked up without copying
+/// the text.
+struct Memo<V> {
+    entries: Mutex<HashMap<String, HashMap<String, V>>>,
+}
 
-impl PolicyCache {
-    fn repository(&self, text: &str, arn: &str, owner: &str, zone: &TrustZone) -> CachedFacts {
-        let arn_key = if crate::policy::may_name_resources(text) {
-            arn
-        } else {
-            ""
-        };
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Memo {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V: Clone> Memo<V> {
+    fn get_or_analyse(&self, text: &str, rest: &str, analyse: impl FnOnce() -> V) -> V {
         let lock = || {
             self.entries
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         };
-        if let Some(hit) = lock()
-            .get(text)
-            .and_then(|owners| owners.get(owner))
-            .and_then(|arns| arns.get(arn_key))
-        {
+        if let Some(hit) = lock().get(text).and_then(|by_rest| by_rest.get(rest)) {
             return hit.clone();
         }
-        let a =
-            access::analyze_resource_policy(text, Target::Repository, arn, &zone.for_owner(owner));
-        let value = (a.policy, a.access);
+        // Analysed outside the lock: the other core keeps going, and at
+        // worst both analyse the same text once.
+        let value = analyse();
         lock()
             .entry(text.to_string())
             .or_default()
-            .entry(owner.to_string())
-            .or_default()
-            .insert(arn_key.to_string(), value.clone());
+            .insert(rest.to_string(), value.clone());
         value
+    }
+}
+
+/// What an analysis of `text` for a resource `arn` of `owner` reads besides
+/// the text: the ARN only when a statement may name resources.
+fn owner_and_resource(text: &str, owner: &str, arn: &str) -> String {
+    if crate::policy::may_name_resources(text) {
+        format!("{owner} {arn}")
+    } else {
+        owner.to_string()
+    }
+}
+
+impl AnalysisCache {
+    fn repository(
+        &self,
+        text: &str,
+        arn: &str,
+        owner: &str,
+        zone: &TrustZone,
+    ) -> (PolicyFacts, AccessFacts) {
+        self.repository
+            .get_or_analyse(text, &owner_and_resource(text, owner, arn), || {
+                let a = access::analyze_resource_policy(
+                    text,
+                    Target::Repository,
+                    arn,
+                    &zone.for_owner(owner),
+                );
+                (a.policy, a.access)
+            })
+    }
+
+    /// Who can assume a role of the zone's owner.
+    fn trust(&self, text: &str, role_arn: &str, zone: &access::Zone) -> identity::TrustAnalysis {
+        self.trust.get_or_analyse(
+            text,
+            &owner_and_resource(text, &zone.owner, role_arn),
+            || identity::analyze_trust_policy(text, role_arn, zone),
+        )
+    }
+
+    /// What a principal of the zone's owner is granted by its identity
+    /// policies: keyed by every document's name and text (the analysis
+    /// names statements by their policy's name).
+    fn identity(
+        &self,
+        docs: &[identity::NamedPolicy],
+        boundary: Option<&identity::NamedPolicy>,
+        account: &str,
+        zone: &access::Zone,
+    ) -> identity::IdentityAnalysis {
+        let mut key = String::new();
+        for (mark, d) in docs
+            .iter()
+            .map(|d| ('\u{0}', d))
+            .chain(boundary.map(|b| ('\u{1}', b)))
+        {
+            key.push(mark);
+            key.push_str(&d.name);
+            key.push('\u{0}');
+            key.push_str(d.text);
+        }
+        self.identity
+            .get_or_analyse(&key, &format!("{account} {}", zone.owner), || {
+                identity::analyze_identity(docs, boundary, account, zone)
+            })
     }
 }
 
@@ -342,7 +410,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
     let mut model = AuditModel::default();
     model.scanned.accounts = inventory.accounts.len();
     let errors_by_resource = index_errors(&inventory.errors);
-    let cache = PolicyCache::default();
+    let cache = AnalysisCache::default();
     for account in &inventory.accounts {
         for region in &account.regions {
             model.scanned.regions.insert(region.region.clone());
@@ -410,7 +478,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                         &user.user_name,
                         PrincipalKind::User,
                         &user.path,
-                        user_facts(account, user, &owner_zone),
+                        user_facts(account, user, &owner_zone, &cache),
                     )
                 })
                 .collect();
@@ -425,7 +493,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
                         &role.role_name,
                         PrincipalKind::Role,
                         &role.path,
-                        role_facts(account, role, &owner_zone),
+                        role_facts(account, role, &owner_zone, &cache),
                     )
                 })
                 .collect();
@@ -781,7 +849,7 @@ struct TemplateScope<'a> {
 fn template_entity(
     template: &crate::inventory::RepositoryCreationTemplate,
     scope: &TemplateScope,
-    cache: &PolicyCache,
+    cache: &AnalysisCache,
 ) -> AuditEntity {
     let account = scope.account.id.to_string();
     let prefix = template.prefix.as_str();
@@ -793,7 +861,7 @@ fn template_entity(
     };
     let mut unread = BTreeMap::new();
     let custom_role = match template.custom_role_arn.as_deref() {
-        Some(role) => match custom_role_outside_trust(role, scope) {
+        Some(role) => match custom_role_outside_trust(role, scope, cache) {
             Ok(reasons) => (role.to_string(), reasons),
             Err(reads) => {
                 unread.insert("custom_role_outside_trust".to_string(), reads);
@@ -834,6 +902,7 @@ fn template_entity(
 fn custom_role_outside_trust(
     role: &str,
     scope: &TemplateScope,
+    cache: &AnalysisCache,
 ) -> Result<BTreeSet<String>, BTreeSet<String>> {
     let Some(role_account) = pull_through::role_account(role) else {
         return Ok(["it is not an IAM role ARN".to_string()].into());
@@ -873,7 +942,7 @@ fn custom_role_outside_trust(
     let Some(found) = iam.roles.iter().find(|r| r.arn == role) else {
         return Ok(BTreeSet::new());
     };
-    let facts = role_facts(account, found, &scope.zone.for_owner(role_account));
+    let facts = role_facts(account, found, &scope.zone.for_owner(role_account), cache);
     // A trust policy not wholly understood is never taken as keeping
     // outsiders out: the finding says what was not understood.
     let unsure = facts
@@ -914,7 +983,7 @@ fn repository_entity(
     failed: FailedReads,
     options: &ModelOptions,
     zone: &TrustZone,
-    cache: &PolicyCache,
+    cache: &AnalysisCache,
 ) -> AuditEntity {
     let images = images::image_facts(
         &repo.images,
@@ -1122,8 +1191,9 @@ fn identity_facts(
     mut problems: BTreeSet<String>,
     account: &str,
     zone: &access::Zone,
+    cache: &AnalysisCache,
 ) -> PrincipalFacts {
-    let mut grants = identity::analyze_identity(docs, boundary, account, zone);
+    let mut grants = cache.identity(docs, boundary, account, zone);
     problems.append(&mut grants.problems);
     PrincipalFacts {
         policy: PolicyFacts {
@@ -1143,6 +1213,7 @@ fn user_facts(
     account: &Account,
     user: &crate::inventory::IamUser,
     zone: &access::Zone,
+    cache: &AnalysisCache,
 ) -> PrincipalFacts {
     principal_identity_facts(
         account,
@@ -1150,6 +1221,7 @@ fn user_facts(
         &user.groups,
         user.permissions_boundary.as_ref(),
         zone,
+        cache,
     )
 }
 
@@ -1165,6 +1237,7 @@ fn principal_identity_facts(
     groups: &[String],
     permissions_boundary: Option<&String>,
     zone: &access::Zone,
+    cache: &AnalysisCache,
 ) -> PrincipalFacts {
     let mut docs = Vec::new();
     let mut problems = BTreeSet::new();
@@ -1187,13 +1260,14 @@ fn principal_identity_facts(
         }
     }
     let boundary = boundary_document(account, permissions_boundary, &mut problems);
-    identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone)
+    identity_facts(&docs, boundary.as_ref(), problems, &account.id, zone, cache)
 }
 
 fn role_facts(
     account: &Account,
     role: &crate::inventory::IamRole,
     zone: &access::Zone,
+    cache: &AnalysisCache,
 ) -> PrincipalFacts {
     let mut facts = principal_identity_facts(
         account,
@@ -1201,8 +1275,9 @@ fn role_facts(
         &[],
         role.permissions_boundary.as_ref(),
         zone,
+        cache,
     );
-    let trust = identity::analyze_trust_policy(&role.assume_role_policy_document, &role.arn, zone);
+    let trust = cache.trust(&role.assume_role_policy_document, &role.arn, zone);
     if let Some(p) = &trust.policy {
         for problem in &p.problems {
             facts
@@ -1348,6 +1423,76 @@ mod tests {
         assert!(failed.unread["access.external_read"]
             .iter()
             .all(|r| r.contains("ecr:GetAccountSetting failed (access-denied)")));
+    }
+
+    #[test]
+    fn a_cached_analysis_answers_only_for_what_it_was_made_for() {
+        // Each pair shares a text but differs in what else the analysis
+        // reads; the cache is asked for the first and must not hand its
+        // answer to the second.
+        let zone = TrustZone {
+            accounts: ["111122223333".to_string()].into(),
+            org_id: None,
+            time: None,
+        };
+        let cache = AnalysisCache::default();
+
+        // A repository policy granting 111122223333: its own account for one
+        // owner, an outside account for another.
+        let grant = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"ecr:BatchGetImage"}]}"#;
+        let repo = |owner: &str| format!("arn:aws:ecr:us-east-1:{owner}:repository/app");
+        for owner in ["111122223333", "444455556666"] {
+            let direct = access::analyze_resource_policy(
+                grant,
+                Target::Repository,
+                &repo(owner),
+                &zone.for_owner(owner),
+            );
+            assert_eq!(
+                cache.repository(grant, &repo(owner), owner, &zone),
+                (direct.policy, direct.access),
+                "owner {owner}"
+            );
+        }
+
+        // A trust policy naming one role as its resource: assumable by the
+        // partner for that role only.
+        let role_a = "arn:aws:iam::111122223333:role/a";
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole",
+            "Resource":"arn:aws:iam::111122223333:role/a"}]}"#;
+        let owner_zone = zone.for_owner("111122223333");
+        for role in [role_a, "arn:aws:iam::111122223333:role/b"] {
+            assert_eq!(
+                cache.trust(trust, role, &owner_zone),
+                identity::analyze_trust_policy(trust, role, &owner_zone),
+                "{role}"
+            );
+        }
+        assert!(!cache
+            .trust(trust, role_a, &owner_zone)
+            .assumable_from_outside
+            .is_empty());
+
+        // One identity text under two policy names: each finding names its own.
+        let push_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Action":"ecr:PutImage","Resource":"*"}]}"#;
+        for name in ["inline policy first", "inline policy second"] {
+            let docs = [identity::NamedPolicy {
+                name: name.to_string(),
+                text: push_all,
+            }];
+            let got = cache.identity(&docs, None, "111122223333", &owner_zone);
+            assert_eq!(
+                got,
+                identity::analyze_identity(&docs, None, "111122223333", &owner_zone)
+            );
+            assert!(
+                got.write_all_statements.iter().all(|s| s.starts_with(name)),
+                "{got:?}"
+            );
+        }
     }
 
     #[test]
