@@ -162,16 +162,18 @@ impl AnalysisCache {
         account: &str,
         zone: &access::Zone,
     ) -> identity::IdentityAnalysis {
+        // Each piece prefixed by its length: names and texts from an
+        // inventory may hold any character, so no separator is safe.
         let mut key = String::new();
         for (mark, d) in docs
             .iter()
-            .map(|d| ('\u{0}', d))
-            .chain(boundary.map(|b| ('\u{1}', b)))
+            .map(|d| ('d', d))
+            .chain(boundary.map(|b| ('b', b)))
         {
-            key.push(mark);
-            key.push_str(&d.name);
-            key.push('\u{0}');
-            key.push_str(d.text);
+            for piece in [d.name.as_str(), d.text] {
+                key.push_str(&format!("{mark}{}:", piece.len()));
+                key.push_str(piece);
+            }
         }
         self.identity
             .get_or_analyse(&key, &format!("{account} {}", zone.owner), || {
@@ -1491,6 +1493,25 @@ mod tests {
             assert!(
                 got.write_all_statements.iter().all(|s| s.starts_with(name)),
                 "{got:?}"
+            );
+        }
+        // A name and a text that, joined by a separator they contain, would
+        // read the same as another name and text: their own analysis.
+        let joined = [identity::NamedPolicy {
+            name: "inline policy first\u{0}x".to_string(),
+            text: push_all,
+        }];
+        let split_differently_text = format!("x\u{0}{push_all}");
+        let split_differently = [identity::NamedPolicy {
+            name: "inline policy first".to_string(),
+            text: &split_differently_text,
+        }];
+        for docs in [&joined, &split_differently] {
+            assert_eq!(
+                cache.identity(docs, None, "111122223333", &owner_zone),
+                identity::analyze_identity(docs, None, "111122223333", &owner_zone),
+                "{}",
+                docs[0].name
             );
         }
     }
