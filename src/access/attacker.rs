@@ -29,7 +29,7 @@ use crate::policy::keys;
 use crate::policy::pattern::{self, VariableValue};
 use crate::policy::{
     account_literals, document_accounts, Condition, Operator, PolicyDocument, RequestContext,
-    ResourceElement, Tri,
+    ResourceElement, Statement, Tri,
 };
 
 /// A class of principals the analysis asks about. Reports name it by its
@@ -173,14 +173,51 @@ impl<'a> Frame<'a> {
     }
 
     fn key_absent(&self, key: &str) -> bool {
-        self.absent.iter().any(|a| {
-            if a.ends_with('/') {
-                key.starts_with(a.as_str())
-            } else {
-                key == a
-            }
-        })
+        self.absent.iter().any(|a| absent_covers(a, key))
     }
+}
+
+/// Whether an absent-key entry (a key, or a stem ending in `/`) covers a key.
+fn absent_covers(absent: &str, key: &str) -> bool {
+    if absent.ends_with('/') {
+        key.starts_with(absent)
+    } else {
+        key == absent
+    }
+}
+
+/// Whether a statement's judgement can change with which of these keys a
+/// frame holds absent: a condition on one of them, or a policy variable
+/// (resolved against the frame). A statement that cannot is judged the same
+/// in every presence group.
+pub(crate) fn depends_on_absent_keys(st: &Statement, absent: &[&str]) -> bool {
+    uses_variables(st)
+        || st
+            .conditions
+            .iter()
+            .any(|c| absent.iter().any(|a| absent_covers(a, &c.key.lower)))
+}
+
+/// Whether a statement's judgement can change with the frame's time: a
+/// condition on the time keys, or a policy variable (which may name them).
+pub(crate) fn depends_on_time(st: &Statement) -> bool {
+    uses_variables(st)
+        || st
+            .conditions
+            .iter()
+            .any(|c| matches!(c.key.lower.as_str(), "aws:currenttime" | "aws:epochtime"))
+}
+
+fn uses_variables(st: &Statement) -> bool {
+    st.variables_enabled
+        && (st
+            .resource
+            .as_ref()
+            .is_some_and(|r| r.patterns.iter().any(|p| pattern::has_variables(p)))
+            || st
+                .conditions
+                .iter()
+                .any(|c| c.values.iter().any(|v| pattern::has_variables(&v.value))))
 }
 
 /// Whether a condition can hold / must hold for a class.

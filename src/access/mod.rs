@@ -295,10 +295,10 @@ pub(crate) fn statement_truth(
         undecided.extend(j.undecided);
     }
     let mut residual = Vec::new();
-    for c in &st.conditions {
+    for (i, c) in st.conditions.iter().enumerate() {
         let j = attacker::judge_condition(c, class, frame, st.variables_enabled);
         if j.truth.possible && !j.truth.necessary {
-            residual.push(describe_condition(c));
+            residual.push(i);
         }
         truth = truth.and(j.truth);
         undecided.extend(j.undecided);
@@ -313,8 +313,9 @@ pub(crate) fn statement_truth(
 
 pub(crate) struct StatementTruth {
     pub truth: Truth,
-    /// Conditions the class can satisfy but need not.
-    pub residual: Vec<String>,
+    /// Conditions (indexes into the statement's) the class can satisfy but
+    /// need not; described only when a grant is reported.
+    pub residual: Vec<usize>,
     /// The statement holds a construct the analysis cannot decide: its grant
     /// is an upper bound, reported as ECR001 rather than as certain access.
     pub uncertain: bool,
@@ -626,37 +627,13 @@ pub fn analyze_resource_document(
     zone: &Zone,
 ) -> ResourceAnalysis {
     let frame = Frame::new(zone, doc);
-    let mut analysis = analyze_at(doc, target, resource_arn, &frame);
     // A time condition may open access later: ask at each moment the
     // document's dates make different, after the reference time.
-    if let Some(now) = frame.time {
-        let mut reported: BTreeSet<Class> = BTreeSet::new();
-        for t in later_times(doc, now) {
-            let mut later = frame.clone();
-            later.time = Some(t);
-            let then = analyze_at(doc, target, resource_arn, &later);
-            for g in then.grants.iter().filter(|g| g.outside) {
-                let before = analysis
-                    .grants
-                    .iter()
-                    .find(|n| n.class == g.class)
-                    .map(|n| n.certain_actions.clone())
-                    .unwrap_or_default();
-                let opened: BTreeSet<&'static str> =
-                    g.certain_actions.difference(&before).copied().collect();
-                if opened.is_empty() || !reported.insert(g.class.clone()) {
-                    continue;
-                }
-                analysis.access.future_access.insert(format!(
-                    "{} from {} ({})",
-                    g.class,
-                    attacker::rfc3339(t).unwrap_or_else(|| t.to_string()),
-                    access_words(&opened)
-                ));
-            }
-        }
-    }
-    analysis
+    let later = frame
+        .time
+        .map(|now| later_times(doc, now))
+        .unwrap_or_default();
+    analyze_at(doc, target, resource_arn, &frame, &later)
 }
 
 /// Who gets what through which statements and conditions, for a message:
@@ -755,94 +732,179 @@ fn presence_groups(
     groups.into_iter().collect()
 }
 
-/// One group of actions, asked with the keys their requests carry.
-struct Asked<'a> {
-    frame: Frame<'a>,
-    decider: CedarDecider,
+/// One presence group's frames: now, and at each later moment.
+struct Moments<'a> {
+    now: Frame<'a>,
+    later: Vec<Frame<'a>>,
 }
 
-/// The analysis at one moment (the frame's time).
+/// What one class is granted at one moment, over every presence group.
+#[derive(Default)]
+struct ClassAccess {
+    allowed: BTreeSet<&'static str>,
+    sure: BTreeSet<&'static str>,
+    /// (statement, condition) indexes of the conditions the class can meet
+    /// but need not; described only for a reported grant.
+    residual: BTreeSet<(usize, usize)>,
+    /// The Allow statements that grant the class something for certain.
+    granting: BTreeSet<usize>,
+    /// The Deny statements that name those actions but spare the class.
+    sparing: BTreeSet<usize>,
+    /// Parts decided only for this class, with their statement.
+    undecided: BTreeSet<String>,
+}
+
+/// The access of one class, each group asked in its frame (`frames[g]`).
+/// `judged` keeps the judgement of each statement marked `fixed` (one that
+/// no group's absent keys or moment can change) for this class.
+fn class_access(
+    doc: &PolicyDocument,
+    class: &Class,
+    groups: &[(&Frame, &CedarDecider)],
+    resource_arn: &str,
+    fixed: &[bool],
+    judged: &mut [Option<StatementTruth>],
+) -> ClassAccess {
+    let mut out = ClassAccess::default();
+    for (frame, decider) in groups {
+        let mut bound = Vec::with_capacity(doc.statements.len());
+        let mut certain = Vec::with_capacity(doc.statements.len());
+        let mut group_residual = Vec::new();
+        for (i, st) in doc.statements.iter().enumerate() {
+            let fresh;
+            let t = if fixed[i] {
+                judged[i].get_or_insert_with(|| statement_truth(st, class, frame, resource_arn))
+            } else {
+                fresh = statement_truth(st, class, frame, resource_arn);
+                &fresh
+            };
+            let (b, c) = match st.effect {
+                Effect::Allow => (t.truth.possible, t.truth.possible && !t.uncertain),
+                Effect::Deny => (t.truth.necessary, t.truth.necessary),
+            };
+            if st.effect == Effect::Deny || t.truth.possible {
+                for why in &t.undecided {
+                    out.undecided.insert(format!("{why} in {}", st.reference()));
+                }
+            }
+            bound.push(b);
+            certain.push(c);
+            if st.effect == Effect::Allow && t.truth.possible {
+                group_residual.extend(t.residual.iter().map(|&c| (i, c)));
+            }
+        }
+        let group_allowed = decider.allowed(&bound);
+        if group_allowed.is_empty() {
+            continue;
+        }
+        let group_sure = if certain == bound {
+            group_allowed.clone()
+        } else {
+            decider.allowed(&certain)
+        };
+        for (i, st) in doc.statements.iter().enumerate() {
+            let names_granted = group_sure
+                .iter()
+                .any(|a| actions::element_matches(&st.action, a));
+            match st.effect {
+                Effect::Allow if certain[i] && names_granted => {
+                    out.granting.insert(i);
+                }
+                Effect::Deny if names_granted => {
+                    out.sparing.insert(i);
+                }
+                _ => {}
+            }
+        }
+        out.residual.extend(group_residual);
+        out.allowed.extend(group_allowed);
+        out.sure.extend(group_sure);
+    }
+    out
+}
+
+/// The analysis at the frame's time, with the access that opens for an
+/// outside class at one of the `later` moments (seconds since the epoch).
 fn analyze_at(
     doc: &PolicyDocument,
     target: Target,
     resource_arn: &str,
     frame: &Frame,
+    later: &[i64],
 ) -> ResourceAnalysis {
     let zone = frame.zone;
     let mut problems = policy_problems(doc);
     let universe = universe(target);
-    let asked: Vec<Asked> = presence_groups(doc, &universe)
-        .into_iter()
-        .map(|(absent, actions)| {
-            let mut f = frame.clone();
-            f.absent = absent;
-            Asked {
-                decider: CedarDecider::new(doc, &actions),
-                frame: f,
-            }
-        })
+    let mut deciders = Vec::new();
+    let mut moments = Vec::new();
+    for (absent, actions) in presence_groups(doc, &universe) {
+        let mut now = frame.clone();
+        now.absent = absent;
+        let at = |t: i64| {
+            let mut f = now.clone();
+            f.time = Some(t);
+            f
+        };
+        moments.push(Moments {
+            later: later.iter().map(|&t| at(t)).collect(),
+            now,
+        });
+        deciders.push(CedarDecider::new(doc, &actions));
+    }
+    let asked_now: Vec<(&Frame, &CedarDecider)> =
+        moments.iter().map(|m| &m.now).zip(&deciders).collect();
+    let asked_later: Vec<Vec<(&Frame, &CedarDecider)>> = (0..later.len())
+        .map(|k| moments.iter().map(|m| &m.later[k]).zip(&deciders).collect())
         .collect();
     let mut access = AccessFacts::default();
     let mut grants = Vec::new();
     let classes = classes(doc, zone);
+    let absent: Vec<&str> = moments
+        .iter()
+        .flat_map(|m| m.now.absent.iter().map(String::as_str))
+        .collect();
+    let fixed: Vec<bool> = doc
+        .statements
+        .iter()
+        .map(|st| !attacker::depends_on_absent_keys(st, &absent) && !attacker::depends_on_time(st))
+        .collect();
     let mut sure_by_class: BTreeMap<&Class, BTreeSet<&'static str>> = BTreeMap::new();
     let mut public_conditions: BTreeSet<String> = BTreeSet::new();
     let mut external_conditions: BTreeSet<String> = BTreeSet::new();
     for class in &classes {
-        let mut allowed: BTreeSet<&'static str> = BTreeSet::new();
-        let mut sure: BTreeSet<&'static str> = BTreeSet::new();
-        let mut residual: BTreeSet<String> = BTreeSet::new();
-        // The Allow statements that grant the class something for certain.
-        let mut granting: BTreeSet<usize> = BTreeSet::new();
-        // The Deny statements that name those actions but spare the class.
-        let mut sparing: BTreeSet<usize> = BTreeSet::new();
-        for group in &asked {
-            let mut bound = Vec::with_capacity(doc.statements.len());
-            let mut certain = Vec::with_capacity(doc.statements.len());
-            let mut group_residual = Vec::new();
-            for st in &doc.statements {
-                let t = statement_truth(st, class, &group.frame, resource_arn);
-                let (b, c) = match st.effect {
-                    Effect::Allow => (t.truth.possible, t.truth.possible && !t.uncertain),
-                    Effect::Deny => (t.truth.necessary, t.truth.necessary),
-                };
-                if st.effect == Effect::Deny || t.truth.possible {
-                    for why in &t.undecided {
-                        problems.insert(format!("{why} in {}", st.reference()));
-                    }
-                }
-                bound.push(b);
-                certain.push(c);
-                if st.effect == Effect::Allow && t.truth.possible {
-                    group_residual.extend(t.residual);
-                }
-            }
-            let group_allowed = group.decider.allowed(&bound);
-            if group_allowed.is_empty() {
-                continue;
-            }
-            let group_sure = if certain == bound {
-                group_allowed.clone()
-            } else {
-                group.decider.allowed(&certain)
-            };
-            for (i, st) in doc.statements.iter().enumerate() {
-                let names_granted = group_sure
-                    .iter()
-                    .any(|a| actions::element_matches(&st.action, a));
-                match st.effect {
-                    Effect::Allow if certain[i] && names_granted => {
-                        granting.insert(i);
-                    }
-                    Effect::Deny if names_granted => {
-                        sparing.insert(i);
-                    }
-                    _ => {}
+        let mut judged: Vec<Option<StatementTruth>> = doc.statements.iter().map(|_| None).collect();
+        let ClassAccess {
+            allowed,
+            sure,
+            residual,
+            granting,
+            sparing,
+            undecided,
+        } = class_access(doc, class, &asked_now, resource_arn, &fixed, &mut judged);
+        problems.extend(undecided);
+        // Access an outside class gains for certain at a later moment that
+        // it lacks now: reported at the first such moment.
+        if class.is_outside() {
+            for (k, &t) in later.iter().enumerate() {
+                let then = class_access(
+                    doc,
+                    class,
+                    &asked_later[k],
+                    resource_arn,
+                    &fixed,
+                    &mut judged,
+                );
+                let opened: BTreeSet<&'static str> = then.sure.difference(&sure).copied().collect();
+                if !opened.is_empty() {
+                    access.future_access.insert(format!(
+                        "{} from {} ({})",
+                        class,
+                        attacker::rfc3339(t).unwrap_or_else(|| t.to_string()),
+                        access_words(&opened)
+                    ));
+                    break;
                 }
             }
-            residual.extend(group_residual);
-            allowed.extend(group_allowed);
-            sure.extend(group_sure);
         }
         // The upper bound describes the grant; only certain access raises
         // the access rules (an uncertain one raises ECR001).
@@ -868,7 +930,10 @@ fn analyze_at(
             permissions: has(ActionClass::Permissions),
             actions: allowed.clone(),
             certain_actions: sure.clone(),
-            conditions: residual,
+            conditions: residual
+                .iter()
+                .map(|&(s, c)| describe_condition(&doc.statements[s].conditions[c]))
+                .collect(),
         };
         let (read, writes) = (
             sure_has(ActionClass::Read),
@@ -986,6 +1051,38 @@ fn analyze_at(
 mod tests {
     use super::*;
     use crate::policy::{self, PolicyKind};
+
+    /// A statement is judged in each presence group's frame: a condition on
+    /// `aws:RequestTag/...` can hold only for the actions whose requests
+    /// carry that key (CreateRepository and TagResource, per the Service
+    /// Authorization Reference page "Actions, resources, and condition keys
+    /// for Amazon Elastic Container Registry"), so a judgement made for one
+    /// group must not be reused for another.
+    #[test]
+    fn a_condition_on_a_request_key_grants_only_the_actions_that_carry_it() {
+        let doc = policy::parse(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+                "Action":"ecr:*","Condition":{"StringLike":{"aws:RequestTag/team":"*"}}}]}"#,
+            PolicyKind::Resource,
+        )
+        .expect("parses");
+        let zone = Zone {
+            owner: "111122223333".into(),
+            accounts: ["111122223333".to_string()].into(),
+            org_id: None,
+            time: None,
+        };
+        let arn = "arn:aws:ecr:us-east-1:111122223333:repository/app";
+        let a = analyze_resource_document(&doc, Target::Repository, arn, &zone);
+        let anyone = a
+            .grants
+            .iter()
+            .find(|g| g.class == Class::Anyone)
+            .expect("anyone may tag the repository");
+        assert!(anyone.certain_actions.contains("ecr:TagResource"));
+        assert!(!anyone.actions.contains("ecr:BatchGetImage"));
+        assert!(!anyone.actions.contains("ecr:PutImage"));
+    }
 
     /// The decider asks Cedar about one action per group and keeps only
     /// those in its scopes: for every assignment of the statements' flags it
