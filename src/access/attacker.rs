@@ -21,6 +21,7 @@
 //! literal, a value members choose (their tags) becomes a wildcard, and a
 //! variable without a value is undecided.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use super::forge::{self, Mode, Piece};
@@ -574,11 +575,11 @@ fn pattern_mode(family: OperatorFamily) -> Mode {
 /// error when a pattern is too involved to search.
 fn candidates(
     cond: &Condition,
-    class: &Class,
+    domain: Domain,
     frame: &Frame,
 ) -> Result<Option<Vec<Option<String>>>, forge::GaveUp> {
     let key = cond.key.lower.as_str();
-    Ok(match domain(key, class, frame) {
+    Ok(match domain {
         Domain::Free => None,
         Domain::Values(v) => Some(v),
         Domain::Outside {
@@ -799,17 +800,19 @@ pub fn judge_condition(cond: &Condition, class: &Class, frame: &Frame, vars: boo
     }
     // A key the class never carries decides the condition whatever its
     // values say (variables included).
-    if matches!(domain(&cond.key.lower, class, frame), Domain::Values(ref v) if v.iter().all(Option::is_none))
-    {
+    let key_domain = domain(&cond.key.lower, class, frame);
+    if matches!(key_domain, Domain::Values(ref v) if v.iter().all(Option::is_none)) {
         let t = cond.evaluate(&RequestContext::new(), vars);
         return Judgement::decided(Truth::from_tri(t));
     }
     let uses_variables = vars
         && op.family.supports_variables()
         && cond.values.iter().any(|v| pattern::has_variables(&v.value));
+    // Resolving variables rewrites values only: the key, and so its domain,
+    // stay the same.
     let (cond, chosen) = if uses_variables {
         match resolve_variables(cond, class, frame) {
-            Ok(r) => r,
+            Ok((resolved, chosen)) => (Cow::Owned(resolved), chosen),
             Err(UnresolvedVariable(key)) => {
                 return Judgement::undecided(format!(
                     "policy variable ${{{key}}} of {} {} has no value for {}",
@@ -820,14 +823,14 @@ pub fn judge_condition(cond: &Condition, class: &Class, frame: &Frame, vars: boo
             }
         }
     } else {
-        (cond.clone(), false)
+        (Cow::Borrowed(cond), false)
     };
     // A member may set a chosen variable so that a negated operator holds,
     // or so that a positive one fails.
     if chosen && cond.operator.known().is_some_and(|o| o.family.is_negated()) {
         return Judgement::decided(Truth::CHOSEN);
     }
-    let values = match candidates(&cond, class, frame) {
+    let values = match candidates(&cond, key_domain, frame) {
         Ok(Some(values)) => values,
         Ok(None) => return Judgement::decided(Truth::CHOSEN),
         Err(forge::GaveUp) => {
