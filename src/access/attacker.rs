@@ -187,30 +187,13 @@ fn absent_covers(absent: &str, key: &str) -> bool {
     }
 }
 
-/// Whether a statement's judgement can change with which of these keys a
-/// frame holds absent: a condition on one of them, or a policy variable
-/// (resolved against the frame). A statement that cannot is judged the same
-/// in every presence group.
-pub(crate) fn depends_on_absent_keys(st: &Statement, absent: &[&str]) -> bool {
-    uses_variables(st)
-        || st
-            .conditions
-            .iter()
-            .any(|c| absent.iter().any(|a| absent_covers(a, &c.key.lower)))
-}
-
-/// Whether a statement's judgement can change with the frame's time: a
-/// condition on the time keys, or a policy variable (which may name them).
-pub(crate) fn depends_on_time(st: &Statement) -> bool {
-    uses_variables(st)
-        || st
-            .conditions
-            .iter()
-            .any(|c| matches!(c.key.lower.as_str(), "aws:currenttime" | "aws:epochtime"))
-}
-
-fn uses_variables(st: &Statement) -> bool {
-    st.variables_enabled
+/// Whether a statement's judgement can change with the parts of a frame that
+/// differ between the questions about one document: which of these keys it
+/// holds absent, and its time. Only a condition on one of those keys or on
+/// the time keys reads them, or a policy variable (resolved against the
+/// frame); a statement with none is judged the same in every frame.
+pub(crate) fn depends_on_frame(st: &Statement, absent: &[&str]) -> bool {
+    let variables = st.variables_enabled
         && (st
             .resource
             .as_ref()
@@ -218,7 +201,13 @@ fn uses_variables(st: &Statement) -> bool {
             || st
                 .conditions
                 .iter()
-                .any(|c| c.values.iter().any(|v| pattern::has_variables(&v.value))))
+                .any(|c| c.values.iter().any(|v| pattern::has_variables(&v.value))));
+    variables
+        || st.conditions.iter().any(|c| {
+            let key = c.key.lower.as_str();
+            matches!(key, "aws:currenttime" | "aws:epochtime")
+                || absent.iter().any(|a| absent_covers(a, key))
+        })
 }
 
 /// Whether a condition can hold / must hold for a class.

@@ -732,12 +732,6 @@ fn presence_groups(
     groups.into_iter().collect()
 }
 
-/// One presence group's frames: now, and at each later moment.
-struct Moments<'a> {
-    now: Frame<'a>,
-    later: Vec<Frame<'a>>,
-}
-
 /// What one class is granted at one moment, over every presence group.
 #[derive(Default)]
 struct ClassAccess {
@@ -754,9 +748,9 @@ struct ClassAccess {
     undecided: BTreeSet<String>,
 }
 
-/// The access of one class, each group asked in its frame (`frames[g]`).
-/// `judged` keeps the judgement of each statement marked `fixed` (one that
-/// no group's absent keys or moment can change) for this class.
+/// The access of one class at one moment, each presence group asked in its
+/// own frame. `judged` keeps, for this class, the judgement of each statement
+/// marked `fixed` (one that no group's absent keys or moment can change).
 fn class_access(
     doc: &PolicyDocument,
     class: &Class,
@@ -835,38 +829,42 @@ fn analyze_at(
     let zone = frame.zone;
     let mut problems = policy_problems(doc);
     let universe = universe(target);
-    let mut deciders = Vec::new();
-    let mut moments = Vec::new();
-    for (absent, actions) in presence_groups(doc, &universe) {
-        let mut now = frame.clone();
-        now.absent = absent;
-        let at = |t: i64| {
-            let mut f = now.clone();
-            f.time = Some(t);
-            f
-        };
-        moments.push(Moments {
-            later: later.iter().map(|&t| at(t)).collect(),
-            now,
-        });
-        deciders.push(CedarDecider::new(doc, &actions));
-    }
-    let asked_now: Vec<(&Frame, &CedarDecider)> =
-        moments.iter().map(|m| &m.now).zip(&deciders).collect();
-    let asked_later: Vec<Vec<(&Frame, &CedarDecider)>> = (0..later.len())
-        .map(|k| moments.iter().map(|m| &m.later[k]).zip(&deciders).collect())
+    let groups = presence_groups(doc, &universe);
+    let deciders: Vec<CedarDecider> = groups
+        .iter()
+        .map(|(_, actions)| CedarDecider::new(doc, actions))
+        .collect();
+    // Each group's frame at each moment: now, then the later ones.
+    let frames_at = |time: Option<i64>| -> Vec<Frame> {
+        groups
+            .iter()
+            .map(|(absent, _)| {
+                let mut f = frame.clone();
+                f.absent = absent.clone();
+                f.time = time;
+                f
+            })
+            .collect()
+    };
+    let frames: Vec<Vec<Frame>> = std::iter::once(frame.time)
+        .chain(later.iter().map(|&t| Some(t)))
+        .map(frames_at)
+        .collect();
+    let asked: Vec<Vec<(&Frame, &CedarDecider)>> = frames
+        .iter()
+        .map(|at| at.iter().zip(&deciders).collect())
         .collect();
     let mut access = AccessFacts::default();
     let mut grants = Vec::new();
     let classes = classes(doc, zone);
-    let absent: Vec<&str> = moments
+    let absent: Vec<&str> = groups
         .iter()
-        .flat_map(|m| m.now.absent.iter().map(String::as_str))
+        .flat_map(|(absent, _)| absent.iter().map(String::as_str))
         .collect();
     let fixed: Vec<bool> = doc
         .statements
         .iter()
-        .map(|st| !attacker::depends_on_absent_keys(st, &absent) && !attacker::depends_on_time(st))
+        .map(|st| !attacker::depends_on_frame(st, &absent))
         .collect();
     let mut sure_by_class: BTreeMap<&Class, BTreeSet<&'static str>> = BTreeMap::new();
     let mut public_conditions: BTreeSet<String> = BTreeSet::new();
@@ -880,20 +878,13 @@ fn analyze_at(
             granting,
             sparing,
             undecided,
-        } = class_access(doc, class, &asked_now, resource_arn, &fixed, &mut judged);
+        } = class_access(doc, class, &asked[0], resource_arn, &fixed, &mut judged);
         problems.extend(undecided);
         // Access an outside class gains for certain at a later moment that
         // it lacks now: reported at the first such moment.
         if class.is_outside() {
-            for (k, &t) in later.iter().enumerate() {
-                let then = class_access(
-                    doc,
-                    class,
-                    &asked_later[k],
-                    resource_arn,
-                    &fixed,
-                    &mut judged,
-                );
+            for (&t, at) in later.iter().zip(&asked[1..]) {
+                let then = class_access(doc, class, at, resource_arn, &fixed, &mut judged);
                 let opened: BTreeSet<&'static str> = then.sure.difference(&sure).copied().collect();
                 if !opened.is_empty() {
                     access.future_access.insert(format!(
