@@ -459,6 +459,39 @@ pub fn source_arn_has_its_shape(arn: &str) -> bool {
             .all(|id| !id.is_empty() && !id.chars().any(|c| c.is_control()))
 }
 
+/// The account part every `aws:SourceArn` value of its service's shape
+/// ([`source_arn_has_its_shape`]) that `pattern` matches as `StringLike`
+/// holds, when the pattern pins it: a literal `arn:<partition>:<service>:`
+/// naming a service of [`SHAPED_SERVICES`], a region part, a literal
+/// account part of digits, then the rest.
+///
+/// Why the account is pinned: were the region part's wildcards to take
+/// `k ≥ 1` colons, the literal account would fall into the resource. With
+/// `k = 1` the resource starts with it, and a resource type is letters and
+/// `-`, never digits. With `k ≥ 2` the resource holds at least `2` colons
+/// plus the literal colons after the account, more than the service's
+/// shape allows (Lambda `type:id[:id]`: 2, so the pattern must have a
+/// colon after the account; CodeBuild `type/id[:id]`: 1).
+pub fn pinned_source_account(pattern: &str) -> Option<&str> {
+    if pattern.contains('?') {
+        return None;
+    }
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    let [prefix, partition, service, _region, account, rest] = parts[..] else {
+        return None;
+    };
+    if prefix != "arn" || partition.contains('*') || service.contains('*') {
+        return None;
+    }
+    let shaped = SHAPED_SERVICES.iter().find(|s| s.service == service)?;
+    if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let most_resource_colons = usize::from(shaped.type_separator == ':') + shaped.max_ids - 1;
+    let colons_after_account = rest.matches(':').count();
+    (2 + colons_after_account > most_resource_colons).then_some(account)
+}
+
 /// The service part of a pattern when the pattern fixes it: its first three
 /// `:`-separated parts hold no wildcard. A value it matches then has that
 /// service.
@@ -563,6 +596,60 @@ mod tests {
             .starts_with("arn:aws:iam::1111"));
         assert!(matches_principal("*:role/deploy", Mode::Arn).is_none());
         assert!(matches_principal("arn:aws:iam::*:role/deploy", Mode::Arn).is_some());
+    }
+
+    #[test]
+    fn a_source_arn_pattern_pins_the_account_only_where_the_shape_forces_it() {
+        // Shapes from the Service Authorization Reference pages "Actions,
+        // resources, and condition keys for AWS Lambda" (function:NAME,
+        // function:NAME:QUALIFIER, layer:NAME:VERSION) and "... for AWS
+        // CodeBuild" (project/NAME, build/PROJECT:ID).
+        let owner = "111122223333";
+        let pinned = [
+            "arn:aws:lambda:*:111122223333:function:svc-*",
+            "arn:aws:lambda:us-east-1:111122223333:function:*",
+            "arn:aws:lambda:*:111122223333:*:*",
+            "arn:aws:codebuild:*:111122223333:project/*",
+            "arn:aws:codebuild:*:111122223333:*",
+            "arn:aws-cn:lambda:*:111122223333:layer:*",
+        ];
+        let open = [
+            // An outsider's function named 111122223333 with an alias.
+            "arn:aws:lambda:*:111122223333:*",
+            "arn:aws:lambda:*:111122223333:function*",
+            // The account part is a wildcard, or the service is.
+            "arn:aws:lambda:*:*:function:svc-*",
+            "arn:aws:lambda:*:1111*:function:svc-*",
+            "arn:aws:lambda*:*:111122223333:function:svc-*",
+            "arn:*:lambda:*:111122223333:function:svc-*",
+            // A service of no known shape keeps any resource.
+            "arn:aws:sns:*:111122223333:topic:*",
+            // `?` can take a colon; so can a missing account part.
+            "arn:aws:lambda:?:111122223333:function:svc-*",
+            "arn:aws:lambda:*:111122223333",
+        ];
+        for p in pinned {
+            assert_eq!(pinned_source_account(p), Some(owner), "{p}");
+        }
+        for p in open {
+            assert_eq!(pinned_source_account(p), None, "{p}");
+        }
+        // The exact search agrees: no ARN of the service's shape in another
+        // account matches a pinned pattern, and one matches each pattern the
+        // function leaves open for a shape-only reason.
+        let outsider = |p: &str| {
+            resource_arns(&account(Some("999988887777"), "999988887777"), false)
+                .iter()
+                .filter_map(|t| witness(t, p, Mode::Like).unwrap())
+                .find(|w| source_arn_has_its_shape(w))
+        };
+        for p in pinned {
+            assert_eq!(outsider(p), None, "{p}");
+        }
+        for p in &open[..2] {
+            let w = outsider(p).unwrap_or_else(|| panic!("{p}"));
+            assert!(w.contains(":999988887777:"), "{w}");
+        }
     }
 
     #[test]

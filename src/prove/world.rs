@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::access::Zone;
+use crate::access::{forge, Zone};
 use crate::cedar::{cedar_datetime, cedar_long, like_lit, lit, uid, Translation};
 use crate::policy::condition::parse_date;
 use crate::policy::presence;
@@ -487,6 +487,9 @@ pub fn axioms(w: &WorldInput<'_>) -> String {
                 "aws:sourceorgid",
                 "aws:sourceorgpaths",
             );
+            if keys.contains("aws:sourcearn") {
+                source_arn_shape_axioms(&mut a, w.translation, &zone_accounts);
+            }
             if keys.contains("aws:sourceowner") {
                 a.forbid_when(
                     "the service acts for a party outside the zone",
@@ -631,6 +634,34 @@ fn party_axioms(
                     get("keys", paths_key),
                     like_pattern(&format!("{o}/*")).unwrap_or_else(|| "\"\"".into())
                 ),
+            );
+        }
+    }
+}
+
+/// A service sets `aws:SourceArn` to an ARN of its own shape, whose account
+/// part is the party it acts for: a policy pattern that pins that part to a
+/// zone account (`forge::pinned_source_account`) matches no outside party's
+/// ARN. Said on the whole string (the solver's strings know no ARN parts),
+/// one axiom per such pattern of the document.
+fn source_arn_shape_axioms(a: &mut Axioms, t: &Translation, zone_accounts: &BTreeSet<String>) {
+    let k = "aws:sourcearn";
+    let patterns: BTreeSet<&str> = t
+        .doc
+        .statements
+        .iter()
+        .flat_map(|st| st.conditions.iter())
+        .filter(|c| c.key.lower == k)
+        .flat_map(|c| c.values.iter().map(|v| v.value.as_str()))
+        .filter(|p| {
+            forge::pinned_source_account(p).is_some_and(|acct| zone_accounts.contains(acct))
+        })
+        .collect();
+    for pattern in patterns {
+        if let Some(like) = like_pattern(pattern) {
+            a.forbid_when(
+                "the service acts for a party outside the zone (its ARN's shape)",
+                &format!("{} && {} like {like}", has("keys", k), get("keys", k)),
             );
         }
     }

@@ -137,6 +137,9 @@ fn request(rng: &mut Lcg, caller: Caller) -> Request {
                         "arn:aws:s3:::someone-elses-bucket",
                         "arn:aws:logs:us-east-1:999988887777:log-group:111122223333:*",
                         "arn:aws:lambda:us-east-1:999988887777:function:f:111122223333",
+                        // Names may be all digits (a zone account's, even).
+                        "arn:aws:lambda:us-east-1:999988887777:function:111122223333:function",
+                        "arn:aws:codebuild:us-east-1:999988887777:build/111122223333:function",
                     ])],
                 );
                 ctx.insert("aws:sourceorgid", ["o-zzzz9999zz"]);

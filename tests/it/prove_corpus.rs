@@ -40,16 +40,6 @@ use crate::common::{corpus_cases, corpus_input};
 /// Each must keep exactly this outcome (a change is re-examined).
 const UNKNOWN_BY_DESIGN: &[(&str, &str, &str)] = &[
     (
-        "repository/240-lambda-source-arn-like-owner-functions-any-region.json",
-        "read",
-        "the solver's strings do not know that a Lambda ARN's parts hold no colon: its value puts the owner's account in the resource part, the replay refuses it (not an ARN Lambda sets), and no well-shaped value exists",
-    ),
-    (
-        "repository/242-codebuild-source-arn-like-owner-projects-any-region.json",
-        "read",
-        "as 240, for a CodeBuild project ARN",
-    ),
-    (
         "repository/123-variable-principal-account.json",
         "write",
         "${aws:PrincipalAccount} is a policy variable (a flag); the concrete analysis is knowingly conservative here (tests/it/policy_corpus.rs)",
