@@ -599,14 +599,7 @@ fn shaped_source_arns(t: &Translation, req: &Request, zone: &Zone) -> Vec<String
             accounts.push(a);
         }
     }
-    let patterns: Vec<&str> = t
-        .doc
-        .statements
-        .iter()
-        .flat_map(|st| st.conditions.iter())
-        .filter(|c| c.key.lower == "aws:sourcearn")
-        .flat_map(|c| c.values.iter().map(|v| v.value.as_str()))
-        .collect();
+    let patterns: Vec<&str> = super::world::condition_values(t, "aws:sourcearn").collect();
     let mut out = Vec::new();
     for account in &accounts {
         let templates = forge::resource_arns(&forge::account(Some(account), account), false);

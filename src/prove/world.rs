@@ -237,17 +237,26 @@ pub(crate) fn absent_key(caller: Caller, action: &str, key: &str) -> bool {
             && matches!(key, "aws:sourceip" | "aws:sourcevpc" | "aws:sourcevpce"))
 }
 
-/// The wildcard-free values the policy's conditions give a key (the VPCs
-/// and endpoints an outsider is assumed never to be in).
-pub(crate) fn named_values(t: &Translation, key: &str) -> BTreeSet<String> {
+/// Every value the policy's conditions give a key (lower-case), in any
+/// operator.
+pub(crate) fn condition_values<'t>(
+    t: &'t Translation,
+    key: &'t str,
+) -> impl Iterator<Item = &'t str> + 't {
     t.doc
         .statements
         .iter()
         .flat_map(|st| st.conditions.iter())
-        .filter(|c| c.key.lower == key)
-        .flat_map(|c| c.values.iter())
-        .filter(|v| !v.value.contains(['*', '?']))
-        .map(|v| v.value.clone())
+        .filter(move |c| c.key.lower == key)
+        .flat_map(|c| c.values.iter().map(|v| v.value.as_str()))
+}
+
+/// The wildcard-free values the policy's conditions give a key (the VPCs
+/// and endpoints an outsider is assumed never to be in).
+pub(crate) fn named_values(t: &Translation, key: &str) -> BTreeSet<String> {
+    condition_values(t, key)
+        .filter(|v| !v.contains(['*', '?']))
+        .map(str::to_string)
         .collect()
 }
 
@@ -646,13 +655,7 @@ fn party_axioms(
 /// one axiom per such pattern of the document.
 fn source_arn_shape_axioms(a: &mut Axioms, t: &Translation, zone_accounts: &BTreeSet<String>) {
     let k = "aws:sourcearn";
-    let patterns: BTreeSet<&str> = t
-        .doc
-        .statements
-        .iter()
-        .flat_map(|st| st.conditions.iter())
-        .filter(|c| c.key.lower == k)
-        .flat_map(|c| c.values.iter().map(|v| v.value.as_str()))
+    let patterns: BTreeSet<&str> = condition_values(t, k)
         .filter(|p| {
             forge::pinned_source_account(p).is_some_and(|acct| zone_accounts.contains(acct))
         })
