@@ -261,7 +261,9 @@ pub fn apply_ignores(findings: Vec<Finding>, ignores: &[Ignore], today: Date) ->
             }
         }
     }
-    for finding in findings {
+    // In place: a large organization's findings are hundreds of megabytes.
+    let mut kept = findings;
+    kept.retain(|finding| {
         let hit = ignores.iter().enumerate().find(|(_, ig)| {
             ig.expires.is_none_or(|d| d >= today)
                 && (ig.rule == "*" || ig.rule == finding.rule_id)
@@ -271,10 +273,12 @@ pub fn apply_ignores(findings: Vec<Finding>, ignores: &[Ignore], today: Date) ->
             Some((i, _)) => {
                 used[i] = true;
                 out.suppressed += 1;
+                false
             }
-            None => out.kept.push(finding),
+            None => true,
         }
-    }
+    });
+    out.kept = kept;
     for (i, ig) in ignores.iter().enumerate() {
         if !used[i] {
             out.warnings.push(format!(

@@ -13,7 +13,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+mod digest;
+mod label;
 mod split;
+
+pub use digest::Digest;
+pub use label::Label;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -569,7 +574,7 @@ impl Default for EncryptionConfiguration {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Image {
-    pub image_digest: String,
+    pub image_digest: Digest,
     #[serde(default)]
     pub image_tags: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -579,15 +584,15 @@ pub struct Image {
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub last_recorded_pull_time: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_manifest_media_type: Option<Box<str>>,
+    pub image_manifest_media_type: Option<Label>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifact_media_type: Option<Box<str>>,
+    pub artifact_media_type: Option<Label>,
     /// The manifest this artifact refers to (signatures, SBOMs, attestations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_manifest_digest: Option<Box<str>>,
     /// For an image index / manifest list: the digests of its manifests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub index_manifest_digests: Vec<String>,
+    pub index_manifest_digests: Vec<Digest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_scan_status: Option<ImageScanStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -595,7 +600,7 @@ pub struct Image {
     /// `ACTIVE`, `ARCHIVED` (in the archive storage class: cannot be
     /// pulled) or `ACTIVATING` (being restored); absent is `ACTIVE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_status: Option<Box<str>>,
+    pub image_status: Option<Label>,
     #[serde(
         with = "time::serde::rfc3339::option",
         default,
@@ -616,10 +621,10 @@ impl Image {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageScanStatus {
-    // Boxed strings: two million images carry one (8 bytes each saved).
-    pub status: Box<str>,
+    // Labels: two million images carry one, nearly always a known value.
+    pub status: Label,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Box<str>>,
+    pub description: Option<Label>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -634,21 +639,21 @@ pub struct ImageScanFindingsSummary {
 /// short vector rather than a map: millions of images carry one, and a map's
 /// node is several times the size of a few pairs.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SeverityCounts(Vec<(String, u64)>);
+pub struct SeverityCounts(Vec<(Label, u64)>);
 
 impl SeverityCounts {
-    pub fn iter(&self) -> impl Iterator<Item = &(String, u64)> {
+    pub fn iter(&self) -> impl Iterator<Item = &(Label, u64)> {
         self.0.iter()
     }
 }
 
-impl FromIterator<(String, u64)> for SeverityCounts {
+impl FromIterator<(Label, u64)> for SeverityCounts {
     /// A severity given twice keeps its last count, as a map would.
-    fn from_iter<I: IntoIterator<Item = (String, u64)>>(pairs: I) -> Self {
-        let mut pairs: Vec<(String, u64)> = pairs.into_iter().collect();
+    fn from_iter<I: IntoIterator<Item = (Label, u64)>>(pairs: I) -> Self {
+        let mut pairs: Vec<(Label, u64)> = pairs.into_iter().collect();
         // Stable: equal names keep their order, and the last one stays.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: Vec<(String, u64)> = Vec::with_capacity(pairs.len());
+        let mut kept: Vec<(Label, u64)> = Vec::with_capacity(pairs.len());
         for pair in pairs {
             match kept.last_mut() {
                 Some(last) if last.0 == pair.0 => *last = pair,
@@ -679,7 +684,7 @@ impl<'de> Deserialize<'de> for SeverityCounts {
                 mut map: M,
             ) -> Result<Self::Value, M::Error> {
                 let mut pairs = Vec::new();
-                while let Some(pair) = map.next_entry::<String, u64>()? {
+                while let Some(pair) = map.next_entry::<Label, u64>()? {
                     pairs.push(pair);
                 }
                 Ok(pairs.into_iter().collect())
@@ -1259,7 +1264,9 @@ mod tests {
         );
         assert_eq!(
             counts.iter().cloned().collect::<Vec<_>>(),
-            map.into_iter().collect::<Vec<_>>()
+            map.into_iter()
+                .map(|(k, v)| (Label::from(k), v))
+                .collect::<Vec<_>>()
         );
         assert!(serde_json::from_str::<SeverityCounts>(r#"{"HIGH":-1}"#).is_err());
         assert!(serde_json::from_str::<SeverityCounts>("[]").is_err());

@@ -24,7 +24,7 @@ use crate::finding::Finding;
 use crate::inventory::Inventory;
 use crate::policy::{self, PolicyKind};
 use crate::report::{self, Report};
-use crate::scan::{self, Exit, ScanOptions, ScanResult};
+use crate::scan::{self, Exit, ScanOptions, ScanResult, Timing};
 
 /// The embedded demo organization.
 const DEMO_INVENTORY: &str = include_str!("../../fixtures/demo-org.json");
@@ -127,7 +127,7 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
 
     let started = std::time::Instant::now();
     let (inventory, sources) = load_input(&args.input, &args.target, config)?;
-    let input_time = started.elapsed();
+    let input_time = Timing::since(INPUT_PHASE, started);
 
     let model = analysis.model_options(&inventory);
     let as_of = model.as_of;
@@ -143,7 +143,7 @@ fn run_scan(args: ScanArgs) -> Result<Exit, UsageError> {
     let mut result = result;
     let code = emit(&mut result, &sources, as_of, &args.output, false)?;
     if args.analysis.timings {
-        print_timings(input_time, &result, started.elapsed());
+        print_timings(input_time, &result, Timing::since(REPORT_PHASE, started));
     }
     // The process ends next: freeing a large organization's findings one by
     // one would only delay the exit by seconds.
@@ -193,15 +193,27 @@ fn run_report(args: ReportArgs) -> Result<Exit, UsageError> {
     emit(&mut result, &merged.sources, as_of, &args.output, false)
 }
 
-/// `--timings`: each phase of a scan, to stderr.
-fn print_timings(input: Duration, result: &ScanResult, report: Duration) {
-    let mut phases = vec![("input (read, parse, or collect)", input)];
+const INPUT_PHASE: &str = "input (read, parse, or collect)";
+const REPORT_PHASE: &str = "report (render and write)";
+
+/// `--timings`: each phase of a scan, to stderr, with the resident memory
+/// at its end.
+fn print_timings(input: Timing, result: &ScanResult, report: Timing) {
+    let mut phases = vec![input];
     phases.extend(result.timings.iter().copied());
-    phases.push(("report (render and write)", report));
-    let total: Duration = phases.iter().map(|(_, d)| *d).sum();
+    phases.push(report);
+    let total: Duration = phases.iter().map(|t| t.took).sum();
     eprintln!("timings:");
-    for (phase, d) in phases {
-        eprintln!("  {phase:<40} {:>9.3} s", d.as_secs_f64());
+    for t in phases {
+        let resident = t
+            .resident_bytes
+            .map(|b| format!("  {:>6} MiB resident", b / (1024 * 1024)))
+            .unwrap_or_default();
+        eprintln!(
+            "  {:<40} {:>9.3} s{resident}",
+            t.phase,
+            t.took.as_secs_f64()
+        );
     }
     eprintln!("  {:<40} {:>9.3} s", "total", total.as_secs_f64());
 }
@@ -412,7 +424,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
     } else {
         None
     };
-    let input_time = begun.elapsed();
+    let input_time = Timing::since(INPUT_PHASE, begun);
     let mut result = check::check(&input, rules.rules, rules.selection, prove);
     let started = std::time::Instant::now();
     // Only what the policy decides: the synthetic resources carry no images
@@ -434,7 +446,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
         true,
     )?;
     if args.analysis.timings {
-        print_timings(input_time, &result, started.elapsed());
+        print_timings(input_time, &result, Timing::since(REPORT_PHASE, started));
     }
     // In CI, a document nobody could fully analyse, or one checked as the
     // wrong kind, must not pass unnoticed.

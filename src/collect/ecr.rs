@@ -30,8 +30,8 @@ use super::context::{
 };
 use super::errors::{classify, Failure};
 use crate::inventory::{
-    EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
-    ImageScanningConfiguration, PullThroughCacheRule, Region, Registry,
+    Digest, EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
+    ImageScanningConfiguration, Label, PullThroughCacheRule, Region, Registry,
     RegistryScanningConfiguration, RegistryScanningRule, ReplicationConfiguration,
     ReplicationDestination, ReplicationRule, Repository, RepositoryCreationTemplate,
     RepositoryFilter, SigningConfiguration, SigningRule, TagMutabilityExclusionFilter,
@@ -682,7 +682,7 @@ async fn collect_repository(
     let mut images = describe_images(&s, &client, &name, &registry_id, &arn).await?;
     dedup_by_key(&mut images, |i| i.image_digest.clone());
 
-    let indexes: Vec<String> = images
+    let indexes: Vec<Digest> = images
         .iter()
         .filter(|i| {
             i.image_manifest_media_type
@@ -764,7 +764,7 @@ fn image(d: types::ImageDetail) -> Image {
     let mut image_tags = d.image_tags.unwrap_or_default();
     image_tags.sort();
     Image {
-        image_digest: d.image_digest.unwrap_or_default(),
+        image_digest: d.image_digest.map(Digest::from).unwrap_or_default(),
         image_tags,
         // ECR always sets it; were it missing, the epoch makes the image
         // look old (reported), never fresh.
@@ -780,13 +780,13 @@ fn image(d: types::ImageDetail) -> Image {
         last_recorded_pull_time: d.last_recorded_pull_time.as_ref().and_then(to_time),
         image_status: d.image_status.map(|st| st.as_str().into()),
         last_archived_at: d.last_archived_at.as_ref().and_then(to_time),
-        image_manifest_media_type: d.image_manifest_media_type.map(String::into_boxed_str),
-        artifact_media_type: d.artifact_media_type.map(String::into_boxed_str),
+        image_manifest_media_type: d.image_manifest_media_type.map(Label::from),
+        artifact_media_type: d.artifact_media_type.map(Label::from),
         subject_manifest_digest: d.subject_manifest_digest.map(String::into_boxed_str),
         index_manifest_digests: Vec::new(),
         image_scan_status: d.image_scan_status.map(|st| ImageScanStatus {
             status: st.status.map(|x| x.as_str().into()).unwrap_or_default(),
-            description: st.description.map(String::into_boxed_str),
+            description: st.description.map(Label::from),
         }),
         image_scan_findings_summary: d.image_scan_findings_summary.map(|f| {
             ImageScanFindingsSummary {
@@ -794,7 +794,7 @@ fn image(d: types::ImageDetail) -> Image {
                     .finding_severity_counts
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(k, v)| (k.as_str().to_string(), u64::try_from(v).unwrap_or(0)))
+                    .map(|(k, v)| (Label::new(k.as_str()), u64::try_from(v).unwrap_or(0)))
                     .collect(),
             }
         }),
@@ -809,13 +809,17 @@ async fn index_children(
     name: &str,
     registry_id: &str,
     arn: &str,
-    indexes: &[String],
-) -> HashMap<String, Vec<String>> {
+    indexes: &[Digest],
+) -> HashMap<Digest, Vec<Digest>> {
     let mut children = HashMap::new();
     for chunk in indexes.chunks(BATCH_GET_IMAGE) {
         let ids = chunk
             .iter()
-            .map(|d| types::ImageIdentifier::builder().image_digest(d).build())
+            .map(|d| {
+                types::ImageIdentifier::builder()
+                    .image_digest(d.to_string())
+                    .build()
+            })
             .collect();
         let request = client
             .batch_get_image()
@@ -838,7 +842,7 @@ async fn index_children(
                     };
                     match parsed {
                         Ok(list) => {
-                            children.insert(digest, list);
+                            children.insert(Digest::from(digest), list);
                         }
                         Err(message) => s.ctx.record_other(
                             &s.account,
@@ -869,15 +873,15 @@ pub(crate) enum ManifestError {
 }
 
 /// The digests listed by an image index / manifest list.
-pub(crate) fn manifest_children(manifest: &str) -> Result<Vec<String>, ManifestError> {
+pub(crate) fn manifest_children(manifest: &str) -> Result<Vec<Digest>, ManifestError> {
     let value: serde_json::Value = serde_json::from_str(manifest)?;
     let list = value
         .get("manifests")
         .and_then(|m| m.as_array())
         .ok_or(ManifestError::NoList)?;
-    let mut digests: Vec<String> = list
+    let mut digests: Vec<Digest> = list
         .iter()
-        .filter_map(|m| m.get("digest").and_then(|d| d.as_str()).map(str::to_string))
+        .filter_map(|m| m.get("digest").and_then(|d| d.as_str()).map(Digest::new))
         .collect();
     digests.sort();
     digests.dedup();
@@ -894,7 +898,7 @@ mod tests {
             "manifests":[{"digest":"sha256:bb","size":1},{"digest":"sha256:aa","size":2}]}"#;
         assert_eq!(
             manifest_children(m).unwrap(),
-            vec!["sha256:aa".to_string(), "sha256:bb".to_string()]
+            vec![Digest::new("sha256:aa"), Digest::new("sha256:bb")]
         );
         assert!(manifest_children("{}").is_err());
         assert!(manifest_children("nope").is_err());

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::inventory::Image;
+use crate::inventory::{Digest, Image};
 
 /// Image media types whose `artifactMediaType` still means "a runnable image".
 const IMAGE_CONFIG_TYPES: &[&str] = &[
@@ -78,43 +78,44 @@ pub fn image_facts<'a>(
 ) -> ImageFacts {
     // Manifests listed by an index are the index's platforms: they are
     // untagged by design and live and die with the index.
-    let children: HashSet<&str> = images
+    let children: HashSet<&Digest> = images
         .iter()
-        .flat_map(|i| i.index_manifest_digests.iter().map(String::as_str))
+        .flat_map(|i| i.index_manifest_digests.iter())
         .collect();
     // Sizes by digest, for an index's platforms: only where there are
     // indexes (most repositories have none).
-    let sizes: HashMap<&str, u64> = if children.is_empty() {
+    let sizes: HashMap<&Digest, u64> = if children.is_empty() {
         HashMap::new()
     } else {
         images
             .iter()
-            .map(|i| (i.image_digest.as_str(), i.image_size_in_bytes))
+            .map(|i| (&i.image_digest, i.image_size_in_bytes))
             .collect()
     };
     // What an image holds: its own manifest's size and, for an index, its
     // platforms' — each manifest once per total, however many indexes
     // share it.
-    let holds = |image: &'a Image, counted: &mut HashSet<&'a str>| -> i64 {
+    let holds = |image: &'a Image, counted: &mut HashSet<&'a Digest>| -> i64 {
         let mut total: u64 = 0;
         if counted.insert(&image.image_digest) {
             total = image.image_size_in_bytes;
         }
         for digest in &image.index_manifest_digests {
             if counted.insert(digest) {
-                total = total.saturating_add(sizes.get(digest.as_str()).copied().unwrap_or(0));
+                total = total.saturating_add(sizes.get(digest).copied().unwrap_or(0));
             }
         }
         i64::try_from(total).unwrap_or(i64::MAX)
     };
     // The manifests a signature refers to.
-    let signed: HashSet<&str> = images
+    let signed: HashSet<Digest> = images
         .iter()
         .filter(|i| is_signature(i))
         .filter_map(|i| i.subject_manifest_digest.as_deref())
+        .map(Digest::new)
         .collect();
-    let mut stale_counted: HashSet<&str> = HashSet::new();
-    let mut unpulled_counted: HashSet<&str> = HashSet::new();
+    let mut stale_counted: HashSet<&Digest> = HashSet::new();
+    let mut unpulled_counted: HashSet<&Digest> = HashSet::new();
     let mut facts = ImageFacts::default();
     let mut oldest_stale: Option<OffsetDateTime> = None;
     for image in images {
@@ -129,11 +130,11 @@ pub fn image_facts<'a>(
         }
         facts.count += 1;
         facts.bytes = facts.bytes.saturating_add(size);
-        let counted = !children.contains(image.image_digest.as_str()) && !is_referrer(image);
+        let counted = !children.contains(&image.image_digest) && !is_referrer(image);
         if !counted {
             continue;
         }
-        if !signed.contains(image.image_digest.as_str()) {
+        if !signed.contains(&image.image_digest) {
             facts.unsigned_count += 1;
         }
         if image
@@ -172,16 +173,14 @@ pub fn image_facts<'a>(
     // a referrer. An index carries no findings itself: sum its platforms'.
     let latest = images
         .iter()
-        .filter(|i| {
-            !children.contains(i.image_digest.as_str()) && !is_referrer(i) && !i.is_archived()
-        })
+        .filter(|i| !children.contains(&i.image_digest) && !is_referrer(i) && !i.is_archived())
         .max_by(|a, b| {
             a.image_pushed_at
                 .cmp(&b.image_pushed_at)
                 .then_with(|| a.image_digest.cmp(&b.image_digest))
         });
     if let Some(latest) = latest {
-        facts.latest_digest = latest.image_digest.clone();
+        facts.latest_digest = latest.image_digest.to_string();
         facts.latest_tags = latest.image_tags.clone();
         facts.latest_pushed_at = rfc3339(latest.image_pushed_at);
         let scanned: Vec<&Image> = if latest.index_manifest_digests.is_empty() {
@@ -222,7 +221,7 @@ mod tests {
 
     fn image(digest: &str, tags: &[&str], pushed: OffsetDateTime, size: u64) -> Image {
         Image {
-            image_digest: digest.to_string(),
+            image_digest: digest.into(),
             image_tags: tags.iter().map(|t| t.to_string()).collect(),
             image_pushed_at: pushed,
             image_size_in_bytes: size,
@@ -394,7 +393,7 @@ mod tests {
         let mut p1 = image("sha256:p1", &[], AS_OF - Duration::days(1), 1);
         let mut p2 = image("sha256:p2", &[], AS_OF - Duration::days(1), 1);
         let summary = |c: u64, h: u64| crate::inventory::ImageScanFindingsSummary {
-            finding_severity_counts: [("CRITICAL".to_string(), c), ("HIGH".to_string(), h)]
+            finding_severity_counts: [("CRITICAL".into(), c), ("HIGH".into(), h)]
                 .into_iter()
                 .collect(),
         };

@@ -45,7 +45,36 @@ pub struct ScanResult {
     /// The proofs, with `--prove`.
     pub proofs: Option<ProofRun>,
     /// How long each phase took ("model", "proofs", "rules", ...).
-    pub timings: Vec<(&'static str, std::time::Duration)>,
+    pub timings: Vec<Timing>,
+}
+
+/// One phase of a scan, for `--timings`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub phase: &'static str,
+    pub took: std::time::Duration,
+    /// The process's resident memory when the phase ended, where the
+    /// system tells (Linux).
+    pub resident_bytes: Option<u64>,
+}
+
+impl Timing {
+    /// The phase that began at `started` and ends now.
+    pub fn since(phase: &'static str, started: std::time::Instant) -> Timing {
+        Timing {
+            phase,
+            took: started.elapsed(),
+            resident_bytes: resident_bytes(),
+        }
+    }
+}
+
+/// Resident memory, from `/proc/self/statm` (pages of 4 KiB on the
+/// platforms that have the file; its second field).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// Why a scan is incomplete.
@@ -165,7 +194,10 @@ pub fn run(mut inventory: Inventory, rules: Vec<Rule>, options: &ScanOptions) ->
     let mut timings = Vec::new();
     let started = std::time::Instant::now();
     let mut model = model::build(&inventory, &options.model);
-    timings.push(("model (policy analysis, image facts)", started.elapsed()));
+    timings.push(Timing::since(
+        "model (policy analysis, image facts)",
+        started,
+    ));
     let started = std::time::Instant::now();
     let mut proof_warnings = Vec::new();
     let mut proof_errors = Vec::new();
@@ -188,7 +220,7 @@ pub fn run(mut inventory: Inventory, rules: Vec<Rule>, options: &ScanOptions) ->
         }
     });
     if options.prove.is_some() {
-        timings.push(("proofs", started.elapsed()));
+        timings.push(Timing::since("proofs", started));
     }
     let collection_errors = std::mem::take(&mut inventory.errors);
     let request_counts = std::mem::take(&mut inventory.request_counts);
@@ -213,10 +245,12 @@ pub fn run(mut inventory: Inventory, rules: Vec<Rule>, options: &ScanOptions) ->
         .filter(|f| f.severity >= options.min_severity)
         .collect();
     let below_min_severity = all - findings.len();
-    timings.push(("rules", started.elapsed()));
+    timings.push(Timing::since("rules", started));
+    let started = std::time::Instant::now();
     let today = options.model.as_of.date();
     let mut outcome = apply_ignores(findings, &options.ignores, today);
     sort_findings(&mut outcome.kept);
+    timings.push(Timing::since("ignores and order", started));
     let mut warnings = outcome.warnings;
     warnings.extend(proof_warnings);
     let mut errors: Vec<ScanError> = collection_errors

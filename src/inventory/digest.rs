@@ -1,0 +1,203 @@
+//! Image digests: `sha256:` and 64 lowercase hex digits, held as the 32
+//! bytes they spell. A large organization has millions of images, each
+//! with a digest, and an index lists more: as text each one is a 71-byte
+//! allocation. Any other text (another algorithm, upper case) is kept as it
+//! was written, so reading and writing an inventory never changes one.
+
+use std::cmp::Ordering;
+use std::fmt::{self, Write as _};
+
+use serde::{Deserialize, Serialize};
+
+const SHA256: &str = "sha256:";
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Digest(Repr);
+
+// Invariant: `Other` never holds the canonical form of a SHA-256 digest,
+// so equal digests have equal variants and the derived `Eq` and `Hash` are
+// those of the text.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Sha256([u8; 32]),
+    Other(Box<str>),
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        _ => None,
+    }
+}
+
+fn sha256_bytes(text: &str) -> Option<[u8; 32]> {
+    let hex = text.strip_prefix(SHA256)?.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
+    }
+    Some(bytes)
+}
+
+impl Digest {
+    pub fn new(text: &str) -> Digest {
+        match sha256_bytes(text) {
+            Some(bytes) => Digest(Repr::Sha256(bytes)),
+            None => Digest(Repr::Other(text.into())),
+        }
+    }
+}
+
+impl From<&str> for Digest {
+    fn from(text: &str) -> Digest {
+        Digest::new(text)
+    }
+}
+
+impl From<String> for Digest {
+    fn from(text: String) -> Digest {
+        match sha256_bytes(&text) {
+            Some(bytes) => Digest(Repr::Sha256(bytes)),
+            None => Digest(Repr::Other(text.into_boxed_str())),
+        }
+    }
+}
+
+impl Default for Digest {
+    fn default() -> Digest {
+        Digest(Repr::Other("".into()))
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Sha256(bytes) => {
+                f.write_str(SHA256)?;
+                for byte in bytes {
+                    write!(f, "{byte:02x}")?;
+                }
+                Ok(())
+            }
+            Repr::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        fmt::Display::fmt(self, f)?;
+        f.write_char('"')
+    }
+}
+
+/// The order of the text: lowercase hex digits sort as the bytes they spell.
+impl Ord for Digest {
+    fn cmp(&self, other: &Digest) -> Ordering {
+        match (&self.0, &other.0) {
+            (Repr::Sha256(a), Repr::Sha256(b)) => a.cmp(b),
+            (Repr::Other(a), Repr::Other(b)) => a.cmp(b),
+            _ => self.to_string().cmp(&other.to_string()),
+        }
+    }
+}
+
+impl PartialOrd for Digest {
+    fn partial_cmp(&self, other: &Digest) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq<str> for Digest {
+    fn eq(&self, text: &str) -> bool {
+        match &self.0 {
+            Repr::Sha256(bytes) => sha256_bytes(text).is_some_and(|b| &b == bytes),
+            Repr::Other(own) => &**own == text,
+        }
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Digest;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an image digest")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Digest, E> {
+                Ok(Digest::new(text))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Digest, E> {
+                Ok(Digest::from(text))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "sha256:0d6dcc7ab4e9768019b3f30f7e14f497ab6f212d93f3144c68a205dab058a3b2";
+    const B: &str = "sha256:a7d912717a1bbea9313d554b0b710107cfba76dbc770b2988fd282bc345ae150";
+
+    #[test]
+    fn digests_read_and_write_as_the_text_they_were() {
+        for text in [
+            A,
+            B,
+            "sha256:0D6DCC7AB4E9768019B3F30F7E14F497AB6F212D93F3144C68A205DAB058A3B2",
+            "sha256:short",
+            "sha512:00",
+            "",
+            "sha256:0d6dcc7ab4e9768019b3f30f7e14f497ab6f212d93f3144c68a205dab058a3b2x",
+        ] {
+            let json = serde_json::to_string(text).unwrap();
+            let digest: Digest = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&digest).unwrap(), json);
+            assert_eq!(digest.to_string(), text);
+            assert!(digest == *text);
+            assert_eq!(digest, Digest::from(text.to_string()));
+        }
+        assert!(matches!(Digest::new(A).0, Repr::Sha256(_)));
+        assert!(matches!(Digest::new(&A.to_uppercase()).0, Repr::Other(_)));
+        assert!(serde_json::from_str::<Digest>("7").is_err());
+    }
+
+    #[test]
+    fn digests_order_as_their_text() {
+        let texts = [
+            A,
+            B,
+            "sha256:0D6DCC7AB4E9768019B3F30F7E14F497AB6F212D93F3144C68A205DAB058A3B2",
+            "sha256:ff",
+            "sha256:",
+            "md5:1",
+            "sha256:0d6dcc7ab4e9768019b3f30f7e14f497ab6f212d93f3144c68a205dab058a3b3",
+            "sha256:fd6dcc7ab4e9768019b3f30f7e14f497ab6f212d93f3144c68a205dab058a3b3",
+        ];
+        for x in texts {
+            for y in texts {
+                assert_eq!(
+                    Digest::new(x).cmp(&Digest::new(y)),
+                    x.cmp(y),
+                    "{x} against {y}"
+                );
+                assert_eq!(Digest::new(x) == Digest::new(y), x == y);
+            }
+        }
+    }
+}
