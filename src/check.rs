@@ -166,6 +166,7 @@ pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
             policy: Some(input.text.clone()),
             lifecycle_policy: Some(LIFECYCLE.into()),
             images: vec![],
+            image_summary: None,
         }),
         Kind::Registry => {
             region.registry = Some(Registry {

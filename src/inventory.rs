@@ -16,9 +16,11 @@ use std::path::Path;
 mod digest;
 mod label;
 mod split;
+mod summary;
 
 pub use digest::Digest;
 pub use label::Label;
+pub use summary::{CountedImage, ImageSummary, LatestImage, Manifest};
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -535,6 +537,36 @@ pub struct Repository {
     pub lifecycle_policy: Option<String>,
     #[serde(default)]
     pub images: Vec<Image>,
+    /// The images as the analysis reads them, when the inventory was read
+    /// for analysis ([`Inventory::load_for_analysis`]): `images` is then
+    /// empty. Never written: such an inventory is not saved again.
+    #[serde(skip)]
+    pub image_summary: Option<ImageSummary>,
+}
+
+impl Repository {
+    /// The summary of its images: kept when read, else made now.
+    pub fn images_summarized(&self) -> std::borrow::Cow<'_, ImageSummary> {
+        match &self.image_summary {
+            Some(summary) => std::borrow::Cow::Borrowed(summary),
+            None => std::borrow::Cow::Owned(ImageSummary::of(&self.images)),
+        }
+    }
+
+    /// How many images it has (summarized or not).
+    pub fn image_count(&self) -> usize {
+        self.image_summary
+            .as_ref()
+            .map_or(self.images.len(), |s| s.listed)
+    }
+
+    /// Keeps the summary of its images in place of the images.
+    fn summarize_images(&mut self) {
+        if self.image_summary.is_none() {
+            self.image_summary = Some(ImageSummary::of(&self.images));
+            self.images = Vec::new();
+        }
+    }
 }
 
 /// One `ImageTagMutabilityExclusionFilter`: a `WILDCARD` filter (`*` matches
@@ -773,19 +805,40 @@ impl Inventory {
         let parallel = file
             .metadata()
             .is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
-        Inventory::parse(file, &path.display().to_string(), parallel)
+        Inventory::parse(file, &path.display().to_string(), parallel, Images::Kept)
+    }
+
+    /// [`Inventory::load`] for a scan or proofs: each repository's images
+    /// are summarized as soon as its account is read ([`ImageSummary`],
+    /// `Repository::image_summary`), so that millions of images are never
+    /// all held. The facts drawn from them are the same.
+    pub fn load_for_analysis(path: &Path) -> Result<Inventory, InventoryError> {
+        let file = std::fs::File::open(path).map_err(|e| InventoryError {
+            source: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let parallel = file
+            .metadata()
+            .is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
+        Inventory::parse(
+            file,
+            &path.display().to_string(),
+            parallel,
+            Images::Summarized,
+        )
     }
 
     /// Parses inventory JSON; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<Inventory, InventoryError> {
         let parallel = text.len() as u64 >= PARALLEL_FROM_BYTES;
-        Inventory::parse(text.as_bytes(), source, parallel)
+        Inventory::parse(text.as_bytes(), source, parallel, Images::Kept)
     }
 
     fn parse(
         input: impl std::io::Read,
         source: &str,
         parallel: bool,
+        images: Images,
     ) -> Result<Inventory, InventoryError> {
         let error = |message: String| InventoryError {
             source: source.to_string(),
@@ -796,7 +849,7 @@ impl Inventory {
                 "unsupported inventory format \"{other}\" (this version reads \"{FORMAT}\")"
             ))
         };
-        let (shell, accounts) = read_pieces(input, parallel).map_err(|e| match e {
+        let (shell, accounts) = read_pieces(input, parallel, images).map_err(|e| match e {
             split::SplitError::Read(e) => error(format!("cannot read: {e}")),
             split::SplitError::NotUtf8 {
                 line,
@@ -971,7 +1024,7 @@ impl Inventory {
             .iter()
             .flat_map(|a| &a.regions)
             .flat_map(|r| &r.repositories)
-            .map(|r| r.images.len())
+            .map(Repository::image_count)
             .sum()
     }
 }
@@ -1038,23 +1091,44 @@ impl Inventory<IgnoredAny> {
     }
 }
 
+/// What reading an inventory keeps of each repository's images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Images {
+    Kept,
+    Summarized,
+}
+
 /// The top level with placeholders, and each account or why it is wrong.
 type Pieces = (split::Shell, Vec<Result<Account, Located>>);
 
 /// Splits the input and parses each account (on worker threads when
 /// `parallel`, as soon as it is read): the top level with placeholders,
 /// and each account or where its text is wrong, in file order.
-fn read_pieces(input: impl std::io::Read, parallel: bool) -> Result<Pieces, split::SplitError> {
-    fn parse_account(text: &split::AccountText) -> Result<Account, Located> {
-        serde_json::from_slice(&text.bytes).map_err(|e| {
+fn read_pieces(
+    input: impl std::io::Read,
+    parallel: bool,
+    images: Images,
+) -> Result<Pieces, split::SplitError> {
+    let parse_account = |text: &split::AccountText| -> Result<Account, Located> {
+        let mut account: Account = serde_json::from_slice(&text.bytes).map_err(|e| {
             let prefix = if e.is_syntax() || e.is_eof() {
                 "not valid JSON: "
             } else {
                 ""
             };
             Located::of(&e, prefix, text.line, text.column_offset)
-        })
-    }
+        })?;
+        if images == Images::Summarized {
+            for repository in account
+                .regions
+                .iter_mut()
+                .flat_map(|r| r.repositories.iter_mut())
+            {
+                repository.summarize_images();
+            }
+        }
+        Ok(account)
+    };
     if !parallel {
         let mut accounts = Vec::new();
         let shell = split::split(input, &mut |text| {
@@ -1223,7 +1297,8 @@ mod tests {
             let text = case.replace("GOOD", &good);
             let whole = serde_json::from_str::<Inventory<Account>>(&text).unwrap_err();
             for parallel in [false, true] {
-                let err = Inventory::parse(text.as_bytes(), "x.json", parallel).unwrap_err();
+                let err = Inventory::parse(text.as_bytes(), "x.json", parallel, Images::Kept)
+                    .unwrap_err();
                 assert_eq!(
                     err.message,
                     format!(
@@ -1248,8 +1323,34 @@ mod tests {
         let text = include_str!("../fixtures/demo-org.json");
         let whole: Inventory = serde_json::from_str(text).unwrap();
         for parallel in [false, true] {
-            let read = Inventory::parse(text.as_bytes(), "demo", parallel).unwrap();
+            let read = Inventory::parse(text.as_bytes(), "demo", parallel, Images::Kept).unwrap();
             assert_eq!(read, whole, "parallel {parallel}");
+            // Read for analysis: each repository's images summarized, and
+            // nothing else changed.
+            let mut summarized =
+                Inventory::parse(text.as_bytes(), "demo", parallel, Images::Summarized).unwrap();
+            assert_eq!(summarized.image_count(), whole.image_count());
+            let mut with_images = 0;
+            let originals = whole
+                .accounts
+                .iter()
+                .flat_map(|a| &a.regions)
+                .flat_map(|r| &r.repositories);
+            for (repository, original) in summarized
+                .accounts
+                .iter_mut()
+                .flat_map(|a| a.regions.iter_mut())
+                .flat_map(|r| r.repositories.iter_mut())
+                .zip(originals)
+            {
+                assert!(repository.images.is_empty());
+                let summary = repository.image_summary.take().unwrap();
+                assert_eq!(summary, ImageSummary::of(&original.images));
+                with_images += usize::from(!original.images.is_empty());
+                repository.images = original.images.clone();
+            }
+            assert!(with_images > 10, "{with_images}");
+            assert_eq!(summarized, whole);
         }
     }
 

@@ -106,7 +106,10 @@ fn load_whole_input(
         check_no_live_flags(target, "--inventory")?;
         let mut parts = Vec::new();
         for path in inventories {
-            parts.push((path.display().to_string(), Inventory::load(path)?));
+            parts.push((
+                path.display().to_string(),
+                Inventory::load_for_analysis(path)?,
+            ));
         }
         let sources = parts.iter().map(|(s, _)| s.clone()).collect();
         Ok((Inventory::merge(parts)?, sources))

@@ -620,6 +620,7 @@ async fn collect_repository(
         policy: None,
         lifecycle_policy: None,
         images: Vec::new(),
+        image_summary: None,
     };
 
     // Repository and lifecycle policies: "not found" is data (no policy).

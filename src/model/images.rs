@@ -1,17 +1,11 @@
 //! Image facts of one repository: staleness, pulls, the latest image's scan.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::inventory::{Digest, Image};
-
-/// Image media types whose `artifactMediaType` still means "a runnable image".
-const IMAGE_CONFIG_TYPES: &[&str] = &[
-    "application/vnd.docker.container.image.v1+json",
-    "application/vnd.oci.image.config.v1+json",
-];
+use crate::inventory::{CountedImage, ImageSummary};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImageFacts {
@@ -39,125 +33,63 @@ pub struct ImageFacts {
     pub latest_high: i64,
 }
 
-/// Artifact types of image signatures: Notation (what Amazon ECR managed
-/// signing and AWS Signer write), and Sigstore's cosign signatures and
-/// bundles (every bundle version).
-const SIGNATURE_TYPES: &[&str] = &[
-    "application/vnd.cncf.notary.signature",
-    "application/vnd.dev.cosign.artifact.sig.v1+json",
-];
-const SIGSTORE_BUNDLE_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
-
-/// A signature: a referrer of a signature artifact type.
-fn is_signature(image: &Image) -> bool {
-    image.subject_manifest_digest.is_some()
-        && image.artifact_media_type.as_deref().is_some_and(|t| {
-            SIGNATURE_TYPES.iter().any(|s| t.eq_ignore_ascii_case(s))
-                || t.starts_with(SIGSTORE_BUNDLE_TYPE_PREFIX)
-        })
-}
-
-/// A signature, SBOM or attestation attached to another manifest.
-fn is_referrer(image: &Image) -> bool {
-    image.subject_manifest_digest.is_some()
-        || image
-            .artifact_media_type
-            .as_deref()
-            .is_some_and(|t| !IMAGE_CONFIG_TYPES.contains(&t))
-}
-
 fn older_than(t: OffsetDateTime, as_of: OffsetDateTime, days: i64) -> bool {
     as_of - t > Duration::days(days)
 }
 
-pub fn image_facts<'a>(
-    images: &'a [Image],
+/// The facts of a repository's images (summarized when read,
+/// [`ImageSummary`]) on the scan's date and thresholds.
+pub fn image_facts(
+    summary: &ImageSummary,
     as_of: OffsetDateTime,
     stale_days: i64,
     unpulled_days: i64,
 ) -> ImageFacts {
-    // Manifests listed by an index are the index's platforms: they are
-    // untagged by design and live and die with the index.
-    let children: HashSet<&Digest> = images
-        .iter()
-        .flat_map(|i| i.index_manifest_digests.iter())
-        .collect();
-    // Sizes by digest, for an index's platforms: only where there are
-    // indexes (most repositories have none).
-    let sizes: HashMap<&Digest, u64> = if children.is_empty() {
-        HashMap::new()
-    } else {
-        images
-            .iter()
-            .map(|i| (&i.image_digest, i.image_size_in_bytes))
-            .collect()
-    };
     // What an image holds: its own manifest's size and, for an index, its
     // platforms' — each manifest once per total, however many indexes
     // share it.
-    let holds = |image: &'a Image, counted: &mut HashSet<&'a Digest>| -> i64 {
+    let holds = |image: &CountedImage, counted: &mut HashSet<u32>| -> i64 {
         let mut total: u64 = 0;
-        if counted.insert(&image.image_digest) {
-            total = image.image_size_in_bytes;
-        }
-        for digest in &image.index_manifest_digests {
-            if counted.insert(digest) {
-                total = total.saturating_add(sizes.get(digest).copied().unwrap_or(0));
+        for manifest in std::iter::once(&image.manifest).chain(image.platforms.iter()) {
+            if counted.insert(manifest.id) {
+                total = total.saturating_add(manifest.bytes);
             }
         }
         i64::try_from(total).unwrap_or(i64::MAX)
     };
-    // The manifests a signature refers to.
-    let signed: HashSet<Digest> = images
-        .iter()
-        .filter(|i| is_signature(i))
-        .filter_map(|i| i.subject_manifest_digest.as_deref())
-        .map(Digest::new)
-        .collect();
-    let mut stale_counted: HashSet<&Digest> = HashSet::new();
-    let mut unpulled_counted: HashSet<&Digest> = HashSet::new();
-    let mut facts = ImageFacts::default();
+    let mut stale_counted: HashSet<u32> = HashSet::new();
+    let mut unpulled_counted: HashSet<u32> = HashSet::new();
+    let mut facts = ImageFacts {
+        count: summary.count,
+        bytes: summary.bytes,
+        archived_count: summary.archived_count,
+        archived_bytes: summary.archived_bytes,
+        unsigned_count: summary.unsigned_count,
+        ..ImageFacts::default()
+    };
     let mut oldest_stale: Option<OffsetDateTime> = None;
-    for image in images {
-        let size = i64::try_from(image.image_size_in_bytes).unwrap_or(i64::MAX);
-        if image.is_archived() {
-            // Handled already: neither stale at standard-storage price nor
-            // unused, and it cannot be pulled (Amazon ECR User Guide,
-            // "Archiving an image").
-            facts.archived_count += 1;
-            facts.archived_bytes = facts.archived_bytes.saturating_add(size);
-            continue;
-        }
-        facts.count += 1;
-        facts.bytes = facts.bytes.saturating_add(size);
-        let counted = !children.contains(&image.image_digest) && !is_referrer(image);
-        if !counted {
-            continue;
-        }
-        if !signed.contains(&image.image_digest) {
-            facts.unsigned_count += 1;
-        }
+    for image in &summary.counted {
         if image
-            .last_recorded_pull_time
+            .last_pull
             .is_some_and(|pull| !older_than(pull, as_of, unpulled_days))
         {
             facts.recently_pulled_count += 1;
         }
-        if image.image_tags.is_empty() {
-            if older_than(image.image_pushed_at, as_of, stale_days) {
+        if !image.tagged {
+            if older_than(image.pushed_at, as_of, stale_days) {
                 facts.stale_untagged_count += 1;
                 facts.stale_untagged_bytes = facts
                     .stale_untagged_bytes
                     .saturating_add(holds(image, &mut stale_counted));
                 oldest_stale = Some(match oldest_stale {
-                    Some(t) => t.min(image.image_pushed_at),
-                    None => image.image_pushed_at,
+                    Some(t) => t.min(image.pushed_at),
+                    None => image.pushed_at,
                 });
             }
         } else {
-            let last_used = match image.last_recorded_pull_time {
-                Some(pull) => pull.max(image.image_pushed_at),
-                None => image.image_pushed_at,
+            let last_used = match image.last_pull {
+                Some(pull) => pull.max(image.pushed_at),
+                None => image.pushed_at,
             };
             if older_than(last_used, as_of, unpulled_days) {
                 facts.unpulled_count += 1;
@@ -168,43 +100,14 @@ pub fn image_facts<'a>(
         }
     }
     facts.stale_untagged_oldest = oldest_stale.map(rfc3339).unwrap_or_default();
-
     // The latest image: the most recently pushed one that is not a child or
-    // a referrer. An index carries no findings itself: sum its platforms'.
-    let latest = images
-        .iter()
-        .filter(|i| !children.contains(&i.image_digest) && !is_referrer(i) && !i.is_archived())
-        .max_by(|a, b| {
-            a.image_pushed_at
-                .cmp(&b.image_pushed_at)
-                .then_with(|| a.image_digest.cmp(&b.image_digest))
-        });
-    if let Some(latest) = latest {
-        facts.latest_digest = latest.image_digest.to_string();
-        facts.latest_tags = latest.image_tags.clone();
-        facts.latest_pushed_at = rfc3339(latest.image_pushed_at);
-        let scanned: Vec<&Image> = if latest.index_manifest_digests.is_empty() {
-            vec![latest]
-        } else {
-            images
-                .iter()
-                .filter(|i| latest.index_manifest_digests.contains(&i.image_digest))
-                .collect()
-        };
-        for image in scanned {
-            if let Some(summary) = &image.image_scan_findings_summary {
-                let count = |sev: &str| {
-                    summary
-                        .finding_severity_counts
-                        .iter()
-                        .filter(|(k, _)| k.eq_ignore_ascii_case(sev))
-                        .map(|(_, v)| i64::try_from(*v).unwrap_or(i64::MAX))
-                        .sum::<i64>()
-                };
-                facts.latest_critical += count("CRITICAL");
-                facts.latest_high += count("HIGH");
-            }
-        }
+    // a referrer. An index carries no findings itself: its platforms' count.
+    if let Some(latest) = &summary.latest {
+        facts.latest_digest = latest.digest.to_string();
+        facts.latest_tags = latest.tags.clone();
+        facts.latest_pushed_at = rfc3339(latest.pushed_at);
+        facts.latest_critical = latest.critical;
+        facts.latest_high = latest.high;
     }
     facts
 }
@@ -217,7 +120,18 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::Image;
     use time::macros::datetime;
+
+    /// The facts of these images, read as a scan reads them.
+    fn image_facts(
+        images: &[Image],
+        as_of: OffsetDateTime,
+        stale: i64,
+        unpulled: i64,
+    ) -> ImageFacts {
+        super::image_facts(&ImageSummary::of(images), as_of, stale, unpulled)
+    }
 
     fn image(digest: &str, tags: &[&str], pushed: OffsetDateTime, size: u64) -> Image {
         Image {

@@ -439,7 +439,7 @@ pub fn build(inventory: &Inventory, options: &ModelOptions) -> AuditModel {
             model.scanned.images += region
                 .repositories
                 .iter()
-                .map(|r| r.images.len())
+                .map(Repository::image_count)
                 .sum::<usize>();
             let repositories: Vec<AuditEntity> = region
                 .repositories
@@ -988,7 +988,7 @@ fn repository_entity(
     cache: &AnalysisCache,
 ) -> AuditEntity {
     let images = images::image_facts(
-        &repo.images,
+        &repo.images_summarized(),
         options.as_of,
         options.stale_days,
         options.unpulled_days,
