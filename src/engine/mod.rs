@@ -22,7 +22,7 @@ use cedar_policy::{
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::finding::{fingerprint, Finding, ResourceKind, Severity};
+use crate::finding::{fingerprint, Details, Finding, ResourceKind, Severity};
 use crate::model::{AuditEntity, AuditModel};
 use groups::RuleGroup;
 pub use rules::{load_rules, Rule, RuleError};
@@ -417,7 +417,12 @@ impl Engine {
             region: entity.region.clone(),
             location: entity.location.clone(),
             fingerprint: fingerprint(&marker.id, &entity.arn, &format!("{} {read}", rule.id)),
-            details: serde_json::json!({ "rule": rule.id, "failed_read": read }),
+            details: [
+                ("rule", Value::String(rule.id.clone())),
+                ("failed_read", Value::String(read.to_string())),
+            ]
+            .into_iter()
+            .collect(),
             baseline_state: None,
         }
     }
@@ -427,7 +432,7 @@ impl Engine {
             resource: attrs,
             context: &self.context_json,
         };
-        let mut details = serde_json::Map::new();
+        let mut details = Details::default();
         let unread = |path: &str| {
             entity
                 .unread
@@ -439,7 +444,7 @@ impl Engine {
                 continue;
             }
             if let Some(v) = template::lookup(&scope, path) {
-                let key = path.rsplit('.').next().unwrap_or(path).to_string();
+                let key = path.rsplit('.').next().unwrap_or(path);
                 details.insert(key, v.clone());
             }
         }
@@ -470,7 +475,7 @@ impl Engine {
             region: entity.region.clone(),
             location: entity.location.clone(),
             fingerprint: fingerprint(&rule.id, &entity.arn, ""),
-            details: Value::Object(details),
+            details,
             baseline_state: None,
         }
     }
@@ -551,7 +556,7 @@ mod tests {
                     finding.message
                 );
                 assert_eq!(
-                    finding.details.as_object().unwrap().len(),
+                    finding.details.len(),
                     rule.details_for(kind).len(),
                     "{}: a @details path does not resolve",
                     rule.id

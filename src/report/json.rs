@@ -205,7 +205,12 @@ mod tests {
             region: (!n.is_multiple_of(3)).then(|| "us-east-1".to_string()),
             location: format!("aws/ecr/r{n}"),
             fingerprint: format!("{n:032x}"),
-            details: json!({"granted_by": [format!("s{n}")], "nested": {"empty": [], "n": n}}),
+            details: [
+                ("granted_by", json!([format!("s{n}")])),
+                ("nested", json!({"empty": [], "n": n})),
+            ]
+            .into_iter()
+            .collect(),
             baseline_state: None,
         }
     }
