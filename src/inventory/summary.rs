@@ -117,7 +117,7 @@ impl ImageSummary {
                 .map(|i| (&i.image_digest, i.image_size_in_bytes))
                 .collect()
         };
-        let mut ids: HashMap<&'a Digest, u32> = HashMap::new();
+        let mut ids: HashMap<&'a Digest, u32> = HashMap::with_capacity(images.len());
         let mut id_of = |digest: &'a Digest| -> u32 {
             let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
             *ids.entry(digest).or_insert(next)
