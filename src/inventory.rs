@@ -794,29 +794,18 @@ fn root_path() -> String {
 }
 
 impl Inventory {
-    /// Reads one inventory file; errors name the file, line and column. The
-    /// file is read in pieces and never held whole (see [`split`]).
-    pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-        let file = std::fs::File::open(path).map_err(|e| InventoryError {
-            source: path.display().to_string(),
-            message: format!("cannot read: {e}"),
-        })?;
-        // A small file is not worth the threads.
-        let parallel = file
-            .metadata()
-            .is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
-        Inventory::parse(file, &path.display().to_string(), parallel, Images::Kept)
-    }
-
-    /// [`Inventory::load`] for a scan or proofs: each repository's images
-    /// are summarized as soon as its account is read ([`ImageSummary`],
-    /// `Repository::image_summary`), so that millions of images are never
-    /// all held. The facts drawn from them are the same.
+    /// Reads one inventory file for a scan or proofs; errors name the file,
+    /// line and column. The file is read in pieces and never held whole
+    /// (see [`split`]), and each repository's images are summarized as soon
+    /// as its account is read ([`ImageSummary`], `Repository::image_summary`),
+    /// so that millions of images are never all held. The facts drawn from
+    /// them are the same as from the images.
     pub fn load_for_analysis(path: &Path) -> Result<Inventory, InventoryError> {
         let file = std::fs::File::open(path).map_err(|e| InventoryError {
             source: path.display().to_string(),
             message: format!("cannot read: {e}"),
         })?;
+        // A small file is not worth the threads.
         let parallel = file
             .metadata()
             .is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
