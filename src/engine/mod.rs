@@ -257,7 +257,9 @@ impl Engine {
             .par_iter()
             .map(|entity| self.evaluate_entity(entity))
             .collect();
-        let mut findings = Vec::new();
+        // Sized once: half a million findings grown by doubling would hold
+        // up to twice their room, and two buffers at once while copying.
+        let mut findings = Vec::with_capacity(results.iter().map(|(f, _)| f.len()).sum());
         let mut errors = Vec::new();
         for (f, e) in results {
             findings.extend(f);
