@@ -22,6 +22,50 @@ fn demo_fails_on_high_findings_and_passes_with_never() {
     assert_eq!(r.code, 0);
 }
 
+/// A saved inventory is read with each repository's images summarized; the
+/// embedded demo keeps its images. The findings (image facts among them)
+/// must be the same either way, and `--timings` names every phase.
+#[test]
+fn a_saved_inventory_gives_the_findings_of_the_same_inventory_in_memory() {
+    let findings = |args: &[&str]| -> (Value, String) {
+        let r = run(args);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let report: Value = serde_json::from_str(&r.stdout).unwrap();
+        (report["findings"].clone(), r.stderr)
+    };
+    let common = ["--format", "json", "--as-of", "2026-11-20T06:00:00Z"];
+    let (in_memory, _) = findings(&[&["scan", "--demo"][..], &common].concat());
+    let demo = path("demo-org.json");
+    let (saved, stderr) = findings(
+        &[
+            &["scan", "--inventory", demo.as_str(), "--timings"][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(saved, in_memory);
+    let images = in_memory
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "ECR401" || f["rule_id"] == "ECR402")
+        .count();
+    assert!(images > 0, "the demo has image findings");
+    for phase in [
+        "input",
+        "model",
+        "rules",
+        "ignores and order",
+        "report",
+        "total",
+    ] {
+        assert!(stderr.contains(phase), "{phase}: {stderr}");
+    }
+    if cfg!(target_os = "linux") {
+        assert!(stderr.contains("MiB resident"), "{stderr}");
+    }
+}
+
 #[test]
 fn exit_zero_when_nothing_reaches_fail_on() {
     // ecr302-fires-mutable has only medium (and lower) findings.
