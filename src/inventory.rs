@@ -650,6 +650,26 @@ impl Image {
     }
 }
 
+/// An image with just these fields set, for tests.
+#[cfg(test)]
+pub(crate) fn test_image(digest: &str, tags: &[&str], pushed: OffsetDateTime, size: u64) -> Image {
+    Image {
+        image_digest: digest.into(),
+        image_tags: tags.iter().map(|t| t.to_string()).collect(),
+        image_pushed_at: pushed,
+        image_size_in_bytes: size,
+        last_recorded_pull_time: None,
+        image_manifest_media_type: None,
+        artifact_media_type: None,
+        subject_manifest_digest: None,
+        index_manifest_digests: vec![],
+        image_scan_status: None,
+        image_scan_findings_summary: None,
+        image_status: None,
+        last_archived_at: None,
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageScanStatus {

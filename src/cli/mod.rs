@@ -327,7 +327,8 @@ pub struct AnalysisArgs {
     /// Account trusted in addition to the scanned ones and the organization (repeatable).
     #[arg(long = "trusted-account", value_name = "ID", value_parser = AccountId::parse)]
     pub trusted_accounts: Vec<AccountId>,
-    /// Print the time each phase took (input, model, rules, report) to stderr.
+    /// Print the time each phase took (input, model, rules, ignores and
+    /// order, report) and the resident memory after it, to stderr.
     #[arg(long)]
     pub timings: bool,
 }

@@ -218,24 +218,7 @@ impl ImageSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn image(digest: String) -> Image {
-        Image {
-            image_digest: Digest::from(digest),
-            image_tags: vec![],
-            image_pushed_at: OffsetDateTime::UNIX_EPOCH,
-            image_size_in_bytes: 10,
-            last_recorded_pull_time: None,
-            image_manifest_media_type: None,
-            artifact_media_type: None,
-            subject_manifest_digest: None,
-            index_manifest_digests: vec![],
-            image_scan_status: None,
-            image_scan_findings_summary: None,
-            image_status: None,
-            last_archived_at: None,
-        }
-    }
+    use crate::inventory::test_image;
 
     /// A hand-written inventory can hold digests that share any prefix:
     /// summarizing 100,000 of them must stay linear (with the digest hashed
@@ -243,7 +226,10 @@ mod tests {
     #[test]
     fn digests_sharing_a_long_prefix_summarize_like_any_others() {
         let images: Vec<Image> = (0..100_000u64)
-            .map(|n| image(format!("sha256:{}{n:016x}", "0".repeat(48))))
+            .map(|n| {
+                let digest = format!("sha256:{}{n:016x}", "0".repeat(48));
+                test_image(&digest, &[], OffsetDateTime::UNIX_EPOCH, 10)
+            })
             .collect();
         let summary = ImageSummary::of(&images);
         assert_eq!(summary.listed, 100_000);

@@ -120,7 +120,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::Image;
+    use crate::inventory::{test_image as image, Image};
     use time::macros::datetime;
 
     /// The facts of these images, read as a scan reads them.
@@ -131,24 +131,6 @@ mod tests {
         unpulled: i64,
     ) -> ImageFacts {
         super::image_facts(&ImageSummary::of(images), as_of, stale, unpulled)
-    }
-
-    fn image(digest: &str, tags: &[&str], pushed: OffsetDateTime, size: u64) -> Image {
-        Image {
-            image_digest: digest.into(),
-            image_tags: tags.iter().map(|t| t.to_string()).collect(),
-            image_pushed_at: pushed,
-            image_size_in_bytes: size,
-            last_recorded_pull_time: None,
-            image_manifest_media_type: None,
-            artifact_media_type: None,
-            subject_manifest_digest: None,
-            index_manifest_digests: vec![],
-            image_scan_status: None,
-            image_scan_findings_summary: None,
-            image_status: None,
-            last_archived_at: None,
-        }
     }
 
     const AS_OF: OffsetDateTime = datetime!(2026-11-20 06:00 UTC);

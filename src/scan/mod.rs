@@ -69,12 +69,13 @@ impl Timing {
     }
 }
 
-/// Resident memory, from `/proc/self/statm` (pages of 4 KiB on the
-/// platforms that have the file; its second field).
+/// Resident memory, from `VmRSS` in `/proc/self/status` (in kB; on the
+/// platforms that have the file).
 fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes * 1024)
 }
 
 /// Why a scan is incomplete.
