@@ -199,26 +199,40 @@ fn run_report(args: ReportArgs) -> Result<Exit, UsageError> {
 const INPUT_PHASE: &str = "input (read, parse, or collect)";
 const REPORT_PHASE: &str = "report (render and write)";
 
-/// `--timings`: each phase of a scan, to stderr, with the resident memory
-/// at its end.
+/// `--timings`: each phase of a scan, to stderr, with the CPU time it
+/// took (all threads) and the resident memory at its end.
 fn print_timings(input: Timing, result: &ScanResult, report: Timing) {
     let mut phases = vec![input];
     phases.extend(result.timings.iter().copied());
     phases.push(report);
     let total: Duration = phases.iter().map(|t| t.took).sum();
     eprintln!("timings:");
-    for t in phases {
+    // The first phase began with the process: its CPU time is all so far.
+    let mut cpu_before = Some(Duration::ZERO);
+    for t in &phases {
+        let cpu = match (cpu_before, t.cpu_at_end) {
+            (Some(before), Some(end)) => {
+                format!("  {:>8.2} s CPU", end.saturating_sub(before).as_secs_f64())
+            }
+            _ => String::new(),
+        };
+        cpu_before = t.cpu_at_end;
         let resident = t
             .resident_bytes
             .map(|b| format!("  {:>6} MiB resident", b / (1024 * 1024)))
             .unwrap_or_default();
         eprintln!(
-            "  {:<40} {:>9.3} s{resident}",
+            "  {:<40} {:>9.3} s{cpu}{resident}",
             t.phase,
             t.took.as_secs_f64()
         );
     }
-    eprintln!("  {:<40} {:>9.3} s", "total", total.as_secs_f64());
+    let cpu = phases
+        .last()
+        .and_then(|t| t.cpu_at_end)
+        .map(|c| format!("  {:>8.2} s CPU", c.as_secs_f64()))
+        .unwrap_or_default();
+    eprintln!("  {:<40} {:>9.3} s{cpu}", "total", total.as_secs_f64());
 }
 
 /// Long paragraphs of rule text wrapped for a terminal.

@@ -17,8 +17,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::Attr;
 use cedar_policy::{Policy, PolicySet, ResourceConstraint};
-use serde_json::{Map, Value};
 
 use super::rules::paths_read;
 
@@ -97,16 +97,16 @@ impl PathTree {
     /// equal keys mean equal projections.
     /// `None` if a value did not serialize (never expected): the entity's
     /// decision is then not shared.
-    fn write_key(&self, record: &Map<String, Value>, out: &mut Vec<u8>) -> Option<()> {
+    fn write_key(&self, record: &[(String, Attr)], out: &mut Vec<u8>) -> Option<()> {
         out.push(b'{');
         for (name, sub) in &self.0 {
-            let Some(value) = record.get(name) else {
+            let Some(value) = field(record, name) else {
                 continue;
             };
             serde_json::to_writer(&mut *out, name).ok()?;
             out.push(b':');
             match value {
-                Value::Object(inner) if !sub.0.is_empty() => sub.write_key(inner, out)?,
+                Attr::Record(inner) if !sub.0.is_empty() => sub.write_key(inner, out)?,
                 other => serde_json::to_writer(&mut *out, other).ok()?,
             }
             out.push(b',');
@@ -117,21 +117,24 @@ impl PathTree {
 
     /// The part of a record these paths read. A value that is not a record
     /// where the paths go deeper is kept whole.
-    fn project(&self, record: &Map<String, Value>) -> Vec<(String, Value)> {
+    fn project(&self, record: &[(String, Attr)]) -> Vec<(String, Attr)> {
         self.0
             .iter()
             .filter_map(|(name, sub)| {
-                let value = record.get(name)?;
+                let value = field(record, name)?;
                 let kept = match value {
-                    Value::Object(inner) if !sub.0.is_empty() => {
-                        Value::Object(sub.project(inner).into_iter().collect())
-                    }
+                    Attr::Record(inner) if !sub.0.is_empty() => Attr::Record(sub.project(inner)),
                     other => other.clone(),
                 };
                 Some((name.clone(), kept))
             })
             .collect()
     }
+}
+
+/// A record's field by name.
+fn field<'a>(record: &'a [(String, Attr)], name: &str) -> Option<&'a Attr> {
+    record.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 impl RuleGroup {
@@ -145,14 +148,14 @@ impl RuleGroup {
 
     /// The attributes of `all` this group reads, in the group's order;
     /// `None` when it reads them all.
-    pub fn project(&self, all: &Map<String, Value>) -> Option<Vec<(String, Value)>> {
+    pub fn project(&self, all: &[(String, Attr)]) -> Option<Vec<(String, Attr)>> {
         self.attributes.as_ref().map(|tree| tree.project(all))
     }
 
     /// The key of an entity's decision, when decisions of this group are
     /// reused and still worth looking up: the JSON of the attributes the
     /// group reads, written without building them.
-    pub fn key(&self, all: &Map<String, Value>) -> Option<Vec<u8>> {
+    pub fn key(&self, all: &[(String, Attr)]) -> Option<Vec<u8>> {
         let tree = self.attributes.as_ref()?;
         if self.cache.off.load(Ordering::Relaxed) {
             return None;

@@ -7,6 +7,7 @@
 //! projection is equal. The authorizer's "reason" set (the permit policies
 //! that were satisfied) is the list of rules that fire.
 
+mod attributes;
 mod groups;
 pub mod rules;
 pub mod template;
@@ -21,6 +22,8 @@ use cedar_policy::{
 };
 use rayon::prelude::*;
 use serde_json::Value;
+
+pub use attributes::Attr;
 
 use crate::finding::{fingerprint, Details, Finding, ResourceKind, Severity};
 use crate::model::{AuditEntity, AuditModel};
@@ -74,7 +77,7 @@ pub struct Engine {
     /// reads (found once from their Cedar text).
     reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>>,
     context: Context,
-    context_json: Value,
+    context_attributes: Attr,
 }
 
 /// An error evaluating a rule on a resource: a bug in a (custom) rule, never
@@ -135,52 +138,50 @@ fn audit_action() -> EntityUid {
     parsed_once(&AUDIT, r#"EcrAudit::Action::"audit""#)
 }
 
-/// JSON (as built by the model) → Cedar value. Numbers are whole; sets and
-/// records nest.
-// PANIC SAFETY: a JSON object has unique keys.
+/// An attribute → Cedar value. Numbers are whole; sets and records nest.
+// PANIC SAFETY: a record built from facts has unique keys.
 #[allow(clippy::expect_used)]
-fn to_restricted(value: &Value) -> RestrictedExpression {
+fn to_restricted(value: &Attr) -> RestrictedExpression {
     match value {
-        Value::Bool(b) => RestrictedExpression::new_bool(*b),
-        Value::Number(n) => RestrictedExpression::new_long(n.as_i64().unwrap_or(i64::MAX)),
-        Value::String(s) => RestrictedExpression::new_string(s.clone()),
-        Value::Array(items) => RestrictedExpression::new_set(items.iter().map(to_restricted)),
-        Value::Object(map) => {
-            RestrictedExpression::new_record(map.iter().map(|(k, v)| (k.clone(), to_restricted(v))))
-                .expect("JSON object keys are unique")
-        }
-        Value::Null => RestrictedExpression::new_string(String::new()),
+        Attr::Bool(b) => RestrictedExpression::new_bool(*b),
+        Attr::Number(n) => RestrictedExpression::new_long(n.as_i64().unwrap_or(i64::MAX)),
+        Attr::String(s) => RestrictedExpression::new_string(s.clone()),
+        Attr::Set(items) => RestrictedExpression::new_set(items.iter().map(to_restricted)),
+        Attr::Record(fields) => RestrictedExpression::new_record(
+            fields.iter().map(|(k, v)| (k.clone(), to_restricted(v))),
+        )
+        .expect("record keys are unique"),
+        Attr::Null => RestrictedExpression::new_string(String::new()),
     }
 }
 
 /// An entity's typed facts as the attributes the audit schema declares: the
 /// one place facts become untyped, for its Cedar entity and its messages.
-// PANIC SAFETY: facts have string keys only, so they serialize.
+// PANIC SAFETY: facts have string keys only, so they have a view.
 #[allow(clippy::expect_used)]
-pub fn attributes(entity: &AuditEntity) -> Value {
-    serde_json::to_value(&entity.facts).expect("facts serialize")
+pub fn attributes(entity: &AuditEntity) -> Attr {
+    Attr::of(&entity.facts).expect("facts have a view")
 }
 
 /// The Cedar entity for an audit entity.
 pub fn cedar_entity(entity: &AuditEntity) -> Entity {
-    cedar_entity_of(entity, &attributes(entity))
-}
-
-fn cedar_entity_of(entity: &AuditEntity, attributes: &Value) -> Entity {
-    let all = match attributes {
-        Value::Object(map) => map.iter().collect(),
-        _ => Vec::new(),
-    };
+    let attributes = attributes(entity);
+    let all: Vec<(&str, &Attr)> = attributes
+        .as_record()
+        .unwrap_or(&[])
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
     cedar_entity_with(entity, &all)
 }
 
 /// The Cedar entity for an audit entity with just these attributes.
 // PANIC SAFETY: attribute values are literals, never expressions that can fail.
 #[allow(clippy::expect_used)]
-fn cedar_entity_with(entity: &AuditEntity, attributes: &[(&String, &Value)]) -> Entity {
+fn cedar_entity_with(entity: &AuditEntity, attributes: &[(&str, &Attr)]) -> Entity {
     let attrs: HashMap<String, RestrictedExpression> = attributes
         .iter()
-        .map(|(k, v)| ((*k).clone(), to_restricted(v)))
+        .map(|(k, v)| ((*k).to_string(), to_restricted(v)))
         .collect();
     Entity::new(uid(entity.kind, &entity.arn), attrs, HashSet::new())
         .expect("attribute values are literals")
@@ -215,10 +216,16 @@ impl Engine {
             }
             rules.insert(rule.id.clone(), rule);
         }
-        let context_json = serde_json::json!({
-            "stale_days": ctx.stale_days,
-            "unpulled_days": ctx.unpulled_days,
-        });
+        let context_attributes = Attr::Record(vec![
+            (
+                "stale_days".to_string(),
+                Attr::Number(ctx.stale_days.into()),
+            ),
+            (
+                "unpulled_days".to_string(),
+                Attr::Number(ctx.unpulled_days.into()),
+            ),
+        ]);
         let context = Context::from_pairs([
             (
                 "stale_days".to_string(),
@@ -242,7 +249,7 @@ impl Engine {
             groups,
             reads,
             context,
-            context_json,
+            context_attributes,
         }
     }
 
@@ -274,8 +281,7 @@ impl Engine {
             return (vec![], vec![]);
         };
         let attrs = attributes(entity);
-        let empty = serde_json::Map::new();
-        let all = attrs.as_object().unwrap_or(&empty);
+        let all = attrs.as_record().unwrap_or(&[]);
         let mut fired: Vec<groups::Decision> = Vec::new();
         let mut errors: Vec<EvaluationError> = Vec::new();
         for group in groups {
@@ -284,11 +290,16 @@ impl Engine {
                 fired.push(decision);
                 continue;
             }
-            let whole = || all.iter().collect::<Vec<(&String, &Value)>>();
+            let whole = || {
+                all.iter()
+                    .map(|(k, v)| (k.as_str(), v))
+                    .collect::<Vec<(&str, &Attr)>>()
+            };
             let projection = group.project(all);
             let (mut ids, mut failed) = match &projection {
                 Some(part) => {
-                    let part: Vec<(&String, &Value)> = part.iter().map(|(k, v)| (k, v)).collect();
+                    let part: Vec<(&str, &Attr)> =
+                        part.iter().map(|(k, v)| (k.as_str(), v)).collect();
                     self.authorize(entity, &group.set, &part)
                 }
                 None => self.authorize(entity, &group.set, &whole()),
@@ -353,7 +364,7 @@ impl Engine {
         &self,
         entity: &AuditEntity,
         set: &PolicySet,
-        attributes: &[(&String, &Value)],
+        attributes: &[(&str, &Attr)],
     ) -> (Vec<String>, Vec<EvaluationError>) {
         let entities = Entities::from_entities([cedar_entity_with(entity, attributes)], None)
             .expect("a single entity has no duplicates");
@@ -429,10 +440,10 @@ impl Engine {
         }
     }
 
-    fn finding(&self, rule: &Rule, entity: &AuditEntity, attrs: &Value) -> Finding {
+    fn finding(&self, rule: &Rule, entity: &AuditEntity, attrs: &Attr) -> Finding {
         let scope = template::Scope {
             resource: attrs,
-            context: &self.context_json,
+            context: &self.context_attributes,
         };
         let mut details = Details::default();
         let unread = |path: &str| {
@@ -447,7 +458,7 @@ impl Engine {
             }
             if let Some(v) = template::lookup(&scope, path) {
                 let key = path.rsplit('.').next().unwrap_or(path);
-                details.insert(key, v.clone());
+                details.insert(key, v.to_json());
             }
         }
         let mut message = template::render_known(rule.message_for(entity.kind), &scope, &unread);
@@ -590,7 +601,12 @@ mod tests {
                     }
                 }
                 let attrs = attributes(entity);
-                let whole: Vec<(&String, &Value)> = attrs.as_object().unwrap().iter().collect();
+                let whole: Vec<(&str, &Attr)> = attrs
+                    .as_record()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v))
+                    .collect();
                 let (fired, errors) = engine.authorize(entity, &set, &whole);
                 assert!(errors.is_empty(), "{errors:?}");
                 fired.into_iter().collect()

@@ -4,14 +4,14 @@
 //! people. A path that does not resolve prints as `{?path}` so the mistake is
 //! visible rather than silent.
 
-use serde_json::Value;
+use super::Attr;
 
 pub struct Scope<'a> {
-    pub resource: &'a Value,
-    pub context: &'a Value,
+    pub resource: &'a Attr,
+    pub context: &'a Attr,
 }
 
-pub fn lookup<'a>(scope: &Scope<'a>, path: &str) -> Option<&'a Value> {
+pub fn lookup<'a>(scope: &Scope<'a>, path: &str) -> Option<&'a Attr> {
     let (mut value, rest) = match path.strip_prefix("context.") {
         Some(rest) => (scope.context, rest),
         None => (
@@ -40,12 +40,15 @@ pub fn human_bytes(n: i64) -> String {
     }
 }
 
-fn display(value: &Value) -> String {
+fn display(value: &Attr) -> String {
     match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.is_empty() => "none".to_string(),
-        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
+        Attr::String(s) => s.clone(),
+        Attr::Set(items) if items.is_empty() => "none".to_string(),
+        Attr::Set(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        Attr::Null => "null".to_string(),
+        Attr::Bool(b) => b.to_string(),
+        Attr::Number(n) => n.to_string(),
+        record => serde_json::to_string(record).unwrap_or_default(),
     }
 }
 
@@ -93,9 +96,11 @@ mod tests {
 
     #[test]
     fn renders_paths_filters_and_unknowns() {
-        let resource =
-            json!({"name": "web", "images": {"n": 3, "b": 3_221_225_472i64}, "s": ["a", "b"]});
-        let context = json!({"stale_days": 14});
+        let resource = Attr::of(
+            &json!({"name": "web", "images": {"n": 3, "b": 3_221_225_472i64}, "s": ["a", "b"]}),
+        )
+        .unwrap();
+        let context = Attr::of(&json!({"stale_days": 14})).unwrap();
         let scope = Scope {
             resource: &resource,
             context: &context,

@@ -56,6 +56,10 @@ pub struct Timing {
     /// The process's resident memory when the phase ended, where the
     /// system tells (Linux).
     pub resident_bytes: Option<u64>,
+    /// The process's CPU time (every thread, user and system) when the
+    /// phase ended, where the system tells (Linux): a phase's CPU time
+    /// against its wall time shows how many cores it kept busy.
+    pub cpu_at_end: Option<std::time::Duration>,
 }
 
 impl Timing {
@@ -65,8 +69,22 @@ impl Timing {
             phase,
             took: started.elapsed(),
             resident_bytes: resident_bytes(),
+            cpu_at_end: process_cpu_time(),
         }
     }
+}
+
+/// User and system time of every thread so far, from `/proc/self/stat`
+/// (fields 14 and 15, in the kernel's fixed 100 ticks a second).
+fn process_cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name, in parentheses, may hold spaces: fields are
+    // counted after its closing one.
+    let (_, after_name) = stat.rsplit_once(')')?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(std::time::Duration::from_millis((user + system) * 10))
 }
 
 /// Resident memory, from `VmRSS` in `/proc/self/status` (in kB; on the
