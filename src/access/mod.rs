@@ -21,7 +21,7 @@ pub mod identity;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, RestrictedExpression,
@@ -412,12 +412,19 @@ fn covered<'a>(st: &Statement, universe: &[&'a str]) -> Vec<&'a str> {
 /// The statements as a Cedar policy set: the action element is the action
 /// scope; everything else is the context flag `s<i>`, valued per class.
 pub struct CedarDecider {
-    set: PolicySet,
-    statements: usize,
+    core: Arc<DeciderCore>,
     /// One representative per group of actions every statement treats alike.
     representatives: Vec<(&'static str, Vec<&'static str>)>,
-    /// Decisions by the statements' flags.
-    memo: Mutex<HashMap<Vec<bool>, BTreeSet<&'static str>>>,
+}
+
+/// A decider's Cedar policy set and the decisions put to it: shared by
+/// every decider with the same text (see [`decider_core`]).
+struct DeciderCore {
+    set: PolicySet,
+    /// The representatives the text names (no other is ever allowed).
+    named: Vec<&'static str>,
+    /// The representatives allowed, by the statements' flags.
+    decisions: Mutex<HashMap<Vec<bool>, Arc<BTreeSet<&'static str>>>>,
 }
 
 impl CedarDecider {
@@ -448,11 +455,15 @@ impl CedarDecider {
         // covers a representative exactly when it covers its whole group.
         // The sets Cedar builds per request stay a few entries long.
         let mut text = String::new();
+        let mut named: BTreeSet<&'static str> = BTreeSet::new();
         for (i, (st, acts)) in doc.statements.iter().zip(&covered_by).enumerate() {
             let list: Vec<String> = representatives
                 .iter()
                 .filter(|(rep, _)| acts.contains(rep))
-                .map(|(rep, _)| format!("Iam::Action::{}", crate::cedar::lit(rep)))
+                .map(|(rep, _)| {
+                    named.insert(rep);
+                    format!("Iam::Action::{}", crate::cedar::lit(rep))
+                })
                 .collect();
             if list.is_empty() {
                 continue;
@@ -467,37 +478,49 @@ impl CedarDecider {
                 list.join(", ")
             ));
         }
-        let set = decider_policy_set(text);
         CedarDecider {
-            set,
-            statements: doc.statements.len(),
+            core: decider_core(text, named.into_iter().collect()),
             representatives,
-            memo: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The actions allowed given each statement's flag. Many classes of
-    /// principal give the same flags (every outsider a statement does not
-    /// name), so each distinct flag vector is put to Cedar once.
+    /// The actions allowed given each statement's flag.
     pub fn allowed(&self, flags: &[bool]) -> BTreeSet<&'static str> {
-        let memo = || {
-            self.memo
+        let allowed = self.core.allowed(flags);
+        self.representatives
+            .iter()
+            .filter(|(rep, _)| allowed.contains(rep))
+            .flat_map(|(_, group)| group.iter().copied())
+            .collect()
+    }
+}
+
+impl DeciderCore {
+    /// The representatives allowed given each statement's flag. Many
+    /// classes of principal give the same flags (every outsider a statement
+    /// does not name), and many documents the same text, so each distinct
+    /// flag vector is put to Cedar once per text.
+    fn allowed(&self, flags: &[bool]) -> Arc<BTreeSet<&'static str>> {
+        let decisions = || {
+            self.decisions
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         };
-        if let Some(hit) = memo().get(flags) {
-            return hit.clone();
+        if let Some(hit) = decisions().get(flags) {
+            return Arc::clone(hit);
         }
-        let decided = self.decide(flags);
-        memo().insert(flags.to_vec(), decided.clone());
+        let decided = Arc::new(self.decide(flags));
+        decisions().insert(flags.to_vec(), Arc::clone(&decided));
         decided
     }
 
     // PANIC SAFETY: static entity names; the context holds booleans only.
     #[allow(clippy::expect_used)]
     fn decide(&self, flags: &[bool]) -> BTreeSet<&'static str> {
-        let pairs = (0..self.statements)
-            .map(|i| (format!("s{i}"), RestrictedExpression::new_bool(flags[i])));
+        let pairs = flags
+            .iter()
+            .enumerate()
+            .map(|(i, flag)| (format!("s{i}"), RestrictedExpression::new_bool(*flag)));
         let context = Context::from_pairs(pairs).expect("flags are booleans");
         static PRINCIPAL: OnceLock<EntityUid> = OnceLock::new();
         static RESOURCE: OnceLock<EntityUid> = OnceLock::new();
@@ -509,7 +532,7 @@ impl CedarDecider {
             .clone();
         let authorizer = Authorizer::new();
         let mut out = BTreeSet::new();
-        for (rep, group) in &self.representatives {
+        for rep in &self.named {
             let action = action_uid(rep);
             let request = Request::new(
                 principal.clone(),
@@ -524,7 +547,7 @@ impl CedarDecider {
                 .decision()
                 == Decision::Allow
             {
-                out.extend(group.iter().copied());
+                out.insert(*rep);
             }
         }
         out
@@ -543,12 +566,12 @@ fn action_uid(name: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(action_type, cedar_policy::EntityId::new(name))
 }
 
-/// Parsed decider policy sets by their text. The text holds only each
-/// statement's effect and the actions it covers (not its principals,
-/// resources or conditions, which are the flags), so an organization's
-/// thousands of documents make a few dozen texts, and parsing Cedar is most
-/// of what building a decider costs.
-static DECIDER_SETS: OnceLock<Mutex<HashMap<String, PolicySet>>> = OnceLock::new();
+/// Decider cores by their text. The text holds only each statement's effect
+/// and the actions it covers (not its principals, resources or conditions,
+/// which are the flags), so an organization's thousands of documents make a
+/// few dozen texts: each is parsed once, and each of its decisions is put
+/// to Cedar once.
+static DECIDER_CORES: OnceLock<Mutex<HashMap<String, Arc<DeciderCore>>>> = OnceLock::new();
 /// Bounds on what the cache keeps: a hostile document's huge text is
 /// parsed, not kept.
 const DECIDER_CACHE_ENTRIES: usize = 4096;
@@ -556,24 +579,28 @@ const DECIDER_CACHE_TEXT_BYTES: usize = 16 * 1024;
 
 // PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
 #[allow(clippy::expect_used)]
-fn decider_policy_set(text: String) -> PolicySet {
-    let cache = DECIDER_SETS.get_or_init(|| Mutex::new(HashMap::new()));
+fn decider_core(text: String, named: Vec<&'static str>) -> Arc<DeciderCore> {
+    let cache = DECIDER_CORES.get_or_init(|| Mutex::new(HashMap::new()));
     let lock = || {
         cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    if let Some(set) = lock().get(&text) {
-        return set.clone();
+    if let Some(core) = lock().get(&text) {
+        return Arc::clone(core);
     }
-    let set = PolicySet::from_str(&text).expect("generated Cedar parses");
+    let core = Arc::new(DeciderCore {
+        set: PolicySet::from_str(&text).expect("generated Cedar parses"),
+        named,
+        decisions: Mutex::new(HashMap::new()),
+    });
     if text.len() <= DECIDER_CACHE_TEXT_BYTES {
         let mut cache = lock();
         if cache.len() < DECIDER_CACHE_ENTRIES {
-            cache.insert(text, set.clone());
+            cache.insert(text, Arc::clone(&core));
         }
     }
-    set
+    core
 }
 
 /// The actions a policy attached to `target` can govern.
