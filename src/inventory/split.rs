@@ -432,6 +432,61 @@ mod tests {
         assert!(shell.ends_with("\"errors\": [{\"accounts\": [1]}]}"));
     }
 
+    /// Byte by byte: what `scan_to_depth` must agree with.
+    fn scan_bytewise(s: &mut Structure, bytes: &[u8], target: usize) -> (usize, bool) {
+        for (i, &b) in bytes.iter().enumerate() {
+            if s.step(b) == Step::Closed && s.depth == target {
+                return (i + 1, true);
+            }
+        }
+        (bytes.len(), false)
+    }
+
+    #[test]
+    fn scanning_token_by_token_follows_the_structure_as_byte_by_byte() {
+        // Random texts of quotes, backslashes and brackets, from random
+        // states.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabets: [&[u8]; 3] = [b"\"{}[]a \\", b"\"{}[]abcdefgh:,", b"{}[]a"];
+        let mut ended = 0;
+        for round in 0..20_000 {
+            let alphabet = alphabets[round % alphabets.len()];
+            let len = (next() % 400) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let start = || Structure {
+                depth: (round % 7) + 1,
+                in_string: round % 5 == 0,
+                escaped: round % 11 == 0,
+            };
+            let target = (next() % 4) as usize;
+            let (mut fast, mut slow) = (start(), start());
+            let got = fast.scan_to_depth(&text, target);
+            let want = scan_bytewise(&mut slow, &text, target);
+            assert_eq!(
+                got,
+                want,
+                "round {round}: {}",
+                String::from_utf8_lossy(&text)
+            );
+            assert_eq!(
+                (fast.depth, fast.in_string, fast.escaped),
+                (slow.depth, slow.in_string, slow.escaped),
+                "round {round}"
+            );
+            ended += usize::from(got.1);
+        }
+        // Both outcomes are exercised.
+        assert!(ended > 1000 && ended < 19_000, "{ended}");
+    }
+
     #[test]
     fn an_escaped_key_is_the_key_it_decodes_to() {
         let (_, accounts) = pieces(b"{\"acc\\u006funts\": [{}], \"other\": [{}]}");
