@@ -54,6 +54,50 @@ impl Attr {
         }
     }
 
+    /// Writes the value in a compact form that tells every two different
+    /// values apart (each part says its kind and length), for keys: no
+    /// escaping or number formatting as JSON would need. Numbers are
+    /// written by their kind (whole, negative, fractional), so equal
+    /// values always write the same bytes.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Attr::Null => out.push(b'n'),
+            Attr::Bool(false) => out.push(b'f'),
+            Attr::Bool(true) => out.push(b't'),
+            Attr::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    out.push(b'u');
+                    out.extend_from_slice(&u.to_le_bytes());
+                } else if let Some(i) = n.as_i64() {
+                    out.push(b'i');
+                    out.extend_from_slice(&i.to_le_bytes());
+                } else {
+                    out.push(b'd');
+                    out.extend_from_slice(&n.as_f64().unwrap_or(f64::NAN).to_bits().to_le_bytes());
+                }
+            }
+            Attr::String(s) => {
+                out.push(b's');
+                encode_str(s, out);
+            }
+            Attr::Set(items) => {
+                out.push(b'[');
+                encode_len(items.len(), out);
+                for item in items {
+                    item.encode(out);
+                }
+            }
+            Attr::Record(fields) => {
+                out.push(b'{');
+                encode_len(fields.len(), out);
+                for (k, v) in fields {
+                    encode_str(k, out);
+                    v.encode(out);
+                }
+            }
+        }
+    }
+
     /// The same value as a `serde_json::Value` (for a finding's details).
     pub fn to_json(&self) -> Value {
         match self {
@@ -70,6 +114,18 @@ impl Attr {
             ),
         }
     }
+}
+
+/// A length, in the compact form of [`Attr::encode`].
+pub fn encode_len(len: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&(len as u64).to_le_bytes());
+}
+
+/// A string, in the compact form of [`Attr::encode`]: its length, then its
+/// bytes.
+pub fn encode_str(s: &str, out: &mut Vec<u8>) {
+    encode_len(s.len(), out);
+    out.extend_from_slice(s.as_bytes());
 }
 
 impl Serialize for Attr {
@@ -352,7 +408,9 @@ impl ser::SerializeStruct for RecordBuilder {
         key: &'static str,
         value: &T,
     ) -> Result<(), AttrError> {
-        insert(&mut self.fields, key.to_string(), value.serialize(ToAttr)?);
+        // A struct's fields are distinct (flattened ones come as a map).
+        self.fields
+            .push((key.to_string(), value.serialize(ToAttr)?));
         Ok(())
     }
     fn end(self) -> Result<Attr, AttrError> {
@@ -402,6 +460,7 @@ impl ser::SerializeStructVariant for VariantBuilder<RecordBuilder> {
 mod tests {
     use super::*;
     use serde::Serialize;
+    use serde_json::json;
     use std::collections::{BTreeMap, BTreeSet};
 
     #[derive(Serialize)]
@@ -498,6 +557,55 @@ mod tests {
         let attr = Attr::of(&Twice).unwrap();
         assert_eq!(attr.to_json(), serde_json::to_value(&Twice).unwrap());
         assert_eq!(serde_json::to_string(&attr).unwrap(), r#"{"a":3,"b":2}"#);
+    }
+
+    #[test]
+    fn encoded_values_are_equal_exactly_when_the_values_are() {
+        let values = [
+            json!(null),
+            json!(false),
+            json!(true),
+            json!(0),
+            json!(1),
+            json!(-1),
+            json!(1.5),
+            json!(""),
+            json!("a"),
+            json!("ab"),
+            json!(["a", "b"]),
+            json!(["ab"]),
+            json!(["a"]),
+            json!([["a"], "b"]),
+            json!([]),
+            json!({}),
+            json!({"a": "b"}),
+            json!({"ab": ""}),
+            json!({"a": "", "b": ""}),
+            json!({"a": {"b": 1}}),
+            json!({"a": [{"b": 1}]}),
+            json!([{"a": 1}, {"b": 1}]),
+        ];
+        let encoded: Vec<Vec<u8>> = values
+            .iter()
+            .map(|v| {
+                let mut out = Vec::new();
+                Attr::of(v).unwrap().encode(&mut out);
+                out
+            })
+            .collect();
+        for (i, a) in encoded.iter().enumerate() {
+            for (j, b) in encoded.iter().enumerate() {
+                assert_eq!(a == b, i == j, "{} and {}", values[i], values[j]);
+                // No encoding is a prefix of another: they can be written
+                // one after another and still be told apart.
+                if i != j {
+                    assert!(!b.starts_with(a), "{} and {}", values[i], values[j]);
+                }
+            }
+        }
+        let mut again = Vec::new();
+        Attr::of(&json!(1u64)).unwrap().encode(&mut again);
+        assert_eq!(again, encoded[4]);
     }
 
     #[test]

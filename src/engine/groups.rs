@@ -6,8 +6,9 @@
 //! their access facts and settings, and the Cedar entity and authorization
 //! are most of the rules phase.
 //!
-//! Reuse is exact, never approximate: the key is the serialized values of
-//! every attribute path the group reads, the principal, action and context are
+//! Reuse is exact, never approximate: the key is the encoded values of
+//! every attribute path the group reads (an encoding that tells every two
+//! values apart), the principal, action and context are
 //! the same for every request, and a group whose rules read the resource as
 //! a whole or depend on its identity (`resource in ...`, `resource == ...`)
 //! sees the whole entity and is never reused. A decision with evaluation
@@ -92,27 +93,26 @@ impl PathTree {
         }
     }
 
-    /// The projection's JSON, written straight from the record. Names as
-    /// JSON strings and values as JSON: each part ends where it must, so
-    /// equal keys mean equal projections.
-    /// `None` if a value did not serialize (never expected): the entity's
-    /// decision is then not shared.
-    fn write_key(&self, record: &[(String, Attr)], out: &mut Vec<u8>) -> Option<()> {
-        out.push(b'{');
+    /// The projection, written straight from the record in the compact
+    /// form of [`Attr::encode`]: each attribute present is marked, then
+    /// its name and value, each of which says where it ends; the
+    /// projection ends with its own mark. Equal keys mean equal
+    /// projections.
+    fn write_key(&self, record: &[(String, Attr)], out: &mut Vec<u8>) {
+        const FIELD: u8 = 1;
+        const END: u8 = 2;
         for (name, sub) in &self.0 {
             let Some(value) = field(record, name) else {
                 continue;
             };
-            serde_json::to_writer(&mut *out, name).ok()?;
-            out.push(b':');
+            out.push(FIELD);
+            super::attributes::encode_str(name, out);
             match value {
-                Attr::Record(inner) if !sub.0.is_empty() => sub.write_key(inner, out)?,
-                other => serde_json::to_writer(&mut *out, other).ok()?,
+                Attr::Record(inner) if !sub.0.is_empty() => sub.write_key(inner, out),
+                other => other.encode(out),
             }
-            out.push(b',');
         }
-        out.push(b'}');
-        Some(())
+        out.push(END);
     }
 
     /// The part of a record these paths read. A value that is not a record
@@ -152,17 +152,20 @@ impl RuleGroup {
         self.attributes.as_ref().map(|tree| tree.project(all))
     }
 
-    /// The key of an entity's decision, when decisions of this group are
-    /// reused and still worth looking up: the JSON of the attributes the
-    /// group reads, written without building them.
-    pub fn key(&self, all: &[(String, Attr)]) -> Option<Vec<u8>> {
-        let tree = self.attributes.as_ref()?;
+    /// Writes the key of an entity's decision into `key` (emptied first),
+    /// when decisions of this group are reused and still worth looking up:
+    /// the attributes the group reads, written without building them.
+    /// False when there is no key.
+    pub fn key_into(&self, all: &[(String, Attr)], key: &mut Vec<u8>) -> bool {
+        key.clear();
+        let Some(tree) = self.attributes.as_ref() else {
+            return false;
+        };
         if self.cache.off.load(Ordering::Relaxed) {
-            return None;
+            return false;
         }
-        let mut key = Vec::new();
-        tree.write_key(all, &mut key)?;
-        Some(key)
+        tree.write_key(all, key);
+        true
     }
 
     pub fn cached(&self, key: &[u8]) -> Option<Decision> {

@@ -284,9 +284,12 @@ impl Engine {
         let all = attrs.as_record().unwrap_or(&[]);
         let mut fired: Vec<groups::Decision> = Vec::new();
         let mut errors: Vec<EvaluationError> = Vec::new();
+        // One buffer for every group's key: copied only when a decision
+        // is kept.
+        let mut key = Vec::with_capacity(512);
         for group in groups {
-            let key = group.key(all);
-            if let Some(decision) = key.as_deref().and_then(|k| group.cached(k)) {
+            let keyed = group.key_into(all, &mut key);
+            if let Some(decision) = keyed.then(|| group.cached(&key)).flatten() {
                 fired.push(decision);
                 continue;
             }
@@ -309,10 +312,8 @@ impl Engine {
                 (ids, failed) = self.authorize(entity, &group.set, &whole());
             }
             let decision: groups::Decision = ids.into();
-            if failed.is_empty() {
-                if let Some(key) = key {
-                    group.keep(key, decision.clone());
-                }
+            if failed.is_empty() && keyed {
+                group.keep(key.clone(), decision.clone());
             }
             fired.push(decision);
             errors.extend(failed);

@@ -246,6 +246,10 @@ pub fn glob_match_ignore_case(pattern: &str, value: &str) -> bool {
     // catalogue action of every Action element: match the bytes without
     // building token and character vectors.
     if pattern.is_ascii() && value.is_ascii() {
+        // Most Action elements name actions outright: no wildcard to expand.
+        if !pattern.bytes().any(|b| b == b'*' || b == b'?') {
+            return pattern.eq_ignore_ascii_case(value);
+        }
         return ascii_glob(pattern.as_bytes(), value.as_bytes(), true);
     }
     let v: Vec<char> = value.chars().collect();
@@ -434,6 +438,19 @@ mod tests {
             let chars: Vec<char> = value.chars().collect();
             let by_tokens = match_toks(&tokenize(&pattern, true, false), &chars, true);
             prop_assert_eq!(ascii_glob(pattern.as_bytes(), value.as_bytes(), true), by_tokens);
+            prop_assert_eq!(glob_match_ignore_case(&pattern, &value), by_tokens);
+        });
+        // Values that differ from a wildcard-free pattern only in case.
+        proptest!(|(pattern in "[aAbB:]{0,8}", flips in proptest::collection::vec(any::<bool>(), 8))| {
+            let value: String = pattern
+                .chars()
+                .zip(&flips)
+                .map(|(c, &flip)| if flip { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+                .collect();
+            let chars: Vec<char> = value.chars().collect();
+            let by_tokens = match_toks(&tokenize(&pattern, true, false), &chars, true);
+            prop_assert!(by_tokens);
+            prop_assert_eq!(glob_match_ignore_case(&pattern, &value), by_tokens);
         });
     }
 
