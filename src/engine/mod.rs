@@ -71,6 +71,8 @@ impl RuleSelection {
 
 pub struct Engine {
     rules: BTreeMap<String, Rule>,
+    /// Per rule and resource type, its message and details, parsed once.
+    prepared: BTreeMap<String, Vec<(ResourceKind, Prepared)>>,
     /// Per resource type, its rules grouped by the attributes they read.
     groups: HashMap<ResourceKind, Vec<RuleGroup>>,
     /// Per resource type, the rules that apply and the attributes each
@@ -78,6 +80,30 @@ pub struct Engine {
     reads: HashMap<ResourceKind, Vec<(String, rules::Reads)>>,
     context: Context,
     context_attributes: Attr,
+}
+
+/// A rule's message and details for one resource type, parsed once.
+struct Prepared {
+    message: template::Template,
+    /// Each detail's path as the rule writes it, its key (the last part)
+    /// and the path parsed.
+    details: Vec<(String, String, template::Path)>,
+}
+
+impl Prepared {
+    fn of(rule: &Rule, kind: ResourceKind) -> Prepared {
+        Prepared {
+            message: template::Template::parse(rule.message_for(kind)),
+            details: rule
+                .details_for(kind)
+                .iter()
+                .map(|path| {
+                    let key = path.rsplit('.').next().unwrap_or(path).to_string();
+                    (path.clone(), key, template::Path::parse(path))
+                })
+                .collect(),
+        }
+    }
 }
 
 /// An error evaluating a rule on a resource: a bug in a (custom) rule, never
@@ -216,6 +242,14 @@ impl Engine {
             }
             rules.insert(rule.id.clone(), rule);
         }
+        let prepared = rules
+            .values()
+            .map(|rule| {
+                let kinds = rule.resource_kinds();
+                let by_kind = kinds.iter().map(|&k| (k, Prepared::of(rule, k))).collect();
+                (rule.id.clone(), by_kind)
+            })
+            .collect();
         let context_attributes = Attr::Record(vec![
             (
                 "stale_days".to_string(),
@@ -246,6 +280,7 @@ impl Engine {
         }
         Engine {
             rules,
+            prepared,
             groups,
             reads,
             context,
@@ -453,16 +488,28 @@ impl Engine {
                 .keys()
                 .any(|attribute| rules::paths_overlap(attribute, path))
         };
-        for path in rule.details_for(entity.kind) {
+        let fallback;
+        let prepared = match self
+            .prepared
+            .get(&rule.id)
+            .and_then(|by_kind| by_kind.iter().find(|(k, _)| *k == entity.kind))
+        {
+            Some((_, prepared)) => prepared,
+            // A rule on a type it does not name (never from `evaluate`).
+            None => {
+                fallback = Prepared::of(rule, entity.kind);
+                &fallback
+            }
+        };
+        for (path, key, parsed) in &prepared.details {
             if unread(path) {
                 continue;
             }
-            if let Some(v) = template::lookup(&scope, path) {
-                let key = path.rsplit('.').next().unwrap_or(path);
+            if let Some(v) = parsed.lookup(&scope) {
                 details.insert(key, v.to_json());
             }
         }
-        let mut message = template::render_known(rule.message_for(entity.kind), &scope, &unread);
+        let mut message = prepared.message.render(&scope, &unread);
         // A proof's replayed counterexample is the strongest evidence a
         // finding can carry: say it in the message too.
         let counterexamples = details
