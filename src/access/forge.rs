@@ -216,6 +216,9 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Result<Option<S
     parent.insert(start, (start, None));
     let done = |s: &State| s.0 == slots.len() && s.2 == pat.len();
     let mut found = None;
+    // At most four moves from a state: buffers reused from state to state.
+    let mut next: Vec<(State, Option<char>)> = Vec::with_capacity(4);
+    let mut choices: Vec<(char, usize, usize)> = Vec::with_capacity(2); // (char, next slot, next k)
     while let Some(state) = queue.pop_front() {
         if done(&state) {
             found = Some(state);
@@ -225,7 +228,8 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Result<Option<S
             return Err(GaveUp);
         }
         let (si, k, p) = state;
-        let mut next: Vec<(State, Option<char>)> = Vec::new();
+        next.clear();
+        choices.clear();
         // Moves that take no character.
         if p < pat.len() && pat[p] == Tok::Star {
             next.push(((si, k, p + 1), None));
@@ -236,7 +240,6 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Result<Option<S
             }
         }
         // Moves that take one character of the value.
-        let mut choices: Vec<(char, usize, usize)> = Vec::new(); // (char, next slot, next k)
         match slots.get(si) {
             Some(Slot::Fixed(c)) => choices.push((*c, si + 1, 0)),
             Some(Slot::Run {
@@ -266,7 +269,7 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Result<Option<S
             }
             _ => {}
         }
-        for (c, nsi, nk) in choices {
+        for &(c, nsi, nk) in &choices {
             match pat.get(p) {
                 Some(Tok::Lit(x)) if *x == c => next.push(((nsi, nk, p + 1), Some(c))),
                 Some(Tok::Quest) if wildcard_may_take(p, c) => {
@@ -276,7 +279,7 @@ pub fn witness(template: &[Piece], pattern: &str, mode: Mode) -> Result<Option<S
                 _ => {}
             }
         }
-        for (n, c) in next {
+        for &(n, c) in &next {
             if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(n) {
                 e.insert((state, c));
                 queue.push_back(n);

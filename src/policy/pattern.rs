@@ -246,9 +246,17 @@ pub fn glob_match_ignore_case(pattern: &str, value: &str) -> bool {
     // catalogue action of every Action element: match the bytes without
     // building token and character vectors.
     if pattern.is_ascii() && value.is_ascii() {
-        // Most Action elements name actions outright: no wildcard to expand.
-        if !pattern.bytes().any(|b| b == b'*' || b == b'?') {
+        // Most Action elements name actions outright, or a prefix of them
+        // (`ecr:*`, `ecr:Get*`): no wildcard to expand.
+        let wildcards = pattern.bytes().filter(|&b| b == b'*' || b == b'?').count();
+        if wildcards == 0 {
             return pattern.eq_ignore_ascii_case(value);
+        }
+        if let Some(prefix) = pattern.strip_suffix('*').filter(|_| wildcards == 1) {
+            return value
+                .as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()));
         }
         return ascii_glob(pattern.as_bytes(), value.as_bytes(), true);
     }
