@@ -411,10 +411,11 @@ fn covered<'a>(st: &Statement, universe: &[&'a str]) -> Vec<&'a str> {
 
 /// The statements as a Cedar policy set: the action element is the action
 /// scope; everything else is the context flag `s<i>`, valued per class.
+#[derive(Clone)]
 pub struct CedarDecider {
     core: Arc<DeciderCore>,
     /// One representative per group of actions every statement treats alike.
-    representatives: Vec<(&'static str, Vec<&'static str>)>,
+    representatives: Arc<[(&'static str, Vec<&'static str>)]>,
 }
 
 /// A decider's Cedar policy set and the decisions put to it: shared by
@@ -428,9 +429,35 @@ struct DeciderCore {
 }
 
 impl CedarDecider {
+    /// The decider of a document's statements over these actions. It
+    /// depends only on each statement's effect and action element, and
+    /// documents that differ in principals, resources or conditions share
+    /// it: built once per distinct set (matching every action of the
+    /// universe against every pattern is most of what building costs).
+    pub fn new(doc: &PolicyDocument, universe: &[&'static str]) -> CedarDecider {
+        let key = decider_key(doc, universe);
+        let cache = DECIDERS.get_or_init(|| Mutex::new(HashMap::new()));
+        let lock = || {
+            cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(decider) = lock().get(&key) {
+            return decider.clone();
+        }
+        let decider = CedarDecider::build(doc, universe);
+        if key.len() <= DECIDER_CACHE_TEXT_BYTES {
+            let mut cache = lock();
+            if cache.len() < DECIDER_CACHE_ENTRIES {
+                cache.insert(key, decider.clone());
+            }
+        }
+        decider
+    }
+
     // PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
     #[allow(clippy::expect_used)]
-    pub fn new(doc: &PolicyDocument, universe: &[&'static str]) -> CedarDecider {
+    fn build(doc: &PolicyDocument, universe: &[&'static str]) -> CedarDecider {
         let covered_by: Vec<Vec<&'static str>> = doc
             .statements
             .iter()
@@ -480,7 +507,7 @@ impl CedarDecider {
         }
         CedarDecider {
             core: decider_core(text, named.into_iter().collect()),
-            representatives,
+            representatives: representatives.into(),
         }
     }
 
@@ -564,6 +591,31 @@ fn action_uid(name: &str) -> EntityUid {
         .get_or_init(|| cedar_policy::EntityTypeName::from_str("Iam::Action").expect("static type"))
         .clone();
     EntityUid::from_type_name_and_id(action_type, cedar_policy::EntityId::new(name))
+}
+
+/// Deciders by [`decider_key`].
+static DECIDERS: OnceLock<Mutex<HashMap<String, CedarDecider>>> = OnceLock::new();
+
+/// What a decider is built from: the universe's actions, then each
+/// statement's effect and action element, every pattern prefixed by its
+/// length (patterns may hold any character).
+fn decider_key(doc: &PolicyDocument, universe: &[&'static str]) -> String {
+    let mut key = String::new();
+    for action in universe {
+        key.push_str(&format!("{}:{action}", action.len()));
+    }
+    for st in &doc.statements {
+        key.push(match st.effect {
+            Effect::Allow => 'A',
+            Effect::Deny => 'D',
+        });
+        key.push(if st.action.negated { 'N' } else { 'P' });
+        key.push_str(&format!("{}", st.action.patterns.len()));
+        for pattern in &st.action.patterns {
+            key.push_str(&format!(":{}:{pattern}", pattern.len()));
+        }
+    }
+    key
 }
 
 /// Decider cores by their text. The text holds only each statement's effect
