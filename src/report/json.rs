@@ -124,7 +124,9 @@ const FINDINGS_PER_CHUNK: usize = 1024;
 const CHUNKS_IN_FLIGHT: usize = 16;
 
 /// The `findings` array as the pretty printer writes it one level deep:
-/// elements indented by four spaces, the closing bracket by two.
+/// elements indented by four spaces, the closing bracket by two. Each
+/// window is rendered on the worker threads while the one before is
+/// written.
 fn write_findings(
     findings: &[crate::finding::Finding],
     out: &mut dyn Write,
@@ -134,45 +136,136 @@ fn write_findings(
         return out.write_all(b"[]");
     }
     out.write_all(b"[\n")?;
-    for (w, window) in findings
-        .chunks(FINDINGS_PER_CHUNK * CHUNKS_IN_FLIGHT)
-        .enumerate()
-    {
-        let rendered: Vec<std::io::Result<Vec<u8>>> = window
-            .par_chunks(FINDINGS_PER_CHUNK)
-            .map(render_indented)
-            .collect();
-        for (i, chunk) in rendered.into_iter().enumerate() {
-            if w > 0 || i > 0 {
-                out.write_all(b",\n")?;
+    std::thread::scope(|scope| {
+        // One window waits while the next is rendered: the text is never
+        // held whole.
+        let (rendered, to_write) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for window in findings.chunks(FINDINGS_PER_CHUNK * CHUNKS_IN_FLIGHT) {
+                let chunks: Vec<std::io::Result<Vec<u8>>> = window
+                    .par_chunks(FINDINGS_PER_CHUNK)
+                    .map(render_indented)
+                    .collect();
+                // The writer stopped (a write failed): nothing more to do.
+                if rendered.send(chunks).is_err() {
+                    break;
+                }
             }
-            out.write_all(&chunk?)?;
+        });
+        let mut first = true;
+        for chunks in to_write {
+            for chunk in chunks {
+                if !first {
+                    out.write_all(b",\n")?;
+                }
+                first = false;
+                out.write_all(&chunk?)?;
+            }
         }
-    }
+        Ok::<(), std::io::Error>(())
+    })?;
     out.write_all(b"\n  ]")
 }
 
 /// Findings as array elements two levels deep, separated by ",\n".
 fn render_indented(findings: &[crate::finding::Finding]) -> std::io::Result<Vec<u8>> {
     let mut text = Vec::with_capacity(findings.len() * 1024);
-    let mut one = Vec::with_capacity(4096);
     for (i, finding) in findings.iter().enumerate() {
         if i > 0 {
             text.extend_from_slice(b",\n");
         }
-        one.clear();
-        serde_json::to_writer_pretty(&mut one, finding).map_err(std::io::Error::from)?;
-        // A JSON string holds no raw newline: every newline is the
-        // printer's, and starts a line to indent.
-        for (l, line) in one.split(|&b| b == b'\n').enumerate() {
-            if l > 0 {
-                text.push(b'\n');
-            }
-            text.extend_from_slice(b"    ");
-            text.extend_from_slice(line);
-        }
+        text.extend_from_slice(b"    ");
+        let mut serializer = serde_json::Serializer::with_formatter(
+            &mut text,
+            Indented {
+                level: 2,
+                has_value: false,
+            },
+        );
+        finding
+            .serialize(&mut serializer)
+            .map_err(std::io::Error::from)?;
     }
     Ok(text)
+}
+
+/// serde_json's pretty printer (two spaces a level) starting `level`
+/// levels deep: a finding is written where it sits in the report, with no
+/// second pass to indent its lines.
+struct Indented {
+    level: usize,
+    /// The array or object being written has an element (the pretty
+    /// printer's own rule for where a closing bracket goes).
+    has_value: bool,
+}
+
+impl Indented {
+    fn indent<W: ?Sized + Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        for _ in 0..self.level {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.level = self.level.saturating_sub(1);
+        if self.has_value {
+            writer.write_all(b"\n")?;
+            self.indent(writer)?;
+        }
+        writer.write_all(bracket)
+    }
+
+    fn element<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        writer.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(writer)
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.open(writer, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.close(writer, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.element(writer, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.open(writer, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.close(writer, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.element(writer, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// The report as text (tests, and callers that need it whole).
@@ -213,6 +306,48 @@ mod tests {
             .collect(),
             baseline_state: None,
         }
+    }
+
+    /// A write that fails mid-report is the report's error, and the
+    /// rendering behind it stops (the test would hang if it did not).
+    #[test]
+    fn a_failed_write_ends_the_report_with_its_error() {
+        struct FailsAfter(usize);
+        impl Write for FailsAfter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if buf.len() > self.0 {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let scope = ScanScope::default();
+        let counts = BTreeMap::new();
+        let findings: Vec<Finding> = (0..FINDINGS_PER_CHUNK * CHUNKS_IN_FLIGHT * 3)
+            .map(finding)
+            .collect();
+        let report = Report {
+            findings: &findings,
+            rules: &[],
+            errors: &[],
+            warnings: &[],
+            scanned: &scope,
+            as_of: time::macros::datetime!(2026-01-01 0:00 UTC),
+            collected_at: None,
+            sources: &[],
+            request_counts: &counts,
+            suppressed: 0,
+            below_min_severity: 0,
+            checked_document: false,
+            proofs: None,
+            baseline: None,
+        };
+        let error = write(&report, &mut FailsAfter(1 << 20)).unwrap_err();
+        assert_eq!(error.to_string(), "disk full");
     }
 
     /// The findings are rendered in parallel chunks: the bytes must be the
