@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -98,16 +99,30 @@ pub struct Finding {
 /// (`@details`), in the rule's order, written as a JSON object. A list of
 /// pairs rather than a map: a large organization has half a million
 /// findings of two to five details each, and a map's table and hashing
-/// were most of a finding's memory and time.
+/// were most of a finding's memory and time. Keys are shared: a rule's
+/// findings all name the same details.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Details(Vec<(Box<str>, serde_json::Value)>);
+pub struct Details(Vec<(Arc<str>, serde_json::Value)>);
 
 impl Details {
+    /// Room for `n` details.
+    pub fn with_capacity(n: usize) -> Details {
+        Details(Vec::with_capacity(n))
+    }
+
     /// Sets a detail; one already set keeps its place, as in a JSON map.
     pub fn insert(&mut self, key: &str, value: serde_json::Value) {
         match self.0.iter_mut().find(|(k, _)| &**k == key) {
             Some((_, old)) => *old = value,
             None => self.0.push((key.into(), value)),
+        }
+    }
+
+    /// [`Details::insert`] with a key already shared.
+    pub fn insert_shared(&mut self, key: &Arc<str>, value: serde_json::Value) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((Arc::clone(key), value)),
         }
     }
 

@@ -87,7 +87,7 @@ struct Prepared {
     message: template::Template,
     /// Each detail's path as the rule writes it, its key (the last part)
     /// and the path parsed.
-    details: Vec<(String, String, template::Path)>,
+    details: Vec<(String, std::sync::Arc<str>, template::Path)>,
 }
 
 impl Prepared {
@@ -98,8 +98,8 @@ impl Prepared {
                 .details_for(kind)
                 .iter()
                 .map(|path| {
-                    let key = path.rsplit('.').next().unwrap_or(path).to_string();
-                    (path.clone(), key, template::Path::parse(path))
+                    let key = path.rsplit('.').next().unwrap_or(path);
+                    (path.clone(), key.into(), template::Path::parse(path))
                 })
                 .collect(),
         }
@@ -481,7 +481,6 @@ impl Engine {
             resource: attrs,
             context: &self.context_attributes,
         };
-        let mut details = Details::default();
         let unread = |path: &str| {
             entity
                 .unread
@@ -501,12 +500,13 @@ impl Engine {
                 &fallback
             }
         };
+        let mut details = Details::with_capacity(prepared.details.len());
         for (path, key, parsed) in &prepared.details {
             if unread(path) {
                 continue;
             }
             if let Some(v) = parsed.lookup(&scope) {
-                details.insert(key, v.to_json());
+                details.insert_shared(key, v.to_json());
             }
         }
         let mut message = prepared.message.render(&scope, &unread);
