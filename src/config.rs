@@ -266,7 +266,7 @@ pub fn apply_ignores(findings: Vec<Finding>, ignores: &[Ignore], today: Date) ->
     kept.retain(|finding| {
         let hit = ignores.iter().enumerate().find(|(_, ig)| {
             ig.expires.is_none_or(|d| d >= today)
-                && (ig.rule == "*" || ig.rule == finding.rule_id)
+                && (ig.rule == "*" || *ig.rule == *finding.rule_id)
                 && glob_match(&ig.resource, &finding.resource_arn)
         });
         match hit {

@@ -76,18 +76,20 @@ pub use crate::model::ResourceKind;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub rule_id: String,
-    pub rule_name: String,
+    // Text a rule's findings, or a resource's, have in common is shared
+    // rather than copied: a large organization has half a million findings.
+    pub rule_id: Arc<str>,
+    pub rule_name: Arc<str>,
     pub severity: Severity,
-    pub title: String,
+    pub title: Arc<str>,
     pub message: String,
     pub resource_kind: ResourceKind,
-    pub resource_arn: String,
-    pub account: String,
+    pub resource_arn: Arc<str>,
+    pub account: Arc<str>,
     /// `None` for global resources (IAM).
-    pub region: Option<String>,
+    pub region: Option<Arc<str>>,
     /// Relative, colon-free path used as the SARIF artifact location.
-    pub location: String,
+    pub location: Arc<str>,
     pub fingerprint: String,
     pub details: Details,
     /// With `--baseline`: whether the previous report had this finding.
@@ -214,17 +216,14 @@ pub fn sort_findings(findings: &mut [Finding]) {
     // moved to their places along the permutation's cycles.
     use rayon::slice::ParallelSliceMut;
     use std::cmp::Reverse;
-    let rule_ids: std::collections::BTreeSet<&str> =
-        findings.iter().map(|f| f.rule_id.as_str()).collect();
+    let rule_ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| &*f.rule_id).collect();
     let rule_ids: Vec<&str> = rule_ids.into_iter().collect();
     let mut keys: Vec<(Reverse<Severity>, usize, &str, usize)> = findings
         .iter()
         .enumerate()
         .map(|(position, f)| {
-            let rule = rule_ids
-                .binary_search(&f.rule_id.as_str())
-                .unwrap_or(usize::MAX);
-            (Reverse(f.severity), rule, f.resource_arn.as_str(), position)
+            let rule = rule_ids.binary_search(&&*f.rule_id).unwrap_or(usize::MAX);
+            (Reverse(f.severity), rule, &*f.resource_arn, position)
         })
         .collect();
     keys.par_sort_unstable();
@@ -280,16 +279,17 @@ mod tests {
     #[test]
     fn findings_sort_in_place_as_a_stable_sort_would() {
         let finding = |n: usize| Finding {
-            rule_id: format!("ECR{}", 101 + n % 3),
-            rule_name: String::new(),
+            rule_id: format!("ECR{}", 101 + n % 3).into(),
+            rule_name: "".into(),
             severity: Severity::ALL[n % 5],
-            title: String::new(),
+            title: "".into(),
             message: format!("{n}"),
             resource_kind: ResourceKind::Repository,
-            resource_arn: format!("arn:aws:ecr:us-east-1:111122223333:repository/r{}", n % 7),
-            account: String::new(),
+            resource_arn: format!("arn:aws:ecr:us-east-1:111122223333:repository/r{}", n % 7)
+                .into(),
+            account: "".into(),
             region: None,
-            location: String::new(),
+            location: "".into(),
             fingerprint: String::new(),
             details: Details::default(),
             baseline_state: None,

@@ -454,7 +454,7 @@ fn run_check_policy(args: CheckPolicyArgs) -> Result<Exit, UsageError> {
         .collect();
     result
         .findings
-        .retain(|f| judges_policies.contains(f.rule_id.as_str()));
+        .retain(|f| judges_policies.contains(&*f.rule_id));
     let code = emit(
         &mut result,
         &[args.file.display().to_string()],

@@ -14,7 +14,7 @@ pub mod template;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use cedar_policy::{
     Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
@@ -82,17 +82,24 @@ pub struct Engine {
     context_attributes: Attr,
 }
 
-/// A rule's message and details for one resource type, parsed once.
+/// A rule's message and details for one resource type, parsed once, and
+/// the text every one of its findings carries.
 struct Prepared {
+    rule_id: Arc<str>,
+    rule_name: Arc<str>,
+    title: Arc<str>,
     message: template::Template,
     /// Each detail's path as the rule writes it, its key (the last part)
     /// and the path parsed.
-    details: Vec<(String, std::sync::Arc<str>, template::Path)>,
+    details: Vec<(String, Arc<str>, template::Path)>,
 }
 
 impl Prepared {
     fn of(rule: &Rule, kind: ResourceKind) -> Prepared {
         Prepared {
+            rule_id: rule.id.as_str().into(),
+            rule_name: rule.name.as_str().into(),
+            title: rule.title.as_str().into(),
             message: template::Template::parse(rule.message_for(kind)),
             details: rule
                 .details_for(kind)
@@ -102,6 +109,25 @@ impl Prepared {
                     (path.clone(), key.into(), template::Path::parse(path))
                 })
                 .collect(),
+        }
+    }
+}
+
+/// The text an entity's findings all carry, shared by them.
+struct EntityText {
+    arn: Arc<str>,
+    account: Arc<str>,
+    region: Option<Arc<str>>,
+    location: Arc<str>,
+}
+
+impl EntityText {
+    fn of(entity: &AuditEntity) -> EntityText {
+        EntityText {
+            arn: entity.arn.as_str().into(),
+            account: entity.account.as_str().into(),
+            region: entity.region.as_deref().map(Arc::from),
+            location: entity.location.as_str().into(),
         }
     }
 }
@@ -353,11 +379,12 @@ impl Engine {
             fired.push(decision);
             errors.extend(failed);
         }
+        let text = EntityText::of(entity);
         let mut findings: Vec<Finding> = fired
             .iter()
             .flat_map(|decision| decision.iter())
             .filter_map(|id| self.rules.get(id.as_str()))
-            .map(|rule| self.finding(rule, entity, &attrs))
+            .map(|rule| self.finding(rule, entity, &text, &attrs))
             .collect();
         if !entity.unread.is_empty() {
             // A rule that reads a fact no one could read neither fires nor
@@ -376,16 +403,16 @@ impl Engine {
                 if failed.is_empty() {
                     continue;
                 }
-                findings.retain(|f| f.rule_id != rule.id);
+                findings.retain(|f| *f.rule_id != *rule.id);
                 errors.retain(|e| e.rule_id != rule.id);
                 for read in failed {
                     unevaluated.push((rule, read.clone()));
                 }
             }
             if let Some(marker) = self.rules.get(NOT_EVALUATED) {
-                findings.retain(|f| f.rule_id != NOT_EVALUATED);
+                findings.retain(|f| &*f.rule_id != NOT_EVALUATED);
                 for (rule, read) in unevaluated {
-                    findings.push(self.not_evaluated(marker, rule, &read, entity));
+                    findings.push(self.not_evaluated(marker, rule, &read, entity, &text));
                 }
             }
         }
@@ -442,6 +469,7 @@ impl Engine {
         rule: &Rule,
         read: &str,
         entity: &AuditEntity,
+        text: &EntityText,
     ) -> Finding {
         let what = match entity.kind {
             ResourceKind::Registry => format!(
@@ -452,19 +480,19 @@ impl Engine {
             _ => entity.arn.clone(),
         };
         Finding {
-            rule_id: marker.id.clone(),
-            rule_name: marker.name.clone(),
+            rule_id: marker.id.as_str().into(),
+            rule_name: marker.name.as_str().into(),
             severity: marker.severity,
-            title: marker.title.clone(),
+            title: marker.title.as_str().into(),
             message: format!(
                 "Rule {} ({}) could not be evaluated on {what}: {read}. It neither fires nor passes until the read succeeds.",
                 rule.id, rule.name
             ),
             resource_kind: entity.kind,
-            resource_arn: entity.arn.clone(),
-            account: entity.account.clone(),
-            region: entity.region.clone(),
-            location: entity.location.clone(),
+            resource_arn: Arc::clone(&text.arn),
+            account: Arc::clone(&text.account),
+            region: text.region.clone(),
+            location: Arc::clone(&text.location),
             fingerprint: fingerprint(&marker.id, &entity.arn, &format!("{} {read}", rule.id)),
             details: [
                 ("rule", Value::String(rule.id.clone())),
@@ -476,7 +504,13 @@ impl Engine {
         }
     }
 
-    fn finding(&self, rule: &Rule, entity: &AuditEntity, attrs: &Attr) -> Finding {
+    fn finding(
+        &self,
+        rule: &Rule,
+        entity: &AuditEntity,
+        text: &EntityText,
+        attrs: &Attr,
+    ) -> Finding {
         let scope = template::Scope {
             resource: attrs,
             context: &self.context_attributes,
@@ -525,16 +559,16 @@ impl Engine {
             }
         }
         Finding {
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
+            rule_id: Arc::clone(&prepared.rule_id),
+            rule_name: Arc::clone(&prepared.rule_name),
             severity: rule.severity,
-            title: rule.title.clone(),
+            title: Arc::clone(&prepared.title),
             message,
             resource_kind: entity.kind,
-            resource_arn: entity.arn.clone(),
-            account: entity.account.clone(),
-            region: entity.region.clone(),
-            location: entity.location.clone(),
+            resource_arn: Arc::clone(&text.arn),
+            account: Arc::clone(&text.account),
+            region: text.region.clone(),
+            location: Arc::clone(&text.location),
             fingerprint: fingerprint(&rule.id, &entity.arn, ""),
             details,
             baseline_state: None,
@@ -609,7 +643,8 @@ mod tests {
         for rule in engine.rules() {
             for kind in rule.resource_kinds() {
                 let entity = model.entities.iter().find(|e| e.kind == kind).unwrap();
-                let finding = engine.finding(rule, entity, &attributes(entity));
+                let finding =
+                    engine.finding(rule, entity, &EntityText::of(entity), &attributes(entity));
                 assert!(
                     !finding.message.contains("{?"),
                     "{}: {}",
@@ -687,7 +722,10 @@ mod tests {
                     }
                     let (findings, errors) = engine.evaluate_entity(entity);
                     assert!(errors.is_empty(), "{errors:?}");
-                    let fired: BTreeSet<String> = findings.into_iter().map(|f| f.rule_id).collect();
+                    let fired: BTreeSet<String> = findings
+                        .into_iter()
+                        .map(|f| f.rule_id.to_string())
+                        .collect();
                     assert_eq!(&fired, expected, "{}", entity.arn);
                     compared += 1;
                 }
@@ -741,7 +779,7 @@ mod tests {
             },
         );
         let (findings, _) = engine.evaluate(&demo_model());
-        assert!(!findings.iter().any(|f| f.rule_id == "ECR302"));
-        assert!(findings.iter().any(|f| f.rule_id == "ECR303"));
+        assert!(!findings.iter().any(|f| &*f.rule_id == "ECR302"));
+        assert!(findings.iter().any(|f| &*f.rule_id == "ECR303"));
     }
 }

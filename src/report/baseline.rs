@@ -15,12 +15,12 @@ use crate::finding::{BaselineState, Finding, Severity};
 /// A previous finding the current scan no longer has.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AbsentFinding {
-    pub rule_id: String,
+    pub rule_id: std::sync::Arc<str>,
     pub severity: Severity,
-    pub title: String,
-    pub resource_arn: String,
-    pub account: String,
-    pub region: Option<String>,
+    pub title: std::sync::Arc<str>,
+    pub resource_arn: std::sync::Arc<str>,
+    pub account: std::sync::Arc<str>,
+    pub region: Option<std::sync::Arc<str>>,
     pub fingerprint: String,
 }
 

@@ -293,10 +293,10 @@ mod tests {
             title: "Anyone can pull".into(),
             message: format!("message {n} with \"quotes\", a \\ and a\nnewline"),
             resource_kind: ResourceKind::Repository,
-            resource_arn: format!("arn:aws:ecr:us-east-1:111122223333:repository/r{n}"),
+            resource_arn: format!("arn:aws:ecr:us-east-1:111122223333:repository/r{n}").into(),
             account: "111122223333".into(),
-            region: (!n.is_multiple_of(3)).then(|| "us-east-1".to_string()),
-            location: format!("aws/ecr/r{n}"),
+            region: (!n.is_multiple_of(3)).then(|| "us-east-1".into()),
+            location: format!("aws/ecr/r{n}").into(),
             fingerprint: format!("{n:032x}"),
             details: [
                 ("granted_by", json!([format!("s{n}")])),

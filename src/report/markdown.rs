@@ -78,8 +78,8 @@ fn by_rule(findings: &[Finding]) -> String {
     let mut rules: BTreeMap<&str, (Severity, &str, usize)> = BTreeMap::new();
     for f in findings {
         rules
-            .entry(f.rule_id.as_str())
-            .or_insert((f.severity, f.title.as_str(), 0))
+            .entry(&*f.rule_id)
+            .or_insert((f.severity, &*f.title, 0))
             .2 += 1;
     }
     let mut rows: Vec<_> = rules.into_iter().collect();

@@ -79,9 +79,9 @@ fn fit<'a>(findings: &'a [Finding], limit: usize) -> (Vec<Entry<'a>>, Vec<String
     for f in findings {
         groups
             .entry((
-                f.rule_id.clone(),
-                f.account.clone(),
-                f.region.clone().unwrap_or_default(),
+                f.rule_id.to_string(),
+                f.account.to_string(),
+                f.region.as_deref().unwrap_or_default().to_string(),
             ))
             .or_default()
             .push(f);
@@ -271,11 +271,16 @@ pub fn render_with_limit(report: &Report, category: &str, limit: usize) -> (Stri
         .iter()
         .filter_map(|entry| {
             let f = entry.finding;
-            let index = *rule_index.get(f.rule_id.as_str())?;
+            let index = *rule_index.get(&*f.rule_id)?;
             let (message, uri, fqn, fp) = if entry.folded == 1 {
-                (f.message.clone(), f.location.clone(), f.resource_arn.clone(), f.fingerprint.clone())
+                (
+                    f.message.clone(),
+                    f.location.to_string(),
+                    f.resource_arn.to_string(),
+                    f.fingerprint.clone(),
+                )
             } else {
-                let region = f.region.clone().unwrap_or_else(|| "global".to_string());
+                let region = f.region.as_deref().unwrap_or("global");
                 let scope = format!("{}/{}", f.account, region);
                 (
                     format!(
@@ -283,12 +288,12 @@ pub fn render_with_limit(report: &Report, category: &str, limit: usize) -> (Stri
                         entry.folded, f.rule_id, f.title, f.account, region, f.message
                     ),
                     format!("aws/ecr/{scope}/_registry"),
-                    f.resource_arn.clone(),
+                    f.resource_arn.to_string(),
                     fingerprint(&f.rule_id, &scope, "folded"),
                 )
             };
             let mut result = SarifResult::builder()
-                    .rule_id(f.rule_id.clone())
+                    .rule_id(f.rule_id.to_string())
                     .rule_index(i64::try_from(index).unwrap_or(i64::MAX))
                     .level(level(f.severity))
                     .message(text(message))

@@ -74,7 +74,7 @@ impl SavedReport {
 
 /// What makes two findings the same finding across reports.
 pub fn finding_key(f: &Finding) -> (&str, &str) {
-    (f.fingerprint.as_str(), f.resource_arn.as_str())
+    (f.fingerprint.as_str(), &f.resource_arn)
 }
 
 /// Several reports as one.

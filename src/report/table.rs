@@ -51,18 +51,18 @@ fn resource_name(f: &Finding) -> String {
             .resource_arn
             .split_once(":repository/")
             .map(|(_, n)| n.to_string())
-            .unwrap_or_else(|| f.resource_arn.clone()),
+            .unwrap_or_else(|| f.resource_arn.to_string()),
         crate::finding::ResourceKind::Registry => "(registry)".to_string(),
         crate::finding::ResourceKind::CreationTemplate => f
             .resource_arn
             .split_once(":repository-creation-template/")
             .map(|(_, prefix)| format!("(template {prefix})"))
-            .unwrap_or_else(|| f.resource_arn.clone()),
+            .unwrap_or_else(|| f.resource_arn.to_string()),
         crate::finding::ResourceKind::IamPrincipal => f
             .resource_arn
             .rsplit_once(':')
             .map(|(_, n)| n.to_string())
-            .unwrap_or_else(|| f.resource_arn.clone()),
+            .unwrap_or_else(|| f.resource_arn.to_string()),
     }
 }
 
@@ -163,15 +163,15 @@ struct Row {
 fn rows(report: &Report, all: bool) -> Vec<Row> {
     let mut per_rule: std::collections::BTreeMap<&str, Vec<&Finding>> = Default::default();
     for f in report.findings {
-        per_rule.entry(f.rule_id.as_str()).or_default().push(f);
+        per_rule.entry(&f.rule_id).or_default().push(f);
     }
     let mut out = Vec::new();
     let mut rolled: std::collections::BTreeSet<&str> = Default::default();
     for f in report.findings {
-        let same = &per_rule[f.rule_id.as_str()];
+        let same = &per_rule[&*f.rule_id];
         // Critical and high findings always keep a row each.
         if !all && same.len() > ROLL_UP_OVER && f.severity < Severity::High {
-            if !rolled.insert(f.rule_id.as_str()) {
+            if !rolled.insert(&f.rule_id) {
                 continue;
             }
             let examples: Vec<String> = same

@@ -41,7 +41,7 @@ fn corpus_verdicts_and_rules() {
         let fired: BTreeSet<String> = result
             .findings
             .iter()
-            .map(|f| f.rule_id.clone())
+            .map(|f| f.rule_id.to_string())
             .filter(|id| id.as_str() < "ECR3")
             .collect();
         let expected: BTreeSet<String> = expect["rules"]
