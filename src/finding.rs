@@ -206,6 +206,38 @@ pub fn fingerprint(rule_id: &str, resource_arn: &str, sub_key: &str) -> String {
     out
 }
 
+/// Each finding's resource ARN as its rank among the distinct ARNs (equal
+/// texts, equal ranks). A resource's findings sit together and share their
+/// ARN's text, so texts are compared about once per resource, not once per
+/// comparison of the sort.
+fn arn_ranks(findings: &[Finding]) -> Vec<usize> {
+    use rayon::slice::ParallelSliceMut;
+    // Runs of neighbours with the same ARN, and each finding's run.
+    let mut runs: Vec<&str> = Vec::new();
+    let mut run_of: Vec<usize> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let arn: &str = &f.resource_arn;
+        let same = runs
+            .last()
+            .is_some_and(|last| std::ptr::eq(*last, arn) || *last == arn);
+        if !same {
+            runs.push(arn);
+        }
+        run_of.push(runs.len() - 1);
+    }
+    let mut by_text: Vec<usize> = (0..runs.len()).collect();
+    by_text.par_sort_unstable_by(|a, b| runs[*a].cmp(runs[*b]));
+    let mut rank_of_run = vec![0; runs.len()];
+    let mut rank = 0;
+    for (i, &run) in by_text.iter().enumerate() {
+        if i > 0 && runs[by_text[i - 1]] != runs[run] {
+            rank += 1;
+        }
+        rank_of_run[run] = rank;
+    }
+    run_of.into_iter().map(|run| rank_of_run[run]).collect()
+}
+
 /// Sorts findings for presentation: most severe first, then rule, then resource.
 pub fn sort_findings(findings: &mut [Finding]) {
     // A large organization's half a million findings: both cores, and in
@@ -218,12 +250,14 @@ pub fn sort_findings(findings: &mut [Finding]) {
     use std::cmp::Reverse;
     let rule_ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| &*f.rule_id).collect();
     let rule_ids: Vec<&str> = rule_ids.into_iter().collect();
-    let mut keys: Vec<(Reverse<Severity>, usize, &str, usize)> = findings
+    let arn_ranks = arn_ranks(findings);
+    let mut keys: Vec<(Reverse<Severity>, usize, usize, usize)> = findings
         .iter()
+        .zip(arn_ranks)
         .enumerate()
-        .map(|(position, f)| {
+        .map(|(position, (f, arn_rank))| {
             let rule = rule_ids.binary_search(&&*f.rule_id).unwrap_or(usize::MAX);
-            (Reverse(f.severity), rule, &*f.resource_arn, position)
+            (Reverse(f.severity), rule, arn_rank, position)
         })
         .collect();
     keys.par_sort_unstable();
@@ -307,5 +341,27 @@ mod tests {
             sort_findings(&mut findings);
             assert_eq!(findings, expected, "{len} findings");
         }
+        // As the engine makes them: each resource's findings together,
+        // sharing its ARN's text; some texts equal in separate resources.
+        let arns: Vec<Arc<str>> = (0..60)
+            .map(|r| format!("arn:aws:ecr:us-east-1:1:repository/r{}", (r * 37) % 13).into())
+            .collect();
+        let mut findings = Vec::new();
+        for (r, arn) in arns.iter().enumerate() {
+            for k in 0..(r % 4 + 1) {
+                let mut f = finding(r * 5 + k);
+                f.resource_arn = Arc::clone(arn);
+                findings.push(f);
+            }
+        }
+        let mut expected = findings.clone();
+        expected.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+                .then_with(|| a.resource_arn.cmp(&b.resource_arn))
+        });
+        sort_findings(&mut findings);
+        assert_eq!(findings, expected, "findings grouped by resource");
     }
 }
