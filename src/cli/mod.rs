@@ -328,7 +328,8 @@ pub struct AnalysisArgs {
     #[arg(long = "trusted-account", value_name = "ID", value_parser = AccountId::parse)]
     pub trusted_accounts: Vec<AccountId>,
     /// Print the time each phase took (input, model, rules, ignores and
-    /// order, report) and the resident memory after it, to stderr.
+    /// order, report), its CPU time (all threads) and the resident memory
+    /// after it, to stderr.
     #[arg(long)]
     pub timings: bool,
 }
