@@ -41,7 +41,7 @@ pub fn parse(text: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError
         )
     })?;
     check_size(&json)?;
-    check_duplicates(&json, "")?;
+    check_duplicates(&json)?;
     from_json(&json, kind)
 }
 
@@ -114,18 +114,49 @@ fn to_json(v: &serde_json::Value) -> Json {
     }
 }
 
-fn check_duplicates(json: &Json, path: &str) -> Result<(), PolicyError> {
+fn check_duplicates(json: &Json) -> Result<(), PolicyError> {
+    duplicates_under(json, &mut Vec::new())
+}
+
+/// A step from a JSON value to one inside it.
+enum Step<'a> {
+    Member(&'a str),
+    Element(usize),
+}
+
+/// `Statement[1].Condition.StringLike`: written only when a duplicate is
+/// found (every document is checked, and nearly none has one).
+fn path_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Member(k) if out.is_empty() => out.push_str(k),
+            Step::Member(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Element(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn duplicates_under<'a>(json: &'a Json, steps: &mut Vec<Step<'a>>) -> Result<(), PolicyError> {
     match json {
         Json::Object(members) => {
-            // A set keeps this linear on objects with many members.
-            let mut seen = std::collections::HashSet::with_capacity(members.len());
-            for (k, v) in members {
-                let p = if path.is_empty() {
-                    k.clone()
+            // A set keeps this linear on objects with many members; a
+            // small object is compared member by member.
+            const SMALL: usize = 16;
+            let mut seen = std::collections::HashSet::new();
+            for (n, (k, v)) in members.iter().enumerate() {
+                let repeated = if members.len() <= SMALL {
+                    members[..n].iter().any(|(earlier, _)| earlier == k)
                 } else {
-                    format!("{path}.{k}")
+                    !seen.insert(k.as_str())
                 };
-                if !seen.insert(k.as_str()) {
+                steps.push(Step::Member(k));
+                if repeated {
+                    let p = path_text(steps);
                     return Err(PolicyError::new(
                         K::DuplicateKey,
                         duplicate_location(&p),
@@ -134,13 +165,16 @@ fn check_duplicates(json: &Json, path: &str) -> Result<(), PolicyError> {
                         ),
                     ));
                 }
-                check_duplicates(v, &p)?;
+                duplicates_under(v, steps)?;
+                steps.pop();
             }
             Ok(())
         }
         Json::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                check_duplicates(v, &format!("{path}[{i}]"))?;
+                steps.push(Step::Element(i));
+                duplicates_under(v, steps)?;
+                steps.pop();
             }
             Ok(())
         }
@@ -595,5 +629,40 @@ fn condition_value(json: &Json, location: &Location) -> Result<ConditionValue, P
             "a string, number or boolean (or an array of them)",
             other,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn duplicate_path(text: &str) -> Option<String> {
+        let json = super::super::json::parse_json(text).ok()?;
+        let mut steps = Vec::new();
+        match duplicates_under(&json, &mut steps) {
+            Ok(()) => None,
+            Err(_) => Some(path_text(&steps)),
+        }
+    }
+
+    #[test]
+    fn a_duplicate_is_found_in_small_and_large_objects_and_named_by_its_path() {
+        assert_eq!(duplicate_path(r#"{"a":1,"b":{"c":[1,{"d":2}]}}"#), None);
+        assert_eq!(
+            duplicate_path(r#"{"a":1,"b":{"c":[1,{"d":2,"d":3}]}}"#).as_deref(),
+            Some("b.c[1].d")
+        );
+        assert_eq!(
+            duplicate_path(r#"[{"x":1},{"y":1,"y":2}]"#).as_deref(),
+            Some("[1].y")
+        );
+        // Past the size where members are compared one by one.
+        let members: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let large = format!("{{\"s\":{{{}}}}}", members.join(","));
+        assert_eq!(duplicate_path(&large), None);
+        let repeated = format!("{{\"s\":{{{},\"k7\":0}}}}", members.join(","));
+        assert_eq!(duplicate_path(&repeated).as_deref(), Some("s.k7"));
+        let error = check_duplicates(&super::super::json::parse_json(&repeated).unwrap());
+        assert!(error.is_err());
     }
 }
