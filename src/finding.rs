@@ -114,17 +114,18 @@ impl Details {
 
     /// Sets a detail; one already set keeps its place, as in a JSON map.
     pub fn insert(&mut self, key: &str, value: serde_json::Value) {
-        match self.0.iter_mut().find(|(k, _)| &**k == key) {
-            Some((_, old)) => *old = value,
-            None => self.0.push((key.into(), value)),
-        }
+        self.set(key, value, || key.into());
     }
 
     /// [`Details::insert`] with a key already shared.
     pub fn insert_shared(&mut self, key: &Arc<str>, value: serde_json::Value) {
-        match self.0.iter_mut().find(|(k, _)| k == key) {
+        self.set(key, value, || Arc::clone(key));
+    }
+
+    fn set(&mut self, key: &str, value: serde_json::Value, shared: impl FnOnce() -> Arc<str>) {
+        match self.0.iter_mut().find(|(k, _)| &**k == key) {
             Some((_, old)) => *old = value,
-            None => self.0.push((Arc::clone(key), value)),
+            None => self.0.push((shared(), value)),
         }
     }
 
@@ -328,16 +329,18 @@ mod tests {
             details: Details::default(),
             baseline_state: None,
         };
+        // What the sort must do, as a stable sort by comparing findings.
+        let presentation_order = |a: &Finding, b: &Finding| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+                .then_with(|| a.resource_arn.cmp(&b.resource_arn))
+        };
         for len in [0, 1, 2, 3, 10, 200, 1000] {
             // A shuffled order with many equal keys (told apart by message).
             let mut findings: Vec<Finding> = (0..len).map(|n| finding((n * 7919) % 1009)).collect();
             let mut expected = findings.clone();
-            expected.sort_by(|a, b| {
-                b.severity
-                    .cmp(&a.severity)
-                    .then_with(|| a.rule_id.cmp(&b.rule_id))
-                    .then_with(|| a.resource_arn.cmp(&b.resource_arn))
-            });
+            expected.sort_by(presentation_order);
             sort_findings(&mut findings);
             assert_eq!(findings, expected, "{len} findings");
         }
@@ -355,12 +358,7 @@ mod tests {
             }
         }
         let mut expected = findings.clone();
-        expected.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.rule_id.cmp(&b.rule_id))
-                .then_with(|| a.resource_arn.cmp(&b.resource_arn))
-        });
+        expected.sort_by(presentation_order);
         sort_findings(&mut findings);
         assert_eq!(findings, expected, "findings grouped by resource");
     }

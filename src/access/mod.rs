@@ -435,24 +435,9 @@ impl CedarDecider {
     /// it: built once per distinct set (matching every action of the
     /// universe against every pattern is most of what building costs).
     pub fn new(doc: &PolicyDocument, universe: &[&'static str]) -> CedarDecider {
-        let key = decider_key(doc, universe);
-        let cache = DECIDERS.get_or_init(|| Mutex::new(HashMap::new()));
-        let lock = || {
-            cache
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(decider) = lock().get(&key) {
-            return decider.clone();
-        }
-        let decider = CedarDecider::build(doc, universe);
-        if key.len() <= DECIDER_CACHE_TEXT_BYTES {
-            let mut cache = lock();
-            if cache.len() < DECIDER_CACHE_ENTRIES {
-                cache.insert(key, decider.clone());
-            }
-        }
-        decider
+        kept_or_built(&DECIDERS, decider_key(doc, universe), || {
+            CedarDecider::build(doc, universe)
+        })
     }
 
     // PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
@@ -624,35 +609,48 @@ fn decider_key(doc: &PolicyDocument, universe: &[&'static str]) -> String {
 /// few dozen texts: each is parsed once, and each of its decisions is put
 /// to Cedar once.
 static DECIDER_CORES: OnceLock<Mutex<HashMap<String, Arc<DeciderCore>>>> = OnceLock::new();
-/// Bounds on what the cache keeps: a hostile document's huge text is
-/// parsed, not kept.
+/// Bounds on what the decider caches keep: a hostile document's huge text
+/// is built from, not kept.
 const DECIDER_CACHE_ENTRIES: usize = 4096;
 const DECIDER_CACHE_TEXT_BYTES: usize = 16 * 1024;
 
-// PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
-#[allow(clippy::expect_used)]
-fn decider_core(text: String, named: Vec<&'static str>) -> Arc<DeciderCore> {
-    let cache = DECIDER_CORES.get_or_init(|| Mutex::new(HashMap::new()));
+/// The value a cache keeps for `key`, or one built (outside the lock) and
+/// kept while the cache is within its bounds.
+fn kept_or_built<V: Clone>(
+    cache: &OnceLock<Mutex<HashMap<String, V>>>,
+    key: String,
+    build: impl FnOnce() -> V,
+) -> V {
+    let cache = cache.get_or_init(|| Mutex::new(HashMap::new()));
     let lock = || {
         cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    if let Some(core) = lock().get(&text) {
-        return Arc::clone(core);
+    if let Some(kept) = lock().get(&key) {
+        return kept.clone();
     }
-    let core = Arc::new(DeciderCore {
-        set: PolicySet::from_str(&text).expect("generated Cedar parses"),
-        named,
-        decisions: Mutex::new(HashMap::new()),
-    });
-    if text.len() <= DECIDER_CACHE_TEXT_BYTES {
+    let built = build();
+    if key.len() <= DECIDER_CACHE_TEXT_BYTES {
         let mut cache = lock();
         if cache.len() < DECIDER_CACHE_ENTRIES {
-            cache.insert(text, Arc::clone(&core));
+            cache.insert(key, built.clone());
         }
     }
-    core
+    built
+}
+
+// PANIC SAFETY: the Cedar text is generated from static action names and statement indexes.
+#[allow(clippy::expect_used)]
+fn decider_core(text: String, named: Vec<&'static str>) -> Arc<DeciderCore> {
+    let set = || PolicySet::from_str(&text).expect("generated Cedar parses");
+    kept_or_built(&DECIDER_CORES, text.clone(), || {
+        Arc::new(DeciderCore {
+            set: set(),
+            named,
+            decisions: Mutex::new(HashMap::new()),
+        })
+    })
 }
 
 /// The actions a policy attached to `target` can govern.

@@ -11,10 +11,6 @@ pub struct Scope<'a> {
     pub context: &'a Attr,
 }
 
-pub fn lookup<'a>(scope: &Scope<'a>, path: &str) -> Option<&'a Attr> {
-    Path::parse(path).lookup(scope)
-}
-
 /// An attribute path split once: a rule's message and details are read for
 /// each of its findings, half a million in a large organization.
 #[derive(Debug, Clone)]
@@ -159,21 +155,14 @@ fn display(value: &Attr) -> String {
     }
 }
 
-pub fn render(template: &str, scope: &Scope) -> String {
-    render_known(template, scope, &|_| false)
-}
-
-/// [`render`], with the attribute paths `unread` says could not be read
-/// printed as "unknown (not read)" rather than as what an empty value would
-/// say.
-pub fn render_known(template: &str, scope: &Scope, unread: &dyn Fn(&str) -> bool) -> String {
-    Template::parse(template).render(scope, unread)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn render(template: &str, scope: &Scope) -> String {
+        Template::parse(template).render(scope, &|_| false)
+    }
 
     #[test]
     fn renders_paths_filters_and_unknowns() {
