@@ -165,8 +165,7 @@ pub fn synthetic_inventory(input: &CheckInput) -> Inventory {
             tags: vec![],
             policy: Some(input.text.clone()),
             lifecycle_policy: Some(LIFECYCLE.into()),
-            images: vec![],
-            image_summary: None,
+            images: Default::default(),
         }),
         Kind::Registry => {
             region.registry = Some(Registry {

@@ -15,6 +15,7 @@ use std::path::Path;
 
 mod digest;
 mod label;
+mod rows;
 mod split;
 mod summary;
 
@@ -535,36 +536,96 @@ pub struct Repository {
     /// GetLifecyclePolicy's text; `None` when the repository has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle_policy: Option<String>,
+    /// Its images as listed; read for analysis
+    /// ([`Inventory::load_for_analysis`]), their summary.
     #[serde(default)]
-    pub images: Vec<Image>,
-    /// The images as the analysis reads them, when the inventory was read
-    /// for analysis ([`Inventory::load_for_analysis`]): `images` is then
-    /// empty. Never written: such an inventory is not saved again.
-    #[serde(skip)]
-    pub image_summary: Option<ImageSummary>,
+    pub images: Images,
 }
 
 impl Repository {
     /// The summary of its images: kept when read, else made now.
     pub fn images_summarized(&self) -> std::borrow::Cow<'_, ImageSummary> {
-        match &self.image_summary {
-            Some(summary) => std::borrow::Cow::Borrowed(summary),
-            None => std::borrow::Cow::Owned(ImageSummary::of(&self.images)),
+        match &self.images {
+            Images::Summarized(summary) => std::borrow::Cow::Borrowed(summary),
+            Images::Listed(images) => std::borrow::Cow::Owned(ImageSummary::of(images)),
         }
     }
 
     /// How many images it has (summarized or not).
     pub fn image_count(&self) -> usize {
-        self.image_summary
-            .as_ref()
-            .map_or(self.images.len(), |s| s.listed)
+        match &self.images {
+            Images::Listed(images) => images.len(),
+            Images::Summarized(summary) => summary.listed,
+        }
     }
+}
 
-    /// Keeps the summary of its images in place of the images.
-    fn summarize_images(&mut self) {
-        if self.image_summary.is_none() {
-            self.image_summary = Some(ImageSummary::of(&self.images));
-            self.images = Vec::new();
+/// A repository's images: as listed, or as the analysis reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Images {
+    Listed(Vec<Image>),
+    /// Read for analysis: each image went into the summary as it was
+    /// parsed, and none was kept. Such an inventory is never written.
+    Summarized(ImageSummary),
+}
+
+impl Default for Images {
+    fn default() -> Images {
+        Images::Listed(Vec::new())
+    }
+}
+
+impl Images {
+    /// The images as listed; none when summarized.
+    pub fn listed(&self) -> &[Image] {
+        match self {
+            Images::Listed(images) => images,
+            Images::Summarized(_) => &[],
+        }
+    }
+}
+
+impl Serialize for Images {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Images::Listed(images) => images.serialize(serializer),
+            Images::Summarized(_) => Err(serde::ser::Error::custom(
+                "an inventory read for analysis holds no images to write",
+            )),
+        }
+    }
+}
+
+std::thread_local! {
+    /// Whether the account being parsed on this thread is read for
+    /// analysis: serde's derived code passes nothing down to a field, and
+    /// only `read_pieces` sets it, around one account's parse.
+    static SUMMARIZING_IMAGES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Summarizes images while it lives, on this thread.
+struct SummarizingImages;
+
+impl SummarizingImages {
+    fn start() -> SummarizingImages {
+        SUMMARIZING_IMAGES.with(|s| s.set(true));
+        SummarizingImages
+    }
+}
+
+impl Drop for SummarizingImages {
+    fn drop(&mut self) {
+        SUMMARIZING_IMAGES.with(|s| s.set(false));
+    }
+}
+
+impl<'de> Deserialize<'de> for Images {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if SUMMARIZING_IMAGES.with(|s| s.get()) {
+            let rows = rows::read_summarized(deserializer)?;
+            Ok(Images::Summarized(ImageSummary::of_rows(&rows)))
+        } else {
+            Vec::<Image>::deserialize(deserializer).map(Images::Listed)
         }
     }
 }
@@ -817,7 +878,7 @@ impl Inventory {
     /// Reads one inventory file for a scan or proofs; errors name the file,
     /// line and column. The file is read in pieces and never held whole
     /// (see [`split`]), and each repository's images are summarized as soon
-    /// as its account is read ([`ImageSummary`], `Repository::image_summary`),
+    /// as it is parsed ([`ImageSummary`], [`Images::Summarized`]),
     /// so that millions of images are never all held. The facts drawn from
     /// them are the same as from the images.
     pub fn load_for_analysis(path: &Path) -> Result<Inventory, InventoryError> {
@@ -833,21 +894,21 @@ impl Inventory {
             file,
             &path.display().to_string(),
             parallel,
-            Images::Summarized,
+            ImageReading::Summarized,
         )
     }
 
     /// Parses inventory JSON; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<Inventory, InventoryError> {
         let parallel = text.len() as u64 >= PARALLEL_FROM_BYTES;
-        Inventory::parse(text.as_bytes(), source, parallel, Images::Kept)
+        Inventory::parse(text.as_bytes(), source, parallel, ImageReading::Kept)
     }
 
     fn parse(
         input: impl std::io::Read,
         source: &str,
         parallel: bool,
-        images: Images,
+        images: ImageReading,
     ) -> Result<Inventory, InventoryError> {
         let error = |message: String| InventoryError {
             source: source.to_string(),
@@ -1102,7 +1163,7 @@ impl Inventory<IgnoredAny> {
 
 /// What reading an inventory keeps of each repository's images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Images {
+enum ImageReading {
     Kept,
     Summarized,
 }
@@ -1116,33 +1177,25 @@ type Pieces = (split::Shell, Vec<Result<Account, Located>>);
 fn read_pieces(
     input: impl std::io::Read,
     parallel: bool,
-    images: Images,
+    images: ImageReading,
 ) -> Result<Pieces, split::SplitError> {
     let parse_account = |text: &split::AccountText| -> Result<Account, Located> {
+        // Each image goes into its repository's summary as it is parsed.
+        let _summarizing = (images == ImageReading::Summarized).then(SummarizingImages::start);
         // Checked as UTF-8 once, the text is parsed as `str`: serde then
         // does not check each string again (a fifth of the parse's time).
         let parsed = match std::str::from_utf8(&text.bytes) {
             Ok(whole) => serde_json::from_str(whole),
             Err(_) => serde_json::from_slice(&text.bytes),
         };
-        let mut account: Account = parsed.map_err(|e| {
+        parsed.map_err(|e| {
             let prefix = if e.is_syntax() || e.is_eof() {
                 "not valid JSON: "
             } else {
                 ""
             };
             Located::of(&e, prefix, text.line, text.column_offset)
-        })?;
-        if images == Images::Summarized {
-            for repository in account
-                .regions
-                .iter_mut()
-                .flat_map(|r| r.repositories.iter_mut())
-            {
-                repository.summarize_images();
-            }
-        }
-        Ok(account)
+        })
     };
     if !parallel {
         let mut accounts = Vec::new();
@@ -1312,7 +1365,7 @@ mod tests {
             let text = case.replace("GOOD", &good);
             let whole = serde_json::from_str::<Inventory<Account>>(&text).unwrap_err();
             for parallel in [false, true] {
-                let err = Inventory::parse(text.as_bytes(), "x.json", parallel, Images::Kept)
+                let err = Inventory::parse(text.as_bytes(), "x.json", parallel, ImageReading::Kept)
                     .unwrap_err();
                 assert_eq!(
                     err.message,
@@ -1338,12 +1391,14 @@ mod tests {
         let text = include_str!("../fixtures/demo-org.json");
         let whole: Inventory = serde_json::from_str(text).unwrap();
         for parallel in [false, true] {
-            let read = Inventory::parse(text.as_bytes(), "demo", parallel, Images::Kept).unwrap();
+            let read =
+                Inventory::parse(text.as_bytes(), "demo", parallel, ImageReading::Kept).unwrap();
             assert_eq!(read, whole, "parallel {parallel}");
             // Read for analysis: each repository's images summarized, and
             // nothing else changed.
             let mut summarized =
-                Inventory::parse(text.as_bytes(), "demo", parallel, Images::Summarized).unwrap();
+                Inventory::parse(text.as_bytes(), "demo", parallel, ImageReading::Summarized)
+                    .unwrap();
             assert_eq!(summarized.image_count(), whole.image_count());
             let mut with_images = 0;
             let originals = whole
@@ -1358,10 +1413,12 @@ mod tests {
                 .flat_map(|r| r.repositories.iter_mut())
                 .zip(originals)
             {
-                assert!(repository.images.is_empty());
-                let summary = repository.image_summary.take().unwrap();
-                assert_eq!(summary, ImageSummary::of(&original.images));
-                with_images += usize::from(!original.images.is_empty());
+                let Images::Summarized(summary) = &repository.images else {
+                    panic!("{} kept its images", repository.repository_arn);
+                };
+                let listed = original.images.listed();
+                assert_eq!(*summary, ImageSummary::of(listed));
+                with_images += usize::from(!listed.is_empty());
                 repository.images = original.images.clone();
             }
             assert!(with_images > 10, "{with_images}");

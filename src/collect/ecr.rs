@@ -31,7 +31,7 @@ use super::context::{
 use super::errors::{classify, Failure};
 use crate::inventory::{
     Digest, EncryptionConfiguration, ErrorKind, Image, ImageScanFindingsSummary, ImageScanStatus,
-    ImageScanningConfiguration, Label, PullThroughCacheRule, Region, Registry,
+    ImageScanningConfiguration, Images, Label, PullThroughCacheRule, Region, Registry,
     RegistryScanningConfiguration, RegistryScanningRule, ReplicationConfiguration,
     ReplicationDestination, ReplicationRule, Repository, RepositoryCreationTemplate,
     RepositoryFilter, SigningConfiguration, SigningRule, TagMutabilityExclusionFilter,
@@ -619,8 +619,7 @@ async fn collect_repository(
         tags: Vec::new(),
         policy: None,
         lifecycle_policy: None,
-        images: Vec::new(),
-        image_summary: None,
+        images: Default::default(),
     };
 
     // Repository and lifecycle policies: "not found" is data (no policy).
@@ -703,7 +702,7 @@ async fn collect_repository(
     images.sort_by(|a, b| {
         (a.image_pushed_at, &a.image_digest).cmp(&(b.image_pushed_at, &b.image_digest))
     });
-    out.images = images;
+    out.images = Images::Listed(images);
     Some(out)
 }
 

@@ -13,40 +13,8 @@ use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
 
+use super::rows::{ImageRows, Row};
 use super::{Digest, Image};
-
-/// Image media types whose `artifactMediaType` still means "a runnable image".
-const IMAGE_CONFIG_TYPES: &[&str] = &[
-    "application/vnd.docker.container.image.v1+json",
-    "application/vnd.oci.image.config.v1+json",
-];
-
-/// Artifact types of image signatures: Notation (what Amazon ECR managed
-/// signing and AWS Signer write), and Sigstore's cosign signatures and
-/// bundles (every bundle version).
-const SIGNATURE_TYPES: &[&str] = &[
-    "application/vnd.cncf.notary.signature",
-    "application/vnd.dev.cosign.artifact.sig.v1+json",
-];
-const SIGSTORE_BUNDLE_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
-
-/// A signature: a referrer of a signature artifact type.
-fn is_signature(image: &Image) -> bool {
-    image.subject_manifest_digest.is_some()
-        && image.artifact_media_type.as_deref().is_some_and(|t| {
-            SIGNATURE_TYPES.iter().any(|s| t.eq_ignore_ascii_case(s))
-                || t.starts_with(SIGSTORE_BUNDLE_TYPE_PREFIX)
-        })
-}
-
-/// A signature, SBOM or attestation attached to another manifest.
-fn is_referrer(image: &Image) -> bool {
-    image.subject_manifest_digest.is_some()
-        || image
-            .artifact_media_type
-            .as_deref()
-            .is_some_and(|t| !IMAGE_CONFIG_TYPES.contains(&t))
-}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageSummary {
@@ -100,43 +68,37 @@ pub struct LatestImage {
 }
 
 impl ImageSummary {
-    pub fn of<'a>(images: &'a [Image]) -> ImageSummary {
+    pub fn of(images: &[Image]) -> ImageSummary {
+        ImageSummary::of_rows(&ImageRows::of(images))
+    }
+
+    pub(super) fn of_rows(images: &ImageRows) -> ImageSummary {
+        let rows = &images.rows;
         // Manifests listed by an index are the index's platforms: they are
         // untagged by design and live and die with the index.
-        let children: HashSet<&Digest> = images
-            .iter()
-            .flat_map(|i| i.index_manifest_digests.iter())
-            .collect();
+        let children: HashSet<&Digest> = images.platforms.iter().collect();
         // Sizes by digest, for an index's platforms (the last image listed
         // with a digest gives its size).
         let sizes: HashMap<&Digest, u64> = if children.is_empty() {
             HashMap::new()
         } else {
-            images
-                .iter()
-                .map(|i| (&i.image_digest, i.image_size_in_bytes))
-                .collect()
+            rows.iter().map(|r| (&r.digest, r.size)).collect()
         };
-        let mut ids: HashMap<&'a Digest, u32> = HashMap::with_capacity(images.len());
-        let mut id_of = |digest: &'a Digest| -> u32 {
+        let mut ids: HashMap<&Digest, u32> = HashMap::with_capacity(rows.len());
+        let mut id_of = |digest| -> u32 {
             let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
             *ids.entry(digest).or_insert(next)
         };
         // The manifests a signature refers to.
-        let signed: HashSet<Digest> = images
-            .iter()
-            .filter(|i| is_signature(i))
-            .filter_map(|i| i.subject_manifest_digest.as_deref())
-            .map(Digest::new)
-            .collect();
+        let signed: HashSet<&Digest> = images.signed.iter().collect();
         let mut summary = ImageSummary {
-            listed: images.len(),
+            listed: rows.len(),
             ..ImageSummary::default()
         };
-        let mut latest: Option<&'a Image> = None;
-        for image in images {
-            let size = i64::try_from(image.image_size_in_bytes).unwrap_or(i64::MAX);
-            if image.is_archived() {
+        let mut latest: Option<&Row> = None;
+        for row in rows {
+            let size = i64::try_from(row.size).unwrap_or(i64::MAX);
+            if row.archived {
                 // Neither stale at standard-storage price nor unused, and it
                 // cannot be pulled (Amazon ECR User Guide, "Archiving an
                 // image").
@@ -146,18 +108,18 @@ impl ImageSummary {
             }
             summary.count += 1;
             summary.bytes = summary.bytes.saturating_add(size);
-            if children.contains(&image.image_digest) || is_referrer(image) {
+            if row.referrer || children.contains(&row.digest) {
                 continue;
             }
-            if !signed.contains(&image.image_digest) {
+            if !signed.contains(&row.digest) {
                 summary.unsigned_count += 1;
             }
             let manifest = Manifest {
-                id: id_of(&image.image_digest),
-                bytes: image.image_size_in_bytes,
+                id: id_of(&row.digest),
+                bytes: row.size,
             };
-            let platforms = image
-                .index_manifest_digests
+            let platforms = images
+                .platforms(row)
                 .iter()
                 .map(|digest| Manifest {
                     id: id_of(digest),
@@ -165,49 +127,39 @@ impl ImageSummary {
                 })
                 .collect();
             summary.counted.push(CountedImage {
-                pushed_at: image.image_pushed_at,
-                last_pull: image.last_recorded_pull_time,
-                tagged: !image.image_tags.is_empty(),
+                pushed_at: row.pushed_at,
+                last_pull: row.last_pull,
+                tagged: !row.tags.is_empty(),
                 manifest,
                 platforms,
             });
             // The last of equals, as `Iterator::max_by` picks.
-            let later = latest.is_none_or(|l| {
-                (image.image_pushed_at, &image.image_digest) >= (l.image_pushed_at, &l.image_digest)
-            });
+            let later =
+                latest.is_none_or(|l| (row.pushed_at, &row.digest) >= (l.pushed_at, &l.digest));
             if later {
-                latest = Some(image);
+                latest = Some(row);
             }
         }
         summary.latest = latest.map(|latest| {
-            let scanned: Vec<&Image> = if latest.index_manifest_digests.is_empty() {
-                vec![latest]
-            } else {
-                images
-                    .iter()
-                    .filter(|i| latest.index_manifest_digests.contains(&i.image_digest))
-                    .collect()
-            };
+            let platforms = images.platforms(latest);
             let mut found = LatestImage {
-                digest: latest.image_digest.clone(),
-                tags: latest.image_tags.clone(),
-                pushed_at: latest.image_pushed_at,
+                digest: latest.digest.clone(),
+                tags: images.tags(latest),
+                pushed_at: latest.pushed_at,
                 critical: 0,
                 high: 0,
             };
-            for image in scanned {
-                if let Some(summary) = &image.image_scan_findings_summary {
-                    let count = |sev: &str| {
-                        summary
-                            .finding_severity_counts
-                            .iter()
-                            .filter(|(k, _)| k.eq_ignore_ascii_case(sev))
-                            .map(|(_, v)| i64::try_from(*v).unwrap_or(i64::MAX))
-                            .sum::<i64>()
-                    };
-                    found.critical += count("CRITICAL");
-                    found.high += count("HIGH");
-                }
+            // An index's scan findings are its platforms'.
+            let scanned: Vec<&Row> = if platforms.is_empty() {
+                vec![latest]
+            } else {
+                rows.iter()
+                    .filter(|r| platforms.contains(&r.digest))
+                    .collect()
+            };
+            for row in scanned {
+                found.critical += row.critical;
+                found.high += row.high;
             }
             found
         });
