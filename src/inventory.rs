@@ -882,7 +882,8 @@ impl Inventory {
     /// so that millions of images are never all held. The facts drawn from
     /// them are the same as from the images.
     pub fn load_for_analysis(path: &Path) -> Result<Inventory, InventoryError> {
-        let file = std::fs::File::open(path).map_err(|e| InventoryError {
+        let open = || std::fs::File::open(path);
+        let file = open().map_err(|e| InventoryError {
             source: path.display().to_string(),
             message: format!("cannot read: {e}"),
         })?;
@@ -890,8 +891,9 @@ impl Inventory {
         let parallel = file
             .metadata()
             .is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
+        drop(file);
         Inventory::parse(
-            file,
+            &open,
             &path.display().to_string(),
             parallel,
             ImageReading::Summarized,
@@ -901,11 +903,16 @@ impl Inventory {
     /// Parses inventory JSON; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<Inventory, InventoryError> {
         let parallel = text.len() as u64 >= PARALLEL_FROM_BYTES;
-        Inventory::parse(text.as_bytes(), source, parallel, ImageReading::Kept)
+        let open = || Ok(text.as_bytes());
+        Inventory::parse(&open, source, parallel, ImageReading::Kept)
     }
 
-    fn parse(
-        input: impl std::io::Read,
+    /// Reads the input `open` gives. A large one is split as guided first
+    /// ([`split::Splitting::Guided`]); when that does not give an
+    /// inventory, it is opened and read again with an exact split, which
+    /// gives the first error at its place.
+    fn parse<R: std::io::Read>(
+        open: &dyn Fn() -> std::io::Result<R>,
         source: &str,
         parallel: bool,
         images: ImageReading,
@@ -914,12 +921,20 @@ impl Inventory {
             source: source.to_string(),
             message,
         };
+        let open = || open().map_err(|e| error(format!("cannot read: {e}")));
+        if parallel {
+            if let Some(inventory) = Inventory::parse_guided(open()?, images) {
+                return Ok(inventory);
+            }
+        }
+        let input = open()?;
         let unsupported = |other: &str| {
             error(format!(
                 "unsupported inventory format \"{other}\" (this version reads \"{FORMAT}\")"
             ))
         };
-        let (shell, accounts) = read_pieces(input, parallel, images).map_err(|e| match e {
+        let splitting = split::Splitting::Exact;
+        let (shell, accounts) = read_pieces(input, parallel, splitting, images).map_err(|e| match e {
             split::SplitError::Read(e) => error(format!("cannot read: {e}")),
             split::SplitError::NotUtf8 {
                 line,
@@ -975,6 +990,19 @@ impl Inventory {
                 "not an ecr-audit inventory: expected a top-level \"format\": \"{FORMAT}\""
             ))),
         }
+    }
+
+    /// The inventory a guided split gives, when every piece of it parses.
+    fn parse_guided(input: impl std::io::Read, images: ImageReading) -> Option<Inventory> {
+        let (shell, accounts) = read_pieces(input, true, split::Splitting::Guided, images).ok()?;
+        // A guided split checks no UTF-8; the accounts' parse checks theirs.
+        std::str::from_utf8(&shell.text).ok()?;
+        let top = serde_json::from_slice::<Inventory<IgnoredAny>>(&shell.text).ok()?;
+        if top.format != FORMAT || top.accounts.len() != accounts.len() {
+            return None;
+        }
+        let accounts = accounts.into_iter().collect::<Result<Vec<_>, _>>().ok()?;
+        Some(top.with_accounts(accounts))
     }
 
     /// Merges several inventories (shards of one organization). Two shards
@@ -1177,6 +1205,7 @@ type Pieces = (split::Shell, Vec<Result<Account, Located>>);
 fn read_pieces(
     input: impl std::io::Read,
     parallel: bool,
+    splitting: split::Splitting,
     images: ImageReading,
 ) -> Result<Pieces, split::SplitError> {
     let parse_account = |text: &split::AccountText| -> Result<Account, Located> {
@@ -1186,6 +1215,14 @@ fn read_pieces(
         // does not check each string again (a fifth of the parse's time).
         let parsed = match std::str::from_utf8(&text.bytes) {
             Ok(whole) => serde_json::from_str(whole),
+            // A guided split's positions mean nothing: it is read again.
+            Err(_) if splitting == split::Splitting::Guided => {
+                return Err(Located {
+                    line: 0,
+                    column: 0,
+                    message: "not UTF-8".to_string(),
+                })
+            }
             Err(_) => serde_json::from_slice(&text.bytes),
         };
         parsed.map_err(|e| {
@@ -1199,7 +1236,7 @@ fn read_pieces(
     };
     if !parallel {
         let mut accounts = Vec::new();
-        let shell = split::split(input, &mut |text| {
+        let shell = split::split(input, splitting, &mut |text| {
             accounts.push(parse_account(&text));
             Some(text.bytes)
         })?;
@@ -1236,7 +1273,7 @@ fn read_pieces(
             .collect();
         drop(give_back);
         let mut count = 0;
-        let shell = split::split(input, &mut |text| {
+        let shell = split::split(input, splitting, &mut |text| {
             // Fails only if every worker is gone, which a join reports.
             let _ = sender.send((count, text));
             count += 1;
@@ -1365,8 +1402,13 @@ mod tests {
             let text = case.replace("GOOD", &good);
             let whole = serde_json::from_str::<Inventory<Account>>(&text).unwrap_err();
             for parallel in [false, true] {
-                let err = Inventory::parse(text.as_bytes(), "x.json", parallel, ImageReading::Kept)
-                    .unwrap_err();
+                let err = Inventory::parse(
+                    &|| Ok(text.as_bytes()),
+                    "x.json",
+                    parallel,
+                    ImageReading::Kept,
+                )
+                .unwrap_err();
                 assert_eq!(
                     err.message,
                     format!(
@@ -1386,19 +1428,145 @@ mod tests {
         }
     }
 
+    /// The demo organization's accounts under other ids, `n` of them, in
+    /// a file written on one line or pretty-printed.
+    fn many_accounts(n: usize, pretty: bool) -> Inventory {
+        let demo: Inventory =
+            serde_json::from_str(include_str!("../fixtures/demo-org.json")).unwrap();
+        let mut inventory = demo.clone();
+        inventory.accounts = (0..n)
+            .map(|i| {
+                let mut account = demo.accounts[i % demo.accounts.len()].clone();
+                account.id = AccountId::parse(&format!("{:012}", 100 + i)).unwrap();
+                account
+            })
+            .collect();
+        inventory.zone_accounts.clear();
+        if pretty && n > 1 {
+            assert!(inventory
+                .to_json_pretty()
+                .contains("},\n    {\n      \"id\""));
+        }
+        inventory
+    }
+
+    fn text_of(inventory: &Inventory, pretty: bool) -> String {
+        if pretty {
+            inventory.to_json_pretty()
+        } else {
+            serde_json::to_string(inventory).unwrap()
+        }
+    }
+
+    #[test]
+    fn a_guided_split_ends_accounts_at_their_separator_and_reads_what_an_exact_split_reads() {
+        for pretty in [false, true] {
+            for n in 0..6 {
+                let inventory = many_accounts(n, pretty);
+                let text = text_of(&inventory, pretty);
+                let (shell, accounts) = read_pieces(
+                    text.as_bytes(),
+                    true,
+                    split::Splitting::Guided,
+                    ImageReading::Kept,
+                )
+                .ok()
+                .unwrap();
+                // Two accounts teach the separator; the last one ends at
+                // the end of its structure.
+                assert_eq!(
+                    shell.guided_accounts,
+                    n.saturating_sub(3),
+                    "{n} accounts, pretty {pretty}"
+                );
+                let accounts: Vec<Account> = accounts.into_iter().map(|a| a.unwrap()).collect();
+                assert_eq!(accounts, inventory.accounts);
+                let guided = Inventory::parse_guided(text.as_bytes(), ImageReading::Kept);
+                assert_eq!(guided.as_ref(), Some(&inventory));
+            }
+        }
+    }
+
+    /// Where the separator is also found inside an account, or is not
+    /// written alike after every account, or an account does not parse,
+    /// the guided split gives no inventory, and the file is read again:
+    /// the same inventory, or the error of one parse of the whole file.
+    #[test]
+    fn where_a_guided_split_is_misled_the_exact_split_answers() {
+        for pretty in [false, true] {
+            let inventory = many_accounts(5, pretty);
+            let text = text_of(&inventory, pretty);
+            let separator = if pretty {
+                "},\n    {\n      \"id\""
+            } else {
+                "},{\"id\""
+            };
+            // The last four: the organization's accounts come first.
+            let starts: Vec<usize> = text.match_indices(separator).map(|(i, _)| i).collect();
+            let starts = &starts[starts.len() - 4..];
+            // The separator inside the fourth account (an unknown field),
+            // a space more after the third, a repository without its ARN in
+            // the fourth, and bytes that are not UTF-8 in the fifth.
+            let cut = |at: usize, insert: &str| format!("{}{insert}{}", &text[..at], &text[at..]);
+            let inside = format!("\"x\":[{{}}{separator}:1}}],");
+            let cases = [
+                (cut(starts[2] + separator.len() + 17, &inside), false),
+                (cut(starts[2] + 2, " "), true),
+                (
+                    text.replacen("\"repositoryArn\"", "\"repositoryArm\"", 9),
+                    false,
+                ),
+                (cut(starts[3] + separator.len() + 3, "\u{e9}"), false),
+            ];
+            for (case, valid) in cases {
+                let case = case.into_bytes();
+                let case = if valid || !case.contains(&0xc3) {
+                    case
+                } else {
+                    // é's second byte dropped: not UTF-8.
+                    let at = case.iter().position(|&b| b == 0xc3).unwrap();
+                    [&case[..=at], &case[at + 2..]].concat()
+                };
+                assert!(Inventory::parse_guided(&case[..], ImageReading::Kept).is_none() || valid);
+                let read = Inventory::parse(&|| Ok(&case[..]), "x.json", true, ImageReading::Kept);
+                match serde_json::from_slice::<Inventory>(&case) {
+                    Ok(whole) => assert_eq!(read.unwrap(), whole),
+                    Err(_) => {
+                        let exact = Inventory::parse(
+                            &|| Ok(&case[..]),
+                            "x.json",
+                            false,
+                            ImageReading::Kept,
+                        );
+                        assert_eq!(read.unwrap_err().message, exact.unwrap_err().message);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn accounts_parsed_on_workers_are_the_accounts_of_one_parse() {
         let text = include_str!("../fixtures/demo-org.json");
         let whole: Inventory = serde_json::from_str(text).unwrap();
         for parallel in [false, true] {
-            let read =
-                Inventory::parse(text.as_bytes(), "demo", parallel, ImageReading::Kept).unwrap();
+            let read = Inventory::parse(
+                &|| Ok(text.as_bytes()),
+                "demo",
+                parallel,
+                ImageReading::Kept,
+            )
+            .unwrap();
             assert_eq!(read, whole, "parallel {parallel}");
             // Read for analysis: each repository's images summarized, and
             // nothing else changed.
-            let mut summarized =
-                Inventory::parse(text.as_bytes(), "demo", parallel, ImageReading::Summarized)
-                    .unwrap();
+            let mut summarized = Inventory::parse(
+                &|| Ok(text.as_bytes()),
+                "demo",
+                parallel,
+                ImageReading::Summarized,
+            )
+            .unwrap();
             assert_eq!(summarized.image_count(), whole.image_count());
             let mut with_images = 0;
             let originals = whole
