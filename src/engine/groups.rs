@@ -14,7 +14,9 @@
 //! sees the whole entity and is never reused. A decision with evaluation
 //! errors is not kept (its messages name the resource).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -9,7 +9,7 @@
 //! (stale, unpulled, recently pulled: thresholds against the scan's date)
 //! is kept per image as two times, a flag and the manifests it holds.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use time::OffsetDateTime;
 
@@ -80,7 +80,7 @@ impl ImageSummary {
         // Sizes by digest, for an index's platforms (the last image listed
         // with a digest gives its size).
         let sizes: HashMap<&Digest, u64> = if children.is_empty() {
-            HashMap::new()
+            HashMap::default()
         } else {
             rows.iter().map(|r| (&r.digest, r.size)).collect()
         };

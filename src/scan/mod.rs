@@ -257,7 +257,8 @@ pub fn run(mut inventory: Inventory, rules: Vec<Rule>, options: &ScanOptions) ->
     );
     let (findings, eval_errors) = engine.evaluate(&model);
     let scanned = model.scanned.clone();
-    drop(model);
+    // Freed beside the ordering and the report, as the inventory is.
+    std::thread::spawn(move || drop(model));
     let all = findings.len();
     let findings: Vec<Finding> = findings
         .into_iter()
