@@ -99,8 +99,18 @@ pub(super) enum Splitting {
 /// text: a large file's accounts then reuse a few buffers), and returns
 /// the top level with a placeholder where each account was.
 pub(super) fn split(
+    input: impl Read,
+    splitting: Splitting,
+    account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>,
+) -> Result<Shell, SplitError> {
+    split_giving_up_past(input, splitting, GUIDED_FLOOR, account)
+}
+
+/// [`split`], a guided account given up past `guided_floor` bytes at least.
+fn split_giving_up_past(
     mut input: impl Read,
     splitting: Splitting,
+    guided_floor: usize,
     account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>,
 ) -> Result<Shell, SplitError> {
     let mut scanner = Scanner {
@@ -108,6 +118,7 @@ pub(super) fn split(
             Splitting::Exact => Guide::Off,
             Splitting::Guided => Guide::Learning(Vec::new()),
         },
+        guided_floor,
         ..Scanner::default()
     };
     let mut buffer = vec![0u8; READ_SIZE];
@@ -282,7 +293,16 @@ struct Scanner {
     guide: Guide,
     /// Accounts ended by the separator, not by their structure.
     guided_accounts: usize,
+    /// The longest account so far, and the length below which a guided
+    /// account is never given up (see `feed_until_guided_end`).
+    longest_account: usize,
+    guided_floor: usize,
 }
+
+/// A guided account is given up past four times the longest account before
+/// it, and never below this: memory stays bounded by a few accounts when the
+/// separator is not written alike after every one.
+const GUIDED_FLOOR: usize = 64 << 20;
 
 /// What a guided split knows of the text between accounts.
 #[derive(Default)]
@@ -339,6 +359,17 @@ impl Scanner {
                         .max(1);
                     text.bytes.extend_from_slice(rest);
                     let Some(at) = separator.find(&text.bytes[from..]) else {
+                        // Far longer than any account before it: the
+                        // separator is not written alike after every
+                        // account, and the rest of the file would pile up
+                        // here. Its structure is followed from now on.
+                        let limit = self
+                            .longest_account
+                            .saturating_mul(4)
+                            .max(self.guided_floor);
+                        if text.bytes.len() > limit {
+                            self.unguide(account);
+                        }
                         return;
                     };
                     let end = from + at + 1;
@@ -481,6 +512,7 @@ impl Scanner {
         let Some((text, scalar)) = self.current.take() else {
             return;
         };
+        self.longest_account = self.longest_account.max(text.bytes.len());
         self.guide = match std::mem::take(&mut self.guide) {
             Guide::Off => Guide::Off,
             Guide::Found(separator) => Guide::Found(separator),
@@ -516,21 +548,27 @@ impl Scanner {
         }
     }
 
+    /// Gives up guessing: the account being read is followed by its
+    /// structure from its opening bracket on, and so is all that comes after.
+    fn unguide(&mut self, account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>) {
+        self.guide = Guide::Off;
+        if let Some((text, false)) = &mut self.current {
+            // Its opening bracket stays; the rest is read again.
+            let rest = text.bytes.split_off(1);
+            self.structure = Structure {
+                depth: 3,
+                in_string: false,
+                escaped: false,
+            };
+            self.feed(&rest, account);
+        }
+    }
+
     fn finish(mut self, account: &mut dyn FnMut(AccountText) -> Option<Vec<u8>>) -> Shell {
         // The last account has no separator after it: its text runs to the
         // end of the file, and is followed by its structure.
         if matches!(self.guide, Guide::Found(_)) {
-            self.guide = Guide::Off;
-            if let Some((text, false)) = &mut self.current {
-                // Its opening bracket stays; the rest is read again.
-                let rest = text.bytes.split_off(1);
-                self.structure = Structure {
-                    depth: 3,
-                    in_string: false,
-                    escaped: false,
-                };
-                self.feed(&rest, account);
-            }
+            self.unguide(account);
         }
         // A file that ends inside an account: serde says where.
         self.end_account(account);
@@ -813,5 +851,59 @@ mod tests {
             "{agreed} agreed ({guided_ends} accounts ended by the separator), {misled} misled"
         );
         assert!(agreed > 1000 && misled > 100 && guided_ends > 1000);
+    }
+
+    /// When the separator is written otherwise after later accounts, a
+    /// guided split gives up on the account that runs past four times the
+    /// longest before it, rather than holding the rest of the file: later
+    /// accounts are handed over as they are read, and are the exact ones.
+    #[test]
+    fn a_guided_account_that_outgrows_the_others_is_followed_by_its_structure() {
+        let account = |i: usize| format!("{{\"id\":{i},\"pad\":\"{}\"}}", "x".repeat(40));
+        let mut text = String::from("{\"accounts\":[");
+        for i in 0..200 {
+            if i > 0 {
+                text.push_str(if i < 2 { "," } else { ", " });
+            }
+            text.push_str(&account(i));
+        }
+        text.push_str("]}");
+        /// Counts the bytes read so far.
+        struct Counting<'a>(&'a [u8], std::rc::Rc<std::cell::Cell<usize>>);
+        impl Read for Counting<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(1024);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                self.1.set(self.1.get() + n);
+                Ok(n)
+            }
+        }
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut handed = Vec::new();
+        let reader = Counting(text.as_bytes(), read.clone());
+        let shell = match split_giving_up_past(reader, Splitting::Guided, 0, &mut |a| {
+            handed.push((read.get(), a.bytes));
+            None
+        }) {
+            Ok(shell) => shell,
+            Err(_) => panic!("split failed"),
+        };
+        let (_, exact) = pieces(text.as_bytes());
+        let texts: Vec<String> = handed
+            .iter()
+            .map(|(_, b)| String::from_utf8(b.clone()).unwrap())
+            .collect();
+        let exact: Vec<String> = exact.into_iter().map(|(_, _, t)| t).collect();
+        assert_eq!(texts, exact);
+        assert_eq!(shell.guided_accounts, 0);
+        // The third account was handed over within a few reads of its end,
+        // not once the whole file was read.
+        assert!(
+            handed[2].0 < 4 * 1024,
+            "{} of {} bytes read",
+            handed[2].0,
+            text.len()
+        );
     }
 }
