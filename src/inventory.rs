@@ -575,16 +575,6 @@ impl Default for Images {
     }
 }
 
-impl Images {
-    /// The images as listed; none when summarized.
-    pub fn listed(&self) -> &[Image] {
-        match self {
-            Images::Listed(images) => images,
-            Images::Summarized(_) => &[],
-        }
-    }
-}
-
 impl Serialize for Images {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -882,18 +872,11 @@ impl Inventory {
     /// so that millions of images are never all held. The facts drawn from
     /// them are the same as from the images.
     pub fn load_for_analysis(path: &Path) -> Result<Inventory, InventoryError> {
-        let open = || std::fs::File::open(path);
-        let file = open().map_err(|e| InventoryError {
-            source: path.display().to_string(),
-            message: format!("cannot read: {e}"),
-        })?;
-        // A small file is not worth the threads.
-        let parallel = file
-            .metadata()
-            .is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
-        drop(file);
+        // A small file is not worth the threads. A file that cannot be
+        // opened is reported by `parse`, which opens it.
+        let parallel = std::fs::metadata(path).is_ok_and(|m| m.len() >= PARALLEL_FROM_BYTES);
         Inventory::parse(
-            &open,
+            &|| std::fs::File::open(path),
             &path.display().to_string(),
             parallel,
             ImageReading::Summarized,
@@ -1584,7 +1567,9 @@ mod tests {
                 let Images::Summarized(summary) = &repository.images else {
                     panic!("{} kept its images", repository.repository_arn);
                 };
-                let listed = original.images.listed();
+                let Images::Listed(listed) = &original.images else {
+                    panic!("a plain parse summarized");
+                };
                 assert_eq!(*summary, ImageSummary::of(listed));
                 with_images += usize::from(!listed.is_empty());
                 repository.images = original.images.clone();

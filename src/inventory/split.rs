@@ -513,20 +513,19 @@ impl Scanner {
             return;
         };
         self.longest_account = self.longest_account.max(text.bytes.len());
-        self.guide = match std::mem::take(&mut self.guide) {
-            Guide::Off => Guide::Off,
-            Guide::Found(separator) => Guide::Found(separator),
-            Guide::Opened(between) if !scalar => match separator(&between, &text.bytes) {
-                Some(separator) => Guide::Found(Box::new(
-                    memchr::memmem::Finder::new(&separator).into_owned(),
-                )),
-                None => Guide::Learning(text.bytes.last().copied().into_iter().collect()),
-            },
+        let learnt = match &self.guide {
+            Guide::Opened(between) if !scalar => separator(between, &text.bytes),
+            _ => None,
+        };
+        self.guide = match (std::mem::take(&mut self.guide), learnt) {
+            (Guide::Off, _) => Guide::Off,
+            (Guide::Found(separator), _) => Guide::Found(separator),
+            (_, Some(separator)) => Guide::Found(Box::new(
+                memchr::memmem::Finder::new(&separator).into_owned(),
+            )),
             // What follows is learnt from the account's closing bracket on.
-            Guide::Learning(_) | Guide::Opened(_) if !scalar => {
-                Guide::Learning(text.bytes.last().copied().into_iter().collect())
-            }
-            Guide::Learning(_) | Guide::Opened(_) => Guide::Learning(Vec::new()),
+            _ if !scalar => Guide::Learning(text.bytes.last().copied().into_iter().collect()),
+            _ => Guide::Learning(Vec::new()),
         };
         // "0" and the account's newlines: the lines stay the file's. The
         // columns after it on its last line are shifted back by what the

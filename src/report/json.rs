@@ -254,22 +254,9 @@ fn indent(out: &mut Vec<u8>, level: usize) {
 fn write_pretty(out: &mut Vec<u8>, value: &Value, level: usize) -> std::io::Result<()> {
     match value {
         Value::String(text) => json_string(out, text),
-        Value::Array(items) if items.is_empty() => {
-            out.extend_from_slice(b"[]");
-            Ok(())
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-                indent(out, level + 1);
-                write_pretty(out, item, level + 1)?;
-            }
-            out.push(b'\n');
-            indent(out, level);
-            out.push(b']');
-            Ok(())
-        }
+        Value::Array(items) => write_pretty_items(out, b"[]", items.iter(), level, |out, item| {
+            write_pretty(out, item, level + 1)
+        }),
         Value::Object(map) => write_pretty_object(out, map.iter().map(|(k, v)| (&**k, v)), level),
         // Numbers, booleans and null: serde_json's own text.
         other => Ok(serde_json::to_writer(&mut *out, other)?),
@@ -281,21 +268,35 @@ fn write_pretty_object<'a>(
     entries: impl Iterator<Item = (&'a str, &'a Value)>,
     level: usize,
 ) -> std::io::Result<()> {
-    out.push(b'{');
+    write_pretty_items(out, b"{}", entries, level, |out, (key, value)| {
+        json_string(out, key)?;
+        out.extend_from_slice(b": ");
+        write_pretty(out, value, level + 1)
+    })
+}
+
+/// An array or object `level` levels deep between `brackets`: each item on
+/// its own line one level deeper, or the bare brackets when there is none.
+fn write_pretty_items<T>(
+    out: &mut Vec<u8>,
+    brackets: &[u8; 2],
+    items: impl Iterator<Item = T>,
+    level: usize,
+    mut write_item: impl FnMut(&mut Vec<u8>, T) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    out.push(brackets[0]);
     let mut empty = true;
-    for (key, value) in entries {
+    for item in items {
         out.extend_from_slice(if empty { b"\n" } else { b",\n" });
         empty = false;
         indent(out, level + 1);
-        json_string(out, key)?;
-        out.extend_from_slice(b": ");
-        write_pretty(out, value, level + 1)?;
+        write_item(out, item)?;
     }
     if !empty {
         out.push(b'\n');
         indent(out, level);
     }
-    out.push(b'}');
+    out.push(brackets[1]);
     Ok(())
 }
 
