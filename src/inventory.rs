@@ -15,6 +15,7 @@ use std::path::Path;
 
 mod digest;
 mod label;
+mod raw_images;
 mod rows;
 mod split;
 mod summary;
@@ -586,37 +587,74 @@ impl Serialize for Images {
     }
 }
 
+/// How the account being parsed on a thread reads its repositories' images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImageMode {
+    /// As `Vec<Image>`.
+    Listed,
+    /// Streamed into a summary by serde ([`rows`]).
+    Streamed,
+    /// Checked as JSON by serde_json, then read from their text
+    /// ([`raw_images`]); needs a deserializer that borrows from a `str`.
+    FromText,
+}
+
 std::thread_local! {
-    /// Whether the account being parsed on this thread is read for
-    /// analysis: serde's derived code passes nothing down to a field, and
-    /// only `read_pieces` sets it, around one account's parse.
-    static SUMMARIZING_IMAGES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// How the account being parsed on this thread reads images: serde's
+    /// derived code passes nothing down to a field, and only
+    /// [`parse_for_analysis`] sets it, around one account's parse.
+    static IMAGE_MODE: std::cell::Cell<ImageMode> = const { std::cell::Cell::new(ImageMode::Listed) };
 }
 
-/// Summarizes images while it lives, on this thread.
-struct SummarizingImages;
+/// Reads images in a mode while it lives, on this thread; then as before.
+struct ReadingImages(ImageMode);
 
-impl SummarizingImages {
-    fn start() -> SummarizingImages {
-        SUMMARIZING_IMAGES.with(|s| s.set(true));
-        SummarizingImages
+impl ReadingImages {
+    fn start(mode: ImageMode) -> ReadingImages {
+        ReadingImages(IMAGE_MODE.with(|m| m.replace(mode)))
     }
 }
 
-impl Drop for SummarizingImages {
+impl Drop for ReadingImages {
     fn drop(&mut self) {
-        SUMMARIZING_IMAGES.with(|s| s.set(false));
+        IMAGE_MODE.with(|m| m.set(self.0));
     }
+}
+
+/// Parses a text for analysis, its images summarized: read from their
+/// text, and when anything fails, the whole text again with serde's
+/// reader, whose answer (errors and their places included) is the one a
+/// plain parse gives.
+fn parse_for_analysis<'de, T: Deserialize<'de>>(text: &'de str) -> serde_json::Result<T> {
+    let from_text = {
+        let _reading = ReadingImages::start(ImageMode::FromText);
+        serde_json::from_str(text)
+    };
+    from_text.or_else(|_| {
+        let _reading = ReadingImages::start(ImageMode::Streamed);
+        serde_json::from_str(text)
+    })
 }
 
 impl<'de> Deserialize<'de> for Images {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        if SUMMARIZING_IMAGES.with(|s| s.get()) {
-            let rows = rows::read_summarized(deserializer)?;
-            Ok(Images::Summarized(ImageSummary::of_rows(&rows)))
-        } else {
-            Vec::<Image>::deserialize(deserializer).map(Images::Listed)
-        }
+        let rows = match IMAGE_MODE.with(|m| m.get()) {
+            ImageMode::Listed => {
+                return Vec::<Image>::deserialize(deserializer).map(Images::Listed)
+            }
+            ImageMode::Streamed => rows::read_summarized(deserializer)?,
+            ImageMode::FromText => {
+                let text = <&serde_json::value::RawValue>::deserialize(deserializer)?.get();
+                match raw_images::read_rows(text) {
+                    Some(rows) => rows,
+                    // Errors are placed in this text alone: the caller
+                    // reads the whole text again for its own.
+                    None => rows::read_summarized(&mut serde_json::Deserializer::from_str(text))
+                        .map_err(serde::de::Error::custom)?,
+                }
+            }
+        };
+        Ok(Images::Summarized(ImageSummary::of_rows(&rows)))
     }
 }
 
@@ -745,7 +783,7 @@ pub struct ImageScanFindingsSummary {
 pub struct SeverityCounts(Vec<(Label, u64)>);
 
 impl SeverityCounts {
-    pub fn iter(&self) -> impl Iterator<Item = &(Label, u64)> {
+    pub fn iter(&self) -> std::slice::Iter<'_, (Label, u64)> {
         self.0.iter()
     }
 }
@@ -1192,11 +1230,13 @@ fn read_pieces(
     images: ImageReading,
 ) -> Result<Pieces, split::SplitError> {
     let parse_account = |text: &split::AccountText| -> Result<Account, Located> {
-        // Each image goes into its repository's summary as it is parsed.
-        let _summarizing = (images == ImageReading::Summarized).then(SummarizingImages::start);
         // Checked as UTF-8 once, the text is parsed as `str`: serde then
         // does not check each string again (a fifth of the parse's time).
+        // Each image goes into its repository's summary as it is parsed.
+        let summarized = images == ImageReading::Summarized;
+        let _streaming = summarized.then(|| ReadingImages::start(ImageMode::Streamed));
         let parsed = match std::str::from_utf8(&text.bytes) {
+            Ok(whole) if summarized => parse_for_analysis(whole),
             Ok(whole) => serde_json::from_str(whole),
             // A guided split's positions mean nothing: it is read again.
             Err(_) if splitting == split::Splitting::Guided => {

@@ -82,6 +82,14 @@ impl Digest {
     }
 }
 
+impl Digest {
+    /// The digest `text` spells when it is the canonical form of a SHA-256
+    /// digest (then `Digest::new(text)` is this).
+    pub(super) fn sha256(text: &str) -> Option<Digest> {
+        sha256_bytes(text).map(|bytes| Digest(Repr::Sha256(bytes)))
+    }
+}
+
 impl From<&str> for Digest {
     fn from(text: &str) -> Digest {
         Digest::new(text)

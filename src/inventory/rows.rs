@@ -56,19 +56,30 @@ fn critical_and_high(summary: Option<&ImageScanFindingsSummary>) -> (i64, i64) {
     let Some(summary) = summary else {
         return (0, 0);
     };
-    let count = |severity: &str| {
+    critical_and_high_of(
         summary
             .finding_severity_counts
             .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(severity))
-            .map(|(_, v)| i64::try_from(*v).unwrap_or(i64::MAX))
+            .map(|(name, count)| (name.as_str(), *count)),
+    )
+}
+
+/// CRITICAL and HIGH counts of severity names (each once) and counts.
+pub(super) fn critical_and_high_of<'a>(
+    counts: impl Iterator<Item = (&'a str, u64)> + Clone,
+) -> (i64, i64) {
+    let count = |severity: &str| {
+        counts
+            .clone()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(severity))
+            .map(|(_, count)| i64::try_from(count).unwrap_or(i64::MAX))
             .sum::<i64>()
     };
     (count("CRITICAL"), count("HIGH"))
 }
 
 /// One image: what the summary reads of it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Row {
     pub digest: Digest,
     pub pushed_at: OffsetDateTime,
@@ -85,7 +96,7 @@ pub(super) struct Row {
 }
 
 /// The rows of one repository's images, in the inventory's order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct ImageRows {
     pub rows: Vec<Row>,
     /// Every tag's text, one after another; `tag_ends` holds where each ends.
@@ -98,17 +109,17 @@ pub(super) struct ImageRows {
 }
 
 /// The fields of one image the rows keep, before they become a row.
-struct Fields {
-    digest: Digest,
-    pushed_at: OffsetDateTime,
-    last_pull: Option<OffsetDateTime>,
-    size: u64,
-    tags: Range<usize>,
-    platforms: Range<usize>,
-    artifact_type: Option<Label>,
-    subject: Option<Digest>,
-    status: Option<Label>,
-    critical_and_high: (i64, i64),
+pub(super) struct Fields {
+    pub digest: Digest,
+    pub pushed_at: OffsetDateTime,
+    pub last_pull: Option<OffsetDateTime>,
+    pub size: u64,
+    pub tags: Range<usize>,
+    pub platforms: Range<usize>,
+    pub artifact_type: Option<Label>,
+    pub subject: Option<Digest>,
+    pub status: Option<Label>,
+    pub critical_and_high: (i64, i64),
 }
 
 impl ImageRows {
@@ -140,9 +151,14 @@ impl ImageRows {
         rows
     }
 
-    fn push_tag(&mut self, tag: &str) {
+    pub(super) fn push_tag(&mut self, tag: &str) {
         self.tag_text.push_str(tag);
         self.tag_ends.push(self.tag_text.len());
+    }
+
+    /// How many tags the rows hold.
+    pub(super) fn tag_count(&self) -> usize {
+        self.tag_ends.len()
     }
 
     /// The tags of a row, as text.
@@ -160,7 +176,7 @@ impl ImageRows {
         &self.platforms[row.platforms.clone()]
     }
 
-    fn push(&mut self, fields: Fields) {
+    pub(super) fn push(&mut self, fields: Fields) {
         let artifact_type = fields.artifact_type.as_deref();
         let has_subject = fields.subject.is_some();
         let referrer = is_referrer(has_subject, artifact_type);
@@ -248,7 +264,7 @@ const FIELDS: &[&str] = &[
 ];
 
 #[derive(Clone, Copy)]
-enum Field {
+pub(super) enum Field {
     Digest,
     Tags,
     PushedAt,
@@ -265,7 +281,7 @@ enum Field {
 }
 
 impl Field {
-    fn of(name: &str) -> Option<Field> {
+    pub(super) fn of(name: &str) -> Option<Field> {
         // By length first: two million images have eight keys or more
         // each, and a match on the text alone compares it arm by arm.
         let field = match name.len() {
@@ -307,7 +323,7 @@ impl Field {
         })
     }
 
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         FIELDS[self as usize]
     }
 }
@@ -562,7 +578,9 @@ impl<'de> Visitor<'de> for DigestsSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::{ImageSummary, Images, Repository, SummarizingImages};
+    use crate::inventory::{
+        parse_for_analysis, ImageMode, ImageSummary, Images, ReadingImages, Repository,
+    };
 
     #[test]
     fn field_names_are_matched_by_length_as_by_text() {
@@ -605,7 +623,11 @@ mod tests {
         )
     }
 
-    fn sample_images() -> String {
+    /// Images of every kind in the form `DescribeImages` writes them (the
+    /// reader from text takes them all): null and absent optional fields,
+    /// whitespace, non-ASCII text, a severity named twice, the largest
+    /// size, times with an offset and a fraction.
+    fn common_images() -> String {
         let [a, b, c, d] = DIGESTS;
         format!(
             r#"[
@@ -616,59 +638,81 @@ mod tests {
   {{"imageDigest":"sha256:{sig}","imagePushedAt":"2026-08-02T00:00:00Z","artifactMediaType":"application/vnd.cncf.notary.signature","subjectManifestDigest":"{a}","imageTags":["sha256-x.sig"]}},
   {{"imageDigest":"sha256:sbom","imagePushedAt":"2026-08-02T00:00:00Z","artifactMediaType":"application/spdx+json","subjectManifestDigest":"{b}"}},
   {{"imageDigest":"{a}","imagePushedAt":"2025-01-01T00:00:00Z","imageStatus":"ARCHIVED","lastArchivedAt":"2025-06-01T00:00:00Z","imageSizeInBytes":9}},
-  ["{d}", ["t\u00e9\"q"], "2024-01-01T00:00:00Z", 11, null, "application/vnd.oci.image.manifest.v1+json"],
-  {{"image\u0044igest":"OTHER:1","imagePushedAt":"2023-01-01T00:00:00Z","imageStatus":"archived","artifactMediaType":"application/vnd.oci.image.config.v1+json"}}
+  {{ "imageDigest" : "sha256:other" , "imageTags" : [ "té-1" , "x" ] , "imagePushedAt" : "2024-02-29T12:00:00.250Z" ,
+     "imageSizeInBytes" : 18446744073709551615 , "lastRecordedPullTime" : null , "imageManifestMediaType" : null ,
+     "artifactMediaType" : null , "subjectManifestDigest" : null , "indexManifestDigests" : [ ] ,
+     "imageScanStatus" : {{ "description" : null , "status" : "FAILED" }} ,
+     "imageScanFindingsSummary" : {{ "findingSeverityCounts" : {{ "HIGH" : 1 , "HIGH" : 3 , "Critical" : 2 }} }} ,
+     "imageStatus" : null , "lastArchivedAt" : null }},
+  {{"imageDigest":"{b}","imagePushedAt":"2026-01-01T00:00:00-05:30","imageScanStatus":null,"imageScanFindingsSummary":{{}},"imageStatus":"ACTIVE"}},
+  {{"imageDigest":"{c}","imagePushedAt":"2026-01-01T00:00:00Z","imageScanFindingsSummary":null,"imageScanStatus":{{"status":"PENDING"}}}}
 ]"#,
             sig = "1".repeat(64)
         )
     }
 
-    /// Reads a repository as a plain parse and as a parse for analysis.
-    fn both_ways(
-        text: &str,
-    ) -> (
-        Result<Repository, serde_json::Error>,
-        Result<Repository, serde_json::Error>,
-    ) {
-        let listed = serde_json::from_str::<Repository>(text);
-        let summarized = {
-            let _summarizing = SummarizingImages::start();
-            serde_json::from_str::<Repository>(text)
-        };
-        (listed, summarized)
+    /// The common images and two the reader from text leaves to serde:
+    /// one written as an array, one with escapes.
+    fn sample_images() -> String {
+        let d = DIGESTS[3];
+        let common = common_images();
+        let common = common.trim_end().trim_end_matches(']');
+        format!(
+            r#"{common},
+  ["{d}", ["t\u00e9\"q"], "2024-01-01T00:00:00Z", 11, null, "application/vnd.oci.image.manifest.v1+json"],
+  {{"image\u0044igest":"OTHER:1","imagePushedAt":"2023-01-01T00:00:00Z","imageStatus":"archived","artifactMediaType":"application/vnd.oci.image.config.v1+json"}}
+]"#
+        )
     }
 
-    /// The same answer both ways: the same summary, or the same error at
+    /// Reads a repository as a plain parse, as a parse for analysis, and
+    /// with serde's image reader alone.
+    fn three_ways(text: &str) -> [Result<Repository, serde_json::Error>; 3] {
+        let listed = serde_json::from_str::<Repository>(text);
+        let for_analysis = parse_for_analysis::<Repository>(text);
+        let streamed = {
+            let _streaming = ReadingImages::start(ImageMode::Streamed);
+            serde_json::from_str::<Repository>(text)
+        };
+        [listed, for_analysis, streamed]
+    }
+
+    /// The same answer every way: the same summary, or the same error at
     /// the same place.
     fn assert_read_alike(text: &str) -> bool {
-        match both_ways(text) {
-            (Ok(listed), Ok(summarized)) => {
-                let Images::Listed(images) = &listed.images else {
-                    panic!("a plain parse summarized: {text}");
-                };
-                let Images::Summarized(summary) = &summarized.images else {
-                    panic!("a parse for analysis kept the images: {text}");
-                };
-                assert_eq!(*summary, ImageSummary::of(images), "{text}");
-                true
+        let [listed, for_analysis, streamed] = three_ways(text);
+        let mut read = None;
+        for summarized in [for_analysis, streamed] {
+            match (&listed, summarized) {
+                (Ok(listed), Ok(summarized)) => {
+                    let Images::Listed(images) = &listed.images else {
+                        panic!("a plain parse summarized: {text}");
+                    };
+                    let Images::Summarized(summary) = &summarized.images else {
+                        panic!("a parse for analysis kept the images: {text}");
+                    };
+                    assert_eq!(*summary, ImageSummary::of(images), "{text}");
+                    read = Some(true);
+                }
+                (Err(listed), Err(summarized)) => {
+                    assert_eq!(listed.to_string(), summarized.to_string(), "{text}");
+                    read = Some(false);
+                }
+                (listed, summarized) => panic!(
+                    "read differently: plain {:?}, for analysis {:?}: {text}",
+                    listed.as_ref().err(),
+                    summarized.err()
+                ),
             }
-            (Err(listed), Err(summarized)) => {
-                assert_eq!(listed.to_string(), summarized.to_string(), "{text}");
-                false
-            }
-            (listed, summarized) => panic!(
-                "read differently: plain {:?}, for analysis {:?}: {text}",
-                listed.err(),
-                summarized.err()
-            ),
         }
+        read.unwrap_or_default()
     }
 
     #[test]
     fn a_parse_for_analysis_summarizes_what_a_plain_parse_lists() {
         let text = repository(&sample_images());
         assert!(assert_read_alike(&text));
-        let (Ok(listed), _) = both_ways(&text) else {
+        let [Ok(listed), ..] = three_ways(&text) else {
             panic!("the sample does not parse");
         };
         let summary = listed.images_summarized();
@@ -677,7 +721,7 @@ mod tests {
         assert_eq!(latest.digest, Digest::new(DIGESTS[1]));
         assert_eq!((latest.critical, latest.high), (1, 5));
         assert_eq!(summary.archived_count, 2);
-        assert_eq!(summary.listed, 9);
+        assert_eq!(summary.listed, 12);
     }
 
     #[test]
@@ -696,6 +740,16 @@ mod tests {
             )),
             image(r#"{"imagePushedAt":"2026-01-01T00:00:00Z"}"#),
             image(&format!(r#"{{"imageDigest":"{a}"}}"#)),
+            // Keys that begin with a field's name.
+            image(&format!(
+                r#"{{"imageDigestX":"{a}","imagePushedAt":"2026-01-01T00:00:00Z"}}"#
+            )),
+            image(&format!(
+                r#"{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z","lastArchivedAt2":null}}"#
+            )),
+            image(&format!(
+                r#"{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z","imageStatusX":null}}"#
+            )),
             image("{}"),
             image(&format!(
                 r#"{{"imageDigest":"{a}","imagePushedAt":"2026-13-01T00:00:00Z"}}"#
@@ -758,13 +812,9 @@ mod tests {
         ))));
     }
 
-    /// Random edits of a valid repository (bytes deleted, repeated or
-    /// replaced by JSON's own characters) read alike both ways: most no
-    /// longer parse, and each must fail with the plain parse's message.
-    #[test]
-    fn edited_repositories_read_alike_both_ways() {
-        let text = repository(&sample_images());
-        let bytes = text.as_bytes();
+    /// `count` random edits of a text (bytes deleted, repeated or replaced
+    /// by JSON's own characters), those still UTF-8.
+    fn edits(text: &str, count: usize) -> Vec<String> {
         let pieces: &[&[u8]] = &[
             b"\"",
             b",",
@@ -788,9 +838,9 @@ mod tests {
             state ^= state << 17;
             (state % bound as u64) as usize
         };
-        let (mut parsed, mut rejected) = (0, 0);
-        for _ in 0..3000 {
-            let mut edited = bytes.to_vec();
+        let mut texts = Vec::new();
+        for _ in 0..count {
+            let mut edited = text.as_bytes().to_vec();
             for _ in 0..1 + next(2) {
                 let at = next(edited.len());
                 match next(3) {
@@ -809,18 +859,61 @@ mod tests {
                     }
                 }
             }
-            let Ok(edited) = String::from_utf8(edited) else {
+            texts.extend(String::from_utf8(edited));
+        }
+        texts
+    }
+
+    /// Random edits of valid repositories, most of which no longer parse,
+    /// read alike every way: each must fail with the plain parse's message.
+    #[test]
+    fn edited_repositories_read_alike_every_way() {
+        for images in [sample_images(), common_images()] {
+            let (mut parsed, mut rejected) = (0, 0);
+            for edited in edits(&repository(&images), 2000) {
+                if assert_read_alike(&edited) {
+                    parsed += 1;
+                } else {
+                    rejected += 1;
+                }
+            }
+            assert!(
+                parsed > 100 && rejected > 500,
+                "{parsed} parsed, {rejected} rejected"
+            );
+        }
+    }
+
+    /// Wherever the reader from text takes an array of images, serde's
+    /// reader reads the same rows from it; and it takes the common form.
+    #[test]
+    fn images_taken_from_their_text_are_the_rows_serde_reads() {
+        let streamed = |text: &str| {
+            read_summarized(&mut serde_json::Deserializer::from_str(text))
+                .map_err(|e| e.to_string())
+        };
+        let common = common_images();
+        let taken = super::super::raw_images::read_rows(&common).expect("the common form is taken");
+        assert_eq!(taken.rows.len(), 10);
+        assert_eq!(Ok(&taken), streamed(&common).as_ref());
+        assert!(super::super::raw_images::read_rows(&sample_images()).is_none());
+        let (mut took, mut left) = (0, 0);
+        for edited in edits(&common, 3000) {
+            // Only JSON reaches the reader.
+            if serde_json::from_str::<&serde_json::value::RawValue>(&edited).is_err() {
                 continue;
-            };
-            if assert_read_alike(&edited) {
-                parsed += 1;
-            } else {
-                rejected += 1;
+            }
+            match super::super::raw_images::read_rows(&edited) {
+                Some(rows) => {
+                    assert_eq!(Ok(rows), streamed(&edited), "{edited}");
+                    took += 1;
+                }
+                None => left += 1,
             }
         }
         assert!(
-            parsed > 100 && rejected > 1000,
-            "{parsed} parsed, {rejected} rejected"
+            took > 200 && left > 50,
+            "{took} taken, {left} left to serde"
         );
     }
 }

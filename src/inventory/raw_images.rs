@@ -1,0 +1,492 @@
+//! A repository's images read into rows straight from their text, for the
+//! form `DescribeImages` output takes: objects of known fields, strings
+//! without escapes, plain whole numbers, RFC 3339 times.
+//!
+//! The serde reader ([`super::rows`]) asks serde_json for every key and
+//! value through visitors, and that cost four fifths of a large
+//! inventory's parse over skipping the images. Here serde_json only checks
+//! that the array is JSON (it hands it over as a `RawValue`), and this
+//! reader walks the checked text once. Whatever it does not take (an
+//! escape, an image written as an array, a field repeated or unknown, a
+//! number with a sign, fraction or exponent, a value of another type, a
+//! time only the full RFC 3339 parser reads wrong) makes it give up, and
+//! the serde reader reads the same text: what it accepts, and its errors,
+//! stay the inventory's rules.
+
+use memchr::memchr2;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+
+use super::rows::{critical_and_high_of, Field, Fields, ImageRows};
+use super::{Digest, Label};
+
+/// The rows of a JSON array of images, from its text (already checked to be
+/// JSON); `None` when the text holds anything this reader does not take.
+pub(super) fn read_rows(text: &str) -> Option<ImageRows> {
+    let mut cursor = Cursor { text, at: 0 };
+    let mut rows = ImageRows::default();
+    cursor.expect(b'[')?;
+    if !cursor.eat(b']') {
+        loop {
+            image(&mut cursor, &mut rows)?;
+            if !cursor.eat(b',') {
+                cursor.expect(b']')?;
+                break;
+            }
+        }
+    }
+    (cursor.peek().is_none()).then_some(rows)
+}
+
+/// A place in a JSON text.
+struct Cursor<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+impl<'t> Cursor<'t> {
+    /// The next byte that is not JSON whitespace, left unread.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        let bytes = self.text.as_bytes();
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.at) {
+            self.at += 1;
+        }
+        bytes.get(self.at).copied()
+    }
+
+    /// Reads `byte` when it comes next.
+    #[inline]
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        if next {
+            self.at += 1;
+        }
+        next
+    }
+
+    #[inline]
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.eat(byte).then_some(())
+    }
+
+    /// After an item: `true` on a comma (another item follows), `false` on
+    /// `close`.
+    #[inline]
+    fn next_or(&mut self, close: u8) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.at += 1;
+                Some(true)
+            }
+            byte if byte == close => {
+                self.at += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// An image's key, one of `Image`'s fields written without escapes:
+    /// matched against the names it can be, without looking for its end.
+    #[inline]
+    fn field(&mut self) -> Option<Field> {
+        self.expect(b'"')?;
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let candidates: &[Field] = match (rest.first()?, rest.get(5)) {
+            (b'i', Some(b'D')) => &[Field::Digest],
+            (b'i', Some(b'T')) => &[Field::Tags],
+            (b'i', Some(b'P')) => &[Field::PushedAt],
+            (b'i', Some(b'M')) => &[Field::ManifestType, Field::IndexDigests],
+            (b'i', Some(b'S')) => &[
+                Field::Size,
+                Field::ScanStatus,
+                Field::FindingsSummary,
+                Field::Status,
+            ],
+            (b'l', _) => &[Field::LastPull, Field::ArchivedAt],
+            (b'a', _) => &[Field::ArtifactType],
+            (b's', _) => &[Field::Subject],
+            _ => return None,
+        };
+        let field = candidates.iter().copied().find(|field| {
+            let name = field.name().as_bytes();
+            rest.get(..name.len()) == Some(name) && rest.get(name.len()) == Some(&b'"')
+        })?;
+        self.at += field.name().len() + 1;
+        Some(field)
+    }
+
+    /// A digest: `sha256:` and 64 hex digits read where they must end;
+    /// anything else as a string.
+    #[inline]
+    fn digest(&mut self) -> Option<Digest> {
+        const CANONICAL: usize = "sha256:".len() + 64;
+        self.expect(b'"')?;
+        let canonical = self.text.as_bytes().get(self.at + CANONICAL) == Some(&b'"');
+        // Hex digits hold no quote or backslash: the string ends there.
+        if let Some(digest) = canonical
+            .then(|| self.text.get(self.at..self.at + CANONICAL))
+            .flatten()
+            .and_then(Digest::sha256)
+        {
+            self.at += CANONICAL + 1;
+            return Some(digest);
+        }
+        self.at -= 1;
+        self.string().map(Digest::new)
+    }
+
+    /// An RFC 3339 time, as `time::serde::rfc3339` reads it: the common
+    /// `2026-06-01T06:00:00Z` read where it must end, anything else by the
+    /// `time` crate.
+    #[inline]
+    fn time(&mut self) -> Option<OffsetDateTime> {
+        const PLAIN: usize = "2026-06-01T06:00:00Z".len();
+        self.expect(b'"')?;
+        let plain = self.text.as_bytes().get(self.at + PLAIN) == Some(&b'"');
+        // A plain time is digits and separators: the string ends there.
+        if let Some(time) = plain
+            .then(|| self.text.get(self.at..self.at + PLAIN))
+            .flatten()
+            .and_then(plain_utc)
+        {
+            self.at += PLAIN + 1;
+            return Some(time);
+        }
+        self.at -= 1;
+        let text = self.string()?;
+        OffsetDateTime::parse(text, &Rfc3339).ok()
+    }
+
+    /// A string without escapes (the text is JSON, so it holds no control
+    /// character, and ends at its next quote).
+    #[inline]
+    fn string(&mut self) -> Option<&'t str> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let bytes = self.text.as_bytes();
+        let length = memchr2(b'"', b'\\', bytes.get(start..)?)?;
+        if bytes.get(start + length) != Some(&b'"') {
+            return None;
+        }
+        self.at = start + length + 1;
+        // Between two ASCII quotes: on character boundaries.
+        self.text.get(start..start + length)
+    }
+
+    /// Reads `null` when it comes next.
+    #[inline]
+    fn null(&mut self) -> bool {
+        let next = self.peek() == Some(b'n');
+        if next {
+            // JSON: an `n` here starts `null`.
+            self.at += 4;
+        }
+        next
+    }
+
+    /// `null`, or what `read` reads.
+    #[inline]
+    fn optional<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.null() {
+            Some(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
+    /// A whole number written with digits only, that fits in a `u64`.
+    #[inline]
+    fn unsigned(&mut self) -> Option<u64> {
+        self.peek()?;
+        let bytes = self.text.as_bytes();
+        let mut value: u64 = 0;
+        let mut digits = 0;
+        while let Some(digit) = bytes.get(self.at).filter(|b| b.is_ascii_digit()) {
+            value = value
+                .checked_mul(10)?
+                .checked_add(u64::from(digit - b'0'))?;
+            self.at += 1;
+            digits += 1;
+        }
+        let fraction_or_exponent = matches!(bytes.get(self.at), Some(b'.' | b'e' | b'E'));
+        (digits > 0 && !fraction_or_exponent).then_some(value)
+    }
+
+    /// An array of strings, each given to `each`.
+    fn strings(&mut self, mut each: impl FnMut(&'t str)) -> Option<()> {
+        self.expect(b'[')?;
+        let mut more = !self.eat(b']');
+        while more {
+            each(self.string()?);
+            more = self.next_or(b']')?;
+        }
+        Some(())
+    }
+
+    /// An object's fields: `each` reads the value of each key, after its
+    /// colon.
+    fn fields(&mut self, mut each: impl FnMut(&mut Self, &'t str) -> Option<()>) -> Option<()> {
+        self.expect(b'{')?;
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            each(self, key)?;
+            if !self.eat(b',') {
+                return self.expect(b'}');
+            }
+        }
+    }
+}
+
+/// One image, as `Image`'s derived code reads it.
+fn image(cursor: &mut Cursor, rows: &mut ImageRows) -> Option<()> {
+    let mut seen = 0u16;
+    let mut digest = None;
+    let mut pushed_at = None;
+    let mut last_pull = None;
+    let mut size = 0;
+    let tags_start = rows.tag_count();
+    let mut tags_end = tags_start;
+    let platforms_start = rows.platforms.len();
+    let mut platforms_end = platforms_start;
+    let mut artifact_type = None;
+    let mut subject = None;
+    let mut status = None;
+    let mut severities = (0, 0);
+    cursor.expect(b'{')?;
+    let mut more = !cursor.eat(b'}');
+    while more {
+        let field = cursor.field()?;
+        let bit = 1u16 << (field as u16);
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        cursor.expect(b':')?;
+        match field {
+            Field::Digest => digest = Some(cursor.digest()?),
+            Field::Tags => {
+                cursor.strings(|tag| rows.push_tag(tag))?;
+                tags_end = rows.tag_count();
+            }
+            Field::PushedAt => pushed_at = Some(cursor.time()?),
+            Field::Size => size = cursor.unsigned()?,
+            Field::LastPull => last_pull = cursor.optional(Cursor::time)?,
+            Field::ManifestType => {
+                cursor.optional(Cursor::string)?;
+            }
+            Field::ArtifactType => {
+                artifact_type = cursor.optional(|c| c.string().map(Label::new))?
+            }
+            Field::Subject => subject = cursor.optional(Cursor::digest)?,
+            Field::IndexDigests => {
+                cursor.expect(b'[')?;
+                let mut more = !cursor.eat(b']');
+                while more {
+                    rows.platforms.push(cursor.digest()?);
+                    more = cursor.next_or(b']')?;
+                }
+                platforms_end = rows.platforms.len();
+            }
+            Field::ScanStatus => {
+                cursor.optional(scan_status)?;
+            }
+            Field::FindingsSummary => {
+                severities = cursor.optional(findings_summary)?.unwrap_or((0, 0));
+            }
+            Field::Status => status = cursor.optional(|c| c.string().map(Label::new))?,
+            Field::ArchivedAt => {
+                cursor.optional(Cursor::time)?;
+            }
+        }
+        more = cursor.next_or(b'}')?;
+    }
+    rows.push(Fields {
+        digest: digest?,
+        pushed_at: pushed_at?,
+        last_pull,
+        size,
+        tags: tags_start..tags_end,
+        platforms: platforms_start..platforms_end,
+        artifact_type,
+        subject,
+        status,
+        critical_and_high: severities,
+    });
+    Some(())
+}
+
+/// `imageScanStatus`: a `status` and an optional `description`.
+fn scan_status(cursor: &mut Cursor) -> Option<()> {
+    let (mut status, mut description) = (false, false);
+    cursor.fields(|cursor, key| {
+        let seen = match key {
+            "status" => &mut status,
+            "description" => &mut description,
+            _ => return None,
+        };
+        if std::mem::replace(seen, true) {
+            return None;
+        }
+        if key == "status" {
+            cursor.string()?;
+        } else {
+            cursor.optional(Cursor::string)?;
+        }
+        Some(())
+    })?;
+    status.then_some(())
+}
+
+/// `imageScanFindingsSummary`: its CRITICAL and HIGH counts.
+fn findings_summary(cursor: &mut Cursor) -> Option<(i64, i64)> {
+    // ECR names six severities; more are left to serde, so the counts
+    // need no allocation. A severity given twice keeps its last count, as
+    // `SeverityCounts` does.
+    let mut counts: [(&str, u64); 8] = [("", 0); 8];
+    let mut named = 0;
+    let mut seen = false;
+    cursor.fields(|cursor, key| {
+        if key != "findingSeverityCounts" || std::mem::replace(&mut seen, true) {
+            return None;
+        }
+        cursor.fields(|cursor, severity| {
+            let count = cursor.unsigned()?;
+            match counts[..named]
+                .iter_mut()
+                .find(|(name, _)| *name == severity)
+            {
+                Some(pair) => pair.1 = count,
+                None => {
+                    *counts.get_mut(named)? = (severity, count);
+                    named += 1;
+                }
+            }
+            Some(())
+        })
+    })?;
+    Some(critical_and_high_of(counts[..named].iter().copied()))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, a valid date and a second below 60 (a leap
+/// second is the `time` crate's to read).
+fn plain_utc(text: &str) -> Option<OffsetDateTime> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z';
+    if !shape {
+        return None;
+    }
+    let number = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u16, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u16::from(d - b'0'))
+        })
+    };
+    let year = number(0, 4)?;
+    let month = u8::try_from(number(5, 7)?).ok()?;
+    let day = u8::try_from(number(8, 10)?).ok()?;
+    let hour = u8::try_from(number(11, 13)?).ok()?;
+    let minute = u8::try_from(number(14, 16)?).ok()?;
+    let second = u8::try_from(number(17, 19)?).ok()?;
+    if second > 59 {
+        return None;
+    }
+    let date = Date::from_calendar_date(i32::from(year), Month::try_from(month).ok()?, day).ok()?;
+    let time = Time::from_hms(hour, minute, second).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_times_read_as_the_time_crate_reads_them() {
+        let mut cases: Vec<String> = [
+            "2026-06-01T06:00:00Z",
+            "2024-02-29T23:59:59Z",
+            "2023-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-01T00:00:00Z",
+            "2026-01-00T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:60:00Z",
+            "2026-12-31T23:59:60Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2026-06-01t06:00:00z",
+            "2026-06-01T06:00:00+00:00",
+            "2026-06-01T06:00:00.5Z",
+            "2026-06-01 06:00:00Z",
+            "2026-6-01T06:00:00Z",
+            "+026-06-01T06:00:00Z",
+            "2026-06-01T06:00:0aZ",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Every day of a leap and a common year, at assorted times.
+        for year in [2024, 2025, 1900, 2000] {
+            for month in 1..=12 {
+                for day in 1..=32 {
+                    cases.push(format!(
+                        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+                        (day * 7) % 25,
+                        (day * 13) % 61,
+                        (month * 5 + day) % 61
+                    ));
+                }
+            }
+        }
+        let mut plain = 0;
+        for case in &cases {
+            let expected = OffsetDateTime::parse(case, &Rfc3339).ok();
+            let quoted = format!("\"{case}\"");
+            let read = Cursor {
+                text: &quoted,
+                at: 0,
+            }
+            .time();
+            assert_eq!(read, expected, "{case}");
+            assert_eq!(
+                read.map(|t| t.offset()),
+                expected.map(|t| t.offset()),
+                "{case}"
+            );
+            if plain_utc(case).is_some() {
+                plain += 1;
+            }
+        }
+        assert!(plain > 1000, "{plain}");
+    }
+
+    #[test]
+    fn unsigned_numbers_are_plain_digits_that_fit() {
+        let read = |text: &str| Cursor { text, at: 0 }.unsigned();
+        assert_eq!(read("0"), Some(0));
+        assert_eq!(read(" 42,"), Some(42));
+        assert_eq!(read("18446744073709551615"), Some(u64::MAX));
+        for text in [
+            "18446744073709551616",
+            "-0",
+            "-1",
+            "1.0",
+            "1e3",
+            "1E3",
+            "",
+            "x",
+        ] {
+            assert_eq!(read(text), None, "{text}");
+        }
+    }
+}
