@@ -10,10 +10,14 @@
 //! costs its allocations and nothing more. It serializes exactly as the
 //! `Value` would.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Number, Value};
+
+/// A record's field name: a struct's own (static) name, or a map's key.
+pub type Key = Cow<'static, str>;
 
 /// A JSON value whose records keep their fields in order, unhashed.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +27,7 @@ pub enum Attr {
     Number(Number),
     String(String),
     Set(Vec<Attr>),
-    Record(Vec<(String, Attr)>),
+    Record(Vec<(Key, Attr)>),
 }
 
 impl Attr {
@@ -40,7 +44,7 @@ impl Attr {
         }
     }
 
-    pub fn as_record(&self) -> Option<&[(String, Attr)]> {
+    pub fn as_record(&self) -> Option<&[(Key, Attr)]> {
         match self {
             Attr::Record(fields) => Some(fields),
             _ => None,
@@ -109,7 +113,7 @@ impl Attr {
             Attr::Record(fields) => Value::Object(
                 fields
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
                     .collect(),
             ),
         }
@@ -177,7 +181,7 @@ impl ser::Error for AttrError {
 struct ToAttr;
 
 /// Fields set once keep their place when set again, as in a JSON map.
-fn insert(fields: &mut Vec<(String, Attr)>, key: String, value: Attr) {
+fn insert(fields: &mut Vec<(Key, Attr)>, key: Key, value: Attr) {
     match fields.iter_mut().find(|(k, _)| *k == key) {
         Some((_, old)) => *old = value,
         None => fields.push((key, value)),
@@ -287,7 +291,7 @@ impl Serializer for ToAttr {
         value: &T,
     ) -> Result<Attr, AttrError> {
         Ok(Attr::Record(vec![(
-            variant.to_string(),
+            Cow::Borrowed(variant),
             value.serialize(self)?,
         )]))
     }
@@ -376,15 +380,15 @@ impl ser::SerializeTupleStruct for SetBuilder {
 }
 
 struct RecordBuilder {
-    fields: Vec<(String, Attr)>,
-    key: Option<String>,
+    fields: Vec<(Key, Attr)>,
+    key: Option<Key>,
 }
 
 impl SerializeMap for RecordBuilder {
     type Ok = Attr;
     type Error = AttrError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), AttrError> {
-        self.key = Some(key_of(key.serialize(ToAttr)?)?);
+        self.key = Some(Cow::Owned(key_of(key.serialize(ToAttr)?)?));
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), AttrError> {
@@ -410,7 +414,7 @@ impl ser::SerializeStruct for RecordBuilder {
     ) -> Result<(), AttrError> {
         // A struct's fields are distinct (flattened ones come as a map).
         self.fields
-            .push((key.to_string(), value.serialize(ToAttr)?));
+            .push((Cow::Borrowed(key), value.serialize(ToAttr)?));
         Ok(())
     }
     fn end(self) -> Result<Attr, AttrError> {
@@ -432,7 +436,7 @@ impl ser::SerializeTupleVariant for VariantBuilder<SetBuilder> {
     }
     fn end(self) -> Result<Attr, AttrError> {
         Ok(Attr::Record(vec![(
-            self.variant.to_string(),
+            Cow::Borrowed(self.variant),
             SerializeSeq::end(self.inner)?,
         )]))
     }
@@ -450,7 +454,7 @@ impl ser::SerializeStructVariant for VariantBuilder<RecordBuilder> {
     }
     fn end(self) -> Result<Attr, AttrError> {
         Ok(Attr::Record(vec![(
-            self.variant.to_string(),
+            Cow::Borrowed(self.variant),
             SerializeMap::end(self.inner)?,
         )]))
     }
@@ -537,7 +541,7 @@ mod tests {
         assert_eq!(attr.get("b"), Some(&Attr::Null));
         assert_eq!(attr.get("skipped"), None);
         assert_eq!(
-            attr.as_record().unwrap().first().map(|(k, _)| k.as_str()),
+            attr.as_record().unwrap().first().map(|(k, _)| &**k),
             Some("name")
         );
     }

@@ -20,6 +20,7 @@ use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::attributes::Key;
 use super::Attr;
 use cedar_policy::{Policy, PolicySet, ResourceConstraint};
 
@@ -100,7 +101,7 @@ impl PathTree {
     /// its name and value, each of which says where it ends; the
     /// projection ends with its own mark. Equal keys mean equal
     /// projections.
-    fn write_key(&self, record: &[(String, Attr)], out: &mut Vec<u8>) {
+    fn write_key(&self, record: &[(Key, Attr)], out: &mut Vec<u8>) {
         const FIELD: u8 = 1;
         const END: u8 = 2;
         for (name, sub) in &self.0 {
@@ -119,7 +120,7 @@ impl PathTree {
 
     /// The part of a record these paths read. A value that is not a record
     /// where the paths go deeper is kept whole.
-    fn project(&self, record: &[(String, Attr)]) -> Vec<(String, Attr)> {
+    fn project(&self, record: &[(Key, Attr)]) -> Vec<(Key, Attr)> {
         self.0
             .iter()
             .filter_map(|(name, sub)| {
@@ -128,14 +129,14 @@ impl PathTree {
                     Attr::Record(inner) if !sub.0.is_empty() => Attr::Record(sub.project(inner)),
                     other => other.clone(),
                 };
-                Some((name.clone(), kept))
+                Some((Key::Owned(name.clone()), kept))
             })
             .collect()
     }
 }
 
 /// A record's field by name.
-fn field<'a>(record: &'a [(String, Attr)], name: &str) -> Option<&'a Attr> {
+fn field<'a>(record: &'a [(Key, Attr)], name: &str) -> Option<&'a Attr> {
     record.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
@@ -150,7 +151,7 @@ impl RuleGroup {
 
     /// The attributes of `all` this group reads, in the group's order;
     /// `None` when it reads them all.
-    pub fn project(&self, all: &[(String, Attr)]) -> Option<Vec<(String, Attr)>> {
+    pub fn project(&self, all: &[(Key, Attr)]) -> Option<Vec<(Key, Attr)>> {
         self.attributes.as_ref().map(|tree| tree.project(all))
     }
 
@@ -158,7 +159,7 @@ impl RuleGroup {
     /// when decisions of this group are reused and still worth looking up:
     /// the attributes the group reads, written without building them.
     /// False when there is no key.
-    pub fn key_into(&self, all: &[(String, Attr)], key: &mut Vec<u8>) -> bool {
+    pub fn key_into(&self, all: &[(Key, Attr)], key: &mut Vec<u8>) -> bool {
         key.clear();
         let Some(tree) = self.attributes.as_ref() else {
             return false;

@@ -200,7 +200,9 @@ fn to_restricted(value: &Attr) -> RestrictedExpression {
         Attr::String(s) => RestrictedExpression::new_string(s.clone()),
         Attr::Set(items) => RestrictedExpression::new_set(items.iter().map(to_restricted)),
         Attr::Record(fields) => RestrictedExpression::new_record(
-            fields.iter().map(|(k, v)| (k.clone(), to_restricted(v))),
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), to_restricted(v))),
         )
         .expect("record keys are unique"),
         Attr::Null => RestrictedExpression::new_string(String::new()),
@@ -222,7 +224,7 @@ pub fn cedar_entity(entity: &AuditEntity) -> Entity {
         .as_record()
         .unwrap_or(&[])
         .iter()
-        .map(|(k, v)| (k.as_str(), v))
+        .map(|(k, v)| (&**k, v))
         .collect();
     cedar_entity_with(entity, &all)
 }
@@ -277,12 +279,9 @@ impl Engine {
             })
             .collect();
         let context_attributes = Attr::Record(vec![
+            ("stale_days".into(), Attr::Number(ctx.stale_days.into())),
             (
-                "stale_days".to_string(),
-                Attr::Number(ctx.stale_days.into()),
-            ),
-            (
-                "unpulled_days".to_string(),
+                "unpulled_days".into(),
                 Attr::Number(ctx.unpulled_days.into()),
             ),
         ]);
@@ -356,14 +355,13 @@ impl Engine {
             }
             let whole = || {
                 all.iter()
-                    .map(|(k, v)| (k.as_str(), v))
+                    .map(|(k, v)| (&**k, v))
                     .collect::<Vec<(&str, &Attr)>>()
             };
             let projection = group.project(all);
             let (mut ids, mut failed) = match &projection {
                 Some(part) => {
-                    let part: Vec<(&str, &Attr)> =
-                        part.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                    let part: Vec<(&str, &Attr)> = part.iter().map(|(k, v)| (&**k, v)).collect();
                     self.authorize(entity, &group.set, &part)
                 }
                 None => self.authorize(entity, &group.set, &whole()),
@@ -688,7 +686,7 @@ mod tests {
                     .as_record()
                     .unwrap()
                     .iter()
-                    .map(|(k, v)| (k.as_str(), v))
+                    .map(|(k, v)| (&**k, v))
                     .collect();
                 let (fired, errors) = engine.authorize(entity, &set, &whole);
                 assert!(errors.is_empty(), "{errors:?}");
