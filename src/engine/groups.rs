@@ -20,7 +20,7 @@ use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::attributes::Key;
+use super::attributes::{FieldHint, Key};
 use super::Attr;
 use cedar_policy::{Policy, PolicySet, ResourceConstraint};
 
@@ -61,7 +61,7 @@ pub(super) fn needs(policy: &Policy) -> Option<BTreeSet<Vec<String>>> {
 
 /// Attribute paths as a tree: a name with no children is read whole.
 #[derive(Debug, Default)]
-pub(super) struct PathTree(Vec<(String, PathTree)>);
+pub(super) struct PathTree(Vec<(String, FieldHint, PathTree)>);
 
 impl PathTree {
     fn from_paths(paths: BTreeSet<Vec<String>>) -> PathTree {
@@ -78,10 +78,10 @@ impl PathTree {
         let Some((first, rest)) = path.split_first() else {
             return;
         };
-        match self.0.iter_mut().find(|(name, _)| name == first) {
+        match self.0.iter_mut().find(|(name, _, _)| name == first) {
             // Already read whole.
-            Some((_, sub)) if sub.0.is_empty() => {}
-            Some((_, sub)) => {
+            Some((_, _, sub)) if sub.0.is_empty() => {}
+            Some((_, _, sub)) => {
                 if rest.is_empty() {
                     sub.0.clear();
                 } else {
@@ -91,7 +91,7 @@ impl PathTree {
             None => {
                 let mut sub = PathTree::default();
                 sub.insert(rest);
-                self.0.push((first.clone(), sub));
+                self.0.push((first.clone(), FieldHint::default(), sub));
             }
         }
     }
@@ -104,8 +104,8 @@ impl PathTree {
     fn write_key(&self, record: &[(Key, Attr)], out: &mut Vec<u8>) {
         const FIELD: u8 = 1;
         const END: u8 = 2;
-        for (name, sub) in &self.0 {
-            let Some(value) = field(record, name) else {
+        for (name, hint, sub) in &self.0 {
+            let Some(value) = hint.find(record, name) else {
                 continue;
             };
             out.push(FIELD);
@@ -123,8 +123,8 @@ impl PathTree {
     fn project(&self, record: &[(Key, Attr)]) -> Vec<(Key, Attr)> {
         self.0
             .iter()
-            .filter_map(|(name, sub)| {
-                let value = field(record, name)?;
+            .filter_map(|(name, hint, sub)| {
+                let value = hint.find(record, name)?;
                 let kept = match value {
                     Attr::Record(inner) if !sub.0.is_empty() => Attr::Record(sub.project(inner)),
                     other => other.clone(),
@@ -133,11 +133,6 @@ impl PathTree {
             })
             .collect()
     }
-}
-
-/// A record's field by name.
-fn field<'a>(record: &'a [(Key, Attr)], name: &str) -> Option<&'a Attr> {
-    record.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 impl RuleGroup {

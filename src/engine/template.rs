@@ -4,6 +4,7 @@
 //! people. A path that does not resolve prints as `{?path}` so the mistake is
 //! visible rather than silent.
 
+use super::attributes::FieldHint;
 use super::Attr;
 
 pub struct Scope<'a> {
@@ -16,7 +17,7 @@ pub struct Scope<'a> {
 #[derive(Debug, Clone)]
 pub struct Path {
     in_context: bool,
-    parts: Vec<String>,
+    parts: Vec<(String, FieldHint)>,
 }
 
 impl Path {
@@ -28,7 +29,10 @@ impl Path {
         };
         Path {
             in_context,
-            parts: rest.split('.').map(str::to_string).collect(),
+            parts: rest
+                .split('.')
+                .map(|part| (part.to_string(), FieldHint::default()))
+                .collect(),
         }
     }
 
@@ -38,8 +42,8 @@ impl Path {
         } else {
             scope.resource
         };
-        for part in &self.parts {
-            value = value.get(part)?;
+        for (part, hint) in &self.parts {
+            value = hint.find(value.as_record()?, part)?;
         }
         Some(value)
     }
