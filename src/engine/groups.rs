@@ -38,8 +38,9 @@ pub(super) struct RuleGroup {
     cache: DecisionCache,
 }
 
-/// The ids of the rules of a group that fire on an entity.
-pub(super) type Decision = Arc<[String]>;
+/// The rules of a group that fire on an entity, by their position among
+/// the engine's rules.
+pub(super) type Decision = Arc<[usize]>;
 
 #[derive(Default)]
 struct DecisionCache {

@@ -70,9 +70,11 @@ impl RuleSelection {
 }
 
 pub struct Engine {
-    rules: BTreeMap<String, Rule>,
-    /// Per rule and resource type, its message and details, parsed once.
-    prepared: BTreeMap<String, Vec<(ResourceKind, Prepared)>>,
+    /// The rules that run, sorted by id; decisions name them by position.
+    rules: Vec<Rule>,
+    /// Per rule (in the same order) and resource type, its message and
+    /// details, parsed once.
+    prepared: Vec<Vec<(ResourceKind, Prepared)>>,
     /// Per resource type, its rules grouped by the attributes they read.
     groups: HashMap<ResourceKind, Vec<RuleGroup>>,
     /// Per resource type, the rules that apply and the attributes each
@@ -270,12 +272,12 @@ impl Engine {
             }
             rules.insert(rule.id.clone(), rule);
         }
+        let rules: Vec<Rule> = rules.into_values().collect();
         let prepared = rules
-            .values()
+            .iter()
             .map(|rule| {
                 let kinds = rule.resource_kinds();
-                let by_kind = kinds.iter().map(|&k| (k, Prepared::of(rule, k))).collect();
-                (rule.id.clone(), by_kind)
+                kinds.iter().map(|&k| (k, Prepared::of(rule, k))).collect()
             })
             .collect();
         let context_attributes = Attr::Record(vec![
@@ -314,7 +316,18 @@ impl Engine {
     }
 
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
-        self.rules.values()
+        self.rules.iter()
+    }
+
+    /// A running rule's position in `rules`.
+    fn position(&self, id: &str) -> Option<usize> {
+        self.rules
+            .binary_search_by(|rule| rule.id.as_str().cmp(id))
+            .ok()
+    }
+
+    fn rule(&self, id: &str) -> Option<&Rule> {
+        self.position(id).and_then(|at| self.rules.get(at))
     }
 
     /// Evaluates every rule on every entity. Findings come back unsorted.
@@ -370,7 +383,8 @@ impl Engine {
                 // Errors are reported as the whole entity would give them.
                 (ids, failed) = self.authorize(entity, &group.set, &whole());
             }
-            let decision: groups::Decision = ids.into();
+            let decision: groups::Decision =
+                ids.iter().filter_map(|id| self.position(id)).collect();
             if failed.is_empty() && keyed {
                 group.keep(key.clone(), decision.clone());
             }
@@ -381,15 +395,15 @@ impl Engine {
         let mut findings: Vec<Finding> = fired
             .iter()
             .flat_map(|decision| decision.iter())
-            .filter_map(|id| self.rules.get(id.as_str()))
-            .map(|rule| self.finding(rule, entity, &text, &attrs))
+            .filter_map(|&at| Some((self.rules.get(at)?, self.prepared.get(at)?)))
+            .map(|(rule, prepared)| self.finding_with(rule, prepared, entity, &text, &attrs))
             .collect();
         if !entity.unread.is_empty() {
             // A rule that reads a fact no one could read neither fires nor
             // passes: it is reported as not evaluated, once per failed read.
             let mut unevaluated = Vec::new();
             for (id, reads) in self.reads.get(&entity.kind).into_iter().flatten() {
-                let Some(rule) = self.rules.get(id) else {
+                let Some(rule) = self.rule(id) else {
                     continue;
                 };
                 let failed: BTreeSet<&String> = entity
@@ -407,7 +421,7 @@ impl Engine {
                     unevaluated.push((rule, read.clone()));
                 }
             }
-            if let Some(marker) = self.rules.get(NOT_EVALUATED) {
+            if let Some(marker) = self.rule(NOT_EVALUATED) {
                 findings.retain(|f| &*f.rule_id != NOT_EVALUATED);
                 for (rule, read) in unevaluated {
                     findings.push(self.not_evaluated(marker, rule, &read, entity, &text));
@@ -502,9 +516,29 @@ impl Engine {
         }
     }
 
+    /// A rule's finding on an entity, its message and details prepared
+    /// when the rule was found by id.
+    #[cfg(test)]
     fn finding(
         &self,
         rule: &Rule,
+        entity: &AuditEntity,
+        text: &EntityText,
+        attrs: &Attr,
+    ) -> Finding {
+        let prepared = self
+            .position(&rule.id)
+            .and_then(|at| self.prepared.get(at))
+            .map_or(&[][..], Vec::as_slice);
+        self.finding_with(rule, prepared, entity, text, attrs)
+    }
+
+    /// A rule's finding on an entity, with the rule's messages and details
+    /// prepared for each resource type.
+    fn finding_with(
+        &self,
+        rule: &Rule,
+        prepared: &[(ResourceKind, Prepared)],
         entity: &AuditEntity,
         text: &EntityText,
         attrs: &Attr,
@@ -520,11 +554,7 @@ impl Engine {
                 .any(|attribute| rules::paths_overlap(attribute, path))
         };
         let fallback;
-        let prepared = match self
-            .prepared
-            .get(&rule.id)
-            .and_then(|by_kind| by_kind.iter().find(|(k, _)| *k == entity.kind))
-        {
+        let prepared = match prepared.iter().find(|(k, _)| *k == entity.kind) {
             Some((_, prepared)) => prepared,
             // A rule on a type it does not name (never from `evaluate`).
             None => {
