@@ -594,9 +594,10 @@ enum ImageMode {
     Listed,
     /// Streamed into a summary by serde ([`rows`]).
     Streamed,
-    /// Checked as JSON by serde_json, then read from their text
-    /// ([`raw_images`]); needs a deserializer that borrows from a `str`.
-    FromText,
+    /// Read from the text before serde ([`raw_images`]): a number in place
+    /// of an array is the place of its rows in [`PRE_READ`]; an array left
+    /// in place is streamed.
+    PreRead,
 }
 
 std::thread_local! {
@@ -604,6 +605,9 @@ std::thread_local! {
     /// derived code passes nothing down to a field, and only
     /// [`parse_for_analysis`] sets it, around one account's parse.
     static IMAGE_MODE: std::cell::Cell<ImageMode> = const { std::cell::Cell::new(ImageMode::Listed) };
+    /// The image arrays read before serde, each taken once by its number.
+    static PRE_READ: std::cell::RefCell<Vec<Option<rows::ImageRows>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Reads images in a mode while it lives, on this thread; then as before.
@@ -621,19 +625,31 @@ impl Drop for ReadingImages {
     }
 }
 
-/// Parses a text for analysis, its images summarized: read from their
-/// text, and when anything fails, the whole text again with serde's
-/// reader, whose answer (errors and their places included) is the one a
-/// plain parse gives.
-fn parse_for_analysis<'de, T: Deserialize<'de>>(text: &'de str) -> serde_json::Result<T> {
-    let from_text = {
-        let _reading = ReadingImages::start(ImageMode::FromText);
-        serde_json::from_str(text)
+/// Parses a text for analysis, its images summarized: those the reader
+/// from text takes read before serde, and when anything fails (or a
+/// number in their place is not taken exactly once), the whole text again
+/// with serde's reader, whose answer (errors and their places included) is
+/// the one a plain parse gives.
+fn parse_for_analysis<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    let pre_read = raw_images::pre_read(text);
+    let read = if pre_read.rows.is_empty() {
+        None
+    } else {
+        PRE_READ.with(|p| *p.borrow_mut() = pre_read.rows.into_iter().map(Some).collect());
+        let parsed = {
+            let _reading = ReadingImages::start(ImageMode::PreRead);
+            serde_json::from_str::<T>(&pre_read.text)
+        };
+        let all_taken = PRE_READ.with(|p| p.take().iter().all(Option::is_none));
+        parsed.ok().filter(|_| all_taken)
     };
-    from_text.or_else(|_| {
-        let _reading = ReadingImages::start(ImageMode::Streamed);
-        serde_json::from_str(text)
-    })
+    match read {
+        Some(parsed) => Ok(parsed),
+        None => {
+            let _reading = ReadingImages::start(ImageMode::Streamed);
+            serde_json::from_str(text)
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Images {
@@ -643,18 +659,33 @@ impl<'de> Deserialize<'de> for Images {
                 return Vec::<Image>::deserialize(deserializer).map(Images::Listed)
             }
             ImageMode::Streamed => rows::read_summarized(deserializer)?,
-            ImageMode::FromText => {
-                let text = <&serde_json::value::RawValue>::deserialize(deserializer)?.get();
-                match raw_images::read_rows(text) {
-                    Some(rows) => rows,
-                    // Errors are placed in this text alone: the caller
-                    // reads the whole text again for its own.
-                    None => rows::read_summarized(&mut serde_json::Deserializer::from_str(text))
-                        .map_err(serde::de::Error::custom)?,
-                }
-            }
+            ImageMode::PreRead => deserializer.deserialize_any(PreReadImages)?,
         };
         Ok(Images::Summarized(ImageSummary::of_rows(&rows)))
+    }
+}
+
+/// A repository's images when they may have been read before serde: the
+/// number of their rows, or an array left for serde's reader.
+struct PreReadImages;
+
+impl<'de> serde::de::Visitor<'de> for PreReadImages {
+    type Value = rows::ImageRows;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_u64<E: serde::de::Error>(self, place: u64) -> Result<rows::ImageRows, E> {
+        let taken = PRE_READ.with(|p| {
+            usize::try_from(place)
+                .ok()
+                .and_then(|at| p.borrow_mut().get_mut(at).and_then(Option::take))
+        });
+        // A number the text had itself, or one taken twice: the caller
+        // reads the text again with serde alone.
+        taken.ok_or_else(|| E::custom("images read before the parse are out of step"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<rows::ImageRows, A::Error> {
+        rows::read_summarized(serde::de::value::SeqAccessDeserializer::new(seq))
     }
 }
 

@@ -1,17 +1,27 @@
-//! A repository's images read into rows straight from their text, for the
-//! form `DescribeImages` output takes: objects of known fields, strings
-//! without escapes, plain whole numbers, RFC 3339 times.
+//! A repository's images read into rows straight from the inventory's
+//! text, before serde sees it, for the form `DescribeImages` output takes:
+//! objects of known fields, strings without escapes, plain whole numbers,
+//! RFC 3339 times.
 //!
-//! The serde reader ([`super::rows`]) asks serde_json for every key and
-//! value through visitors, and that cost four fifths of a large
-//! inventory's parse over skipping the images. Here serde_json only checks
-//! that the array is JSON (it hands it over as a `RawValue`), and this
-//! reader walks the checked text once. Whatever it does not take (an
+//! serde_json reading (or only skipping) two million images through
+//! visitors was most of a large inventory's parse. Here each array after an
+//! `"images":` key is read once by this reader ([`pre_read`]), and serde is
+//! handed the text with the array replaced by a number: its place in the
+//! arrays read. The reader takes only text that is JSON (it checks what
+//! serde checks: control characters, `null`, leading zeros, commas), so
+//! the replacement is a JSON value where there was one, and a text is JSON
+//! exactly when the text serde sees is. Whatever it does not take (an
 //! escape, an image written as an array, a field repeated or unknown, a
-//! number with a sign, fraction or exponent, a value of another type, a
-//! time only the full RFC 3339 parser reads wrong) makes it give up, and
-//! the serde reader reads the same text: what it accepts, and its errors,
-//! stay the inventory's rules.
+//! number with a sign, fraction or exponent, a value of another type) stays
+//! in the text for serde's reader ([`super::rows`]), whose rules, and
+//! errors, stay the inventory's.
+//!
+//! Why a match is a key: in JSON, a quote followed by `images":` either
+//! opens the string `images` (a key, since a colon follows it) or, escaped,
+//! ends a longer key ending in `"images`; the second is skipped (a
+//! backslash precedes the quote). Text that is not JSON may be misread,
+//! but then the text serde sees is not JSON either, and the caller reads
+//! the original again with serde alone for its error.
 
 use memchr::memchr2;
 use time::format_description::well_known::Rfc3339;
@@ -20,10 +30,59 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 use super::rows::{critical_and_high_of, Field, Fields, ImageRows};
 use super::{Digest, Label};
 
-/// The rows of a JSON array of images, from its text (already checked to be
-/// JSON); `None` when the text holds anything this reader does not take.
-pub(super) fn read_rows(text: &str) -> Option<ImageRows> {
-    let mut cursor = Cursor { text, at: 0 };
+/// An account's text with the image arrays this reader took replaced by
+/// their places in `rows`.
+pub(super) struct PreRead<'t> {
+    pub text: std::borrow::Cow<'t, str>,
+    pub rows: Vec<ImageRows>,
+}
+
+/// Reads every array of images in `text` this reader takes.
+pub(super) fn pre_read(text: &str) -> PreRead<'_> {
+    const KEY: &[u8] = b"\"images\":";
+    let bytes = text.as_bytes();
+    let mut rows = Vec::new();
+    let mut out = String::new();
+    let finder = memchr::memmem::Finder::new(KEY);
+    let mut copied = 0;
+    // Searched from the end of each array read: the arrays, most of the
+    // text, are never searched.
+    let mut from = 0;
+    while let Some(found) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
+        let found = from + found;
+        let start = found + KEY.len();
+        from = start;
+        let escaped = found > 0 && bytes[found - 1] == b'\\';
+        if escaped {
+            continue;
+        }
+        let Some((array, end)) = read_array(text, start) else {
+            continue;
+        };
+        out.push_str(&text[copied..start]);
+        out.push_str(&rows.len().to_string());
+        rows.push(array);
+        copied = end;
+        from = end;
+    }
+    if rows.is_empty() {
+        return PreRead {
+            text: std::borrow::Cow::Borrowed(text),
+            rows,
+        };
+    }
+    out.push_str(&text[copied..]);
+    PreRead {
+        text: std::borrow::Cow::Owned(out),
+        rows,
+    }
+}
+
+/// The rows of the JSON array of images at `start` of `text` (after any
+/// whitespace), and where it ends; `None` when the value there is not one
+/// this reader takes.
+pub(super) fn read_array(text: &str, start: usize) -> Option<(ImageRows, usize)> {
+    let mut cursor = Cursor { text, at: start };
     let mut rows = ImageRows::default();
     cursor.expect(b'[')?;
     if !cursor.eat(b']') {
@@ -35,7 +94,14 @@ pub(super) fn read_rows(text: &str) -> Option<ImageRows> {
             }
         }
     }
-    (cursor.peek().is_none()).then_some(rows)
+    Some((rows, cursor.at))
+}
+
+/// The rows of a text that is one JSON array of images and nothing else.
+#[cfg(test)]
+pub(super) fn read_rows(text: &str) -> Option<ImageRows> {
+    let (rows, end) = read_array(text, 0)?;
+    (Cursor { text, at: end }.peek().is_none()).then_some(rows)
 }
 
 /// A place in a JSON text.
@@ -159,8 +225,8 @@ impl<'t> Cursor<'t> {
         OffsetDateTime::parse(text, &Rfc3339).ok()
     }
 
-    /// A string without escapes (the text is JSON, so it holds no control
-    /// character, and ends at its next quote).
+    /// A string without escapes or control characters (which JSON writes
+    /// escaped).
     #[inline]
     fn string(&mut self) -> Option<&'t str> {
         self.expect(b'"')?;
@@ -168,6 +234,10 @@ impl<'t> Cursor<'t> {
         let bytes = self.text.as_bytes();
         let length = memchr2(b'"', b'\\', bytes.get(start..)?)?;
         if bytes.get(start + length) != Some(&b'"') {
+            return None;
+        }
+        let content = bytes.get(start..start + length)?;
+        if content.iter().any(|&b| b < 0x20) {
             return None;
         }
         self.at = start + length + 1;
@@ -178,9 +248,9 @@ impl<'t> Cursor<'t> {
     /// Reads `null` when it comes next.
     #[inline]
     fn null(&mut self) -> bool {
-        let next = self.peek() == Some(b'n');
+        let next = self.peek() == Some(b'n')
+            && self.text.as_bytes().get(self.at..self.at + 4) == Some(b"null");
         if next {
-            // JSON: an `n` here starts `null`.
             self.at += 4;
         }
         next
@@ -211,7 +281,9 @@ impl<'t> Cursor<'t> {
             digits += 1;
         }
         let fraction_or_exponent = matches!(bytes.get(self.at), Some(b'.' | b'e' | b'E'));
-        (digits > 0 && !fraction_or_exponent).then_some(value)
+        // JSON writes no leading zero.
+        let leading_zero = digits > 1 && value < 10u64.pow(digits - 1);
+        (digits > 0 && !fraction_or_exponent && !leading_zero).then_some(value)
     }
 
     /// An array of strings, each given to `each`.

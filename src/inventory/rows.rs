@@ -884,27 +884,56 @@ mod tests {
         }
     }
 
-    /// Wherever the reader from text takes an array of images, serde's
-    /// reader reads the same rows from it; and it takes the common form.
+    /// Wherever the reader from text takes an array of images, the text is
+    /// JSON and serde's reader reads the same rows from it; and it takes
+    /// the common form.
     #[test]
-    fn images_taken_from_their_text_are_the_rows_serde_reads() {
+    fn images_taken_from_their_text_are_json_and_the_rows_serde_reads() {
+        use super::super::raw_images::read_rows;
         let streamed = |text: &str| {
             read_summarized(&mut serde_json::Deserializer::from_str(text))
                 .map_err(|e| e.to_string())
         };
         let common = common_images();
-        let taken = super::super::raw_images::read_rows(&common).expect("the common form is taken");
+        let taken = read_rows(&common).expect("the common form is taken");
         assert_eq!(taken.rows.len(), 10);
         assert_eq!(Ok(&taken), streamed(&common).as_ref());
-        assert!(super::super::raw_images::read_rows(&sample_images()).is_none());
+        assert!(read_rows(&sample_images()).is_none());
+        // What serde rejects as JSON, the reader does not take.
+        let [a, ..] = DIGESTS;
+        for not_json in [
+            format!(
+                r#"[{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z","imageTags":["a	b"]}}]"#
+            ),
+            format!(
+                r#"[{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z","imageSizeInBytes":012}}]"#
+            ),
+            format!(
+                r#"[{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z","imageStatus":nul}}]"#
+            ),
+            format!(
+                r#"[{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z","imageStatus":nulx}}]"#
+            ),
+            format!(r#"[{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z",}}]"#),
+            format!(r#"[{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z"}},]"#),
+            format!(
+                r#"[{{"imageDigest":"{a}","imagePushedAt":"2026-01-01T00:00:00Z","imageTags":["x",]}}]"#
+            ),
+        ] {
+            assert!(
+                serde_json::from_str::<serde::de::IgnoredAny>(&not_json).is_err(),
+                "{not_json}"
+            );
+            assert!(read_rows(&not_json).is_none(), "{not_json}");
+        }
         let (mut took, mut left) = (0, 0);
         for edited in edits(&common, 3000) {
-            // Only JSON reaches the reader.
-            if serde_json::from_str::<&serde_json::value::RawValue>(&edited).is_err() {
-                continue;
-            }
-            match super::super::raw_images::read_rows(&edited) {
+            match read_rows(&edited) {
                 Some(rows) => {
+                    assert!(
+                        serde_json::from_str::<serde::de::IgnoredAny>(&edited).is_ok(),
+                        "taken, but not JSON: {edited}"
+                    );
                     assert_eq!(Ok(rows), streamed(&edited), "{edited}");
                     took += 1;
                 }
@@ -912,8 +941,51 @@ mod tests {
             }
         }
         assert!(
-            took > 200 && left > 50,
+            took > 200 && left > 500,
             "{took} taken, {left} left to serde"
         );
+    }
+
+    /// Arrays read before serde are replaced by numbers: a number the text
+    /// had itself where images go, taking another array's rows, is caught,
+    /// and the answer is the plain parse's.
+    #[test]
+    fn a_number_where_images_go_is_the_plain_parse_error() {
+        let images = common_images();
+        for (first, second) in [
+            ("0", images.as_str()),
+            (images.as_str(), "0"),
+            ("1", images.as_str()),
+        ] {
+            let text = format!("[{}, {}]", repository(first), repository(second));
+            let plain = serde_json::from_str::<Vec<Repository>>(&text).map_err(|e| e.to_string());
+            let for_analysis =
+                parse_for_analysis::<Vec<Repository>>(&text).map_err(|e| e.to_string());
+            assert!(plain.is_err());
+            assert_eq!(plain.err(), for_analysis.err());
+        }
+        // Two arrays read before serde, and a key ending in `"images` left alone.
+        let text = format!(
+            r#"[{}, {}, {{"x\"images":[]}}]"#,
+            repository(&images),
+            repository(&images)
+        );
+        let plain = serde_json::from_str::<Vec<Repository>>(&text).map_err(|e| e.to_string());
+        let for_analysis = parse_for_analysis::<Vec<Repository>>(&text).map_err(|e| e.to_string());
+        assert_eq!(plain.err(), for_analysis.err());
+        // Where serde keeps any value, a number in place of an array is
+        // never taken: the text is read again as it is.
+        let text = repository(&images);
+        let plain = serde_json::from_str::<serde_json::Value>(&text).unwrap();
+        assert_eq!(
+            parse_for_analysis::<serde_json::Value>(&text).unwrap(),
+            plain
+        );
+        let text = format!("[{}, {}]", repository(&images), repository(&images));
+        let read = parse_for_analysis::<Vec<Repository>>(&text).unwrap();
+        let Images::Summarized(summary) = &read[1].images else {
+            panic!("not summarized");
+        };
+        assert_eq!(summary.listed, 10);
     }
 }
