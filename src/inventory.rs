@@ -606,7 +606,7 @@ std::thread_local! {
     /// [`parse_for_analysis`] sets it, around one account's parse.
     static IMAGE_MODE: std::cell::Cell<ImageMode> = const { std::cell::Cell::new(ImageMode::Listed) };
     /// The image arrays read before serde, each taken once by its number.
-    static PRE_READ: std::cell::RefCell<Vec<Option<rows::ImageRows>>> =
+    static PRE_READ: std::cell::RefCell<Vec<Option<ImageSummary>>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -632,10 +632,10 @@ impl Drop for ReadingImages {
 /// the one a plain parse gives.
 fn parse_for_analysis<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
     let pre_read = raw_images::pre_read(text);
-    let read = if pre_read.rows.is_empty() {
+    let read = if pre_read.summaries.is_empty() {
         None
     } else {
-        PRE_READ.with(|p| *p.borrow_mut() = pre_read.rows.into_iter().map(Some).collect());
+        PRE_READ.with(|p| *p.borrow_mut() = pre_read.summaries.into_iter().map(Some).collect());
         let parsed = {
             let _reading = ReadingImages::start(ImageMode::PreRead);
             serde_json::from_str::<T>(&pre_read.text)
@@ -654,27 +654,27 @@ fn parse_for_analysis<T: serde::de::DeserializeOwned>(text: &str) -> serde_json:
 
 impl<'de> Deserialize<'de> for Images {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let rows = match IMAGE_MODE.with(|m| m.get()) {
+        let summary = match IMAGE_MODE.with(|m| m.get()) {
             ImageMode::Listed => {
                 return Vec::<Image>::deserialize(deserializer).map(Images::Listed)
             }
-            ImageMode::Streamed => rows::read_summarized(deserializer)?,
+            ImageMode::Streamed => ImageSummary::of_rows(&rows::read_summarized(deserializer)?),
             ImageMode::PreRead => deserializer.deserialize_any(PreReadImages)?,
         };
-        Ok(Images::Summarized(ImageSummary::of_rows(&rows)))
+        Ok(Images::Summarized(summary))
     }
 }
 
 /// A repository's images when they may have been read before serde: the
-/// number of their rows, or an array left for serde's reader.
+/// number of their summary, or an array left for serde's reader.
 struct PreReadImages;
 
 impl<'de> serde::de::Visitor<'de> for PreReadImages {
-    type Value = rows::ImageRows;
+    type Value = ImageSummary;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a sequence")
     }
-    fn visit_u64<E: serde::de::Error>(self, place: u64) -> Result<rows::ImageRows, E> {
+    fn visit_u64<E: serde::de::Error>(self, place: u64) -> Result<ImageSummary, E> {
         let taken = PRE_READ.with(|p| {
             usize::try_from(place)
                 .ok()
@@ -684,8 +684,9 @@ impl<'de> serde::de::Visitor<'de> for PreReadImages {
         // reads the text again with serde alone.
         taken.ok_or_else(|| E::custom("images read before the parse are out of step"))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<rows::ImageRows, A::Error> {
-        rows::read_summarized(serde::de::value::SeqAccessDeserializer::new(seq))
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<ImageSummary, A::Error> {
+        let rows = rows::read_summarized(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(ImageSummary::of_rows(&rows))
     }
 }
 

@@ -28,20 +28,23 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 use super::rows::{critical_and_high_of, Field, Fields, ImageRows};
+use super::summary::ImageSummary;
 use super::{Digest, Label};
 
 /// An account's text with the image arrays this reader took replaced by
-/// their places in `rows`.
+/// their places in `summaries`.
 pub(super) struct PreRead<'t> {
     pub text: std::borrow::Cow<'t, str>,
-    pub rows: Vec<ImageRows>,
+    pub summaries: Vec<ImageSummary>,
 }
 
 /// Reads every array of images in `text` this reader takes.
 pub(super) fn pre_read(text: &str) -> PreRead<'_> {
     const KEY: &[u8] = b"\"images\":";
     let bytes = text.as_bytes();
-    let mut rows = Vec::new();
+    let mut summaries = Vec::new();
+    // One buffer for every array's rows: each is summarized at once.
+    let mut rows = ImageRows::default();
     let mut out = String::new();
     let finder = memchr::memmem::Finder::new(KEY);
     let mut copied = 0;
@@ -56,51 +59,52 @@ pub(super) fn pre_read(text: &str) -> PreRead<'_> {
         if escaped {
             continue;
         }
-        let Some((array, end)) = read_array(text, start) else {
+        rows.clear();
+        let Some(end) = read_array(text, start, &mut rows) else {
             continue;
         };
         out.push_str(&text[copied..start]);
-        out.push_str(&rows.len().to_string());
-        rows.push(array);
+        out.push_str(&summaries.len().to_string());
+        summaries.push(ImageSummary::of_rows(&rows));
         copied = end;
         from = end;
     }
-    if rows.is_empty() {
+    if summaries.is_empty() {
         return PreRead {
             text: std::borrow::Cow::Borrowed(text),
-            rows,
+            summaries,
         };
     }
     out.push_str(&text[copied..]);
     PreRead {
         text: std::borrow::Cow::Owned(out),
-        rows,
+        summaries,
     }
 }
 
-/// The rows of the JSON array of images at `start` of `text` (after any
-/// whitespace), and where it ends; `None` when the value there is not one
-/// this reader takes.
-pub(super) fn read_array(text: &str, start: usize) -> Option<(ImageRows, usize)> {
+/// Reads the JSON array of images at `start` of `text` (after any
+/// whitespace) into `rows`, and says where it ends; `None` when the value
+/// there is not one this reader takes.
+fn read_array(text: &str, start: usize, rows: &mut ImageRows) -> Option<usize> {
     let mut cursor = Cursor { text, at: start };
-    let mut rows = ImageRows::default();
     cursor.expect(b'[')?;
     if !cursor.eat(b']') {
         loop {
-            image(&mut cursor, &mut rows)?;
+            image(&mut cursor, rows)?;
             if !cursor.eat(b',') {
                 cursor.expect(b']')?;
                 break;
             }
         }
     }
-    Some((rows, cursor.at))
+    Some(cursor.at)
 }
 
 /// The rows of a text that is one JSON array of images and nothing else.
 #[cfg(test)]
 pub(super) fn read_rows(text: &str) -> Option<ImageRows> {
-    let (rows, end) = read_array(text, 0)?;
+    let mut rows = ImageRows::default();
+    let end = read_array(text, 0, &mut rows)?;
     (Cursor { text, at: end }.peek().is_none()).then_some(rows)
 }
 

@@ -156,6 +156,15 @@ impl ImageRows {
         self.tag_ends.push(self.tag_text.len());
     }
 
+    /// Empties the rows, keeping their room.
+    pub(super) fn clear(&mut self) {
+        self.rows.clear();
+        self.tag_text.clear();
+        self.tag_ends.clear();
+        self.platforms.clear();
+        self.signed.clear();
+    }
+
     /// How many tags the rows hold.
     pub(super) fn tag_count(&self) -> usize {
         self.tag_ends.len()
