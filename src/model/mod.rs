@@ -14,7 +14,9 @@ pub mod scanning;
 pub mod signing;
 pub mod templates;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -87,7 +89,7 @@ struct Memo<V> {
 impl<V> Default for Memo<V> {
     fn default() -> Self {
         Memo {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
         }
     }
 }
