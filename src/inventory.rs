@@ -595,8 +595,8 @@ enum ImageMode {
     /// Streamed into a summary by serde ([`rows`]).
     Streamed,
     /// Read from the text before serde ([`raw_images`]): a number in place
-    /// of an array is the place of its rows in [`PRE_READ`]; an array left
-    /// in place is streamed.
+    /// of an array is the place of its summary in [`PRE_READ`]; an array
+    /// left in place is streamed.
     PreRead,
 }
 
@@ -1264,9 +1264,7 @@ fn read_pieces(
     let parse_account = |text: &split::AccountText| -> Result<Account, Located> {
         // Checked as UTF-8 once, the text is parsed as `str`: serde then
         // does not check each string again (a fifth of the parse's time).
-        // Each image goes into its repository's summary as it is parsed.
         let summarized = images == ImageReading::Summarized;
-        let _streaming = summarized.then(|| ReadingImages::start(ImageMode::Streamed));
         let parsed = match std::str::from_utf8(&text.bytes) {
             Ok(whole) if summarized => parse_for_analysis(whole),
             Ok(whole) => serde_json::from_str(whole),
@@ -1278,7 +1276,11 @@ fn read_pieces(
                     message: "not UTF-8".to_string(),
                 })
             }
-            Err(_) => serde_json::from_slice(&text.bytes),
+            // Each image streamed into its summary as serde parses it.
+            Err(_) => {
+                let _streaming = summarized.then(|| ReadingImages::start(ImageMode::Streamed));
+                serde_json::from_slice(&text.bytes)
+            }
         };
         parsed.map_err(|e| {
             let prefix = if e.is_syntax() || e.is_eof() {

@@ -75,16 +75,11 @@ impl std::hash::Hash for Digest {
 
 impl Digest {
     pub fn new(text: &str) -> Digest {
-        match sha256_bytes(text) {
-            Some(bytes) => Digest(Repr::Sha256(bytes)),
-            None => Digest(Repr::Other(text.into())),
-        }
+        Digest::sha256(text).unwrap_or_else(|| Digest(Repr::Other(text.into())))
     }
-}
 
-impl Digest {
     /// The digest `text` spells when it is the canonical form of a SHA-256
-    /// digest (then `Digest::new(text)` is this).
+    /// digest.
     pub(super) fn sha256(text: &str) -> Option<Digest> {
         sha256_bytes(text).map(|bytes| Digest(Repr::Sha256(bytes)))
     }

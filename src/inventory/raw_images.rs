@@ -27,7 +27,7 @@ use memchr::memchr2;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
-use super::rows::{critical_and_high_of, Field, Fields, ImageRows};
+use super::rows::{critical_and_high_of, Field, ImageFields, ImageRows};
 use super::summary::ImageSummary;
 use super::{Digest, Label};
 
@@ -87,16 +87,7 @@ pub(super) fn pre_read(text: &str) -> PreRead<'_> {
 /// there is not one this reader takes.
 fn read_array(text: &str, start: usize, rows: &mut ImageRows) -> Option<usize> {
     let mut cursor = Cursor { text, at: start };
-    cursor.expect(b'[')?;
-    if !cursor.eat(b']') {
-        loop {
-            image(&mut cursor, rows)?;
-            if !cursor.eat(b',') {
-                cursor.expect(b']')?;
-                break;
-            }
-        }
-    }
+    cursor.items(b'[', b']', |cursor| image(cursor, rows))?;
     Some(cursor.at)
 }
 
@@ -140,20 +131,24 @@ impl<'t> Cursor<'t> {
         self.eat(byte).then_some(())
     }
 
-    /// After an item: `true` on a comma (another item follows), `false` on
-    /// `close`.
+    /// An array or object: `open`, the items `each` reads separated by
+    /// commas, `close`.
     #[inline]
-    fn next_or(&mut self, close: u8) -> Option<bool> {
-        match self.peek()? {
-            b',' => {
-                self.at += 1;
-                Some(true)
+    fn items(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut each: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(open)?;
+        if self.eat(close) {
+            return Some(());
+        }
+        loop {
+            each(self)?;
+            if !self.eat(b',') {
+                return self.expect(close);
             }
-            byte if byte == close => {
-                self.at += 1;
-                Some(false)
-            }
-            _ => None,
         }
     }
 
@@ -187,24 +182,30 @@ impl<'t> Cursor<'t> {
         Some(field)
     }
 
+    /// A string of `length` bytes that `read` takes, read where it must
+    /// end without looking for its end: what `read` takes holds no quote
+    /// or backslash. `None`, and nothing read, otherwise.
+    #[inline]
+    fn exact<T>(&mut self, length: usize, read: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let close = self.at + 1 + length;
+        if self.text.as_bytes().get(close) != Some(&b'"') {
+            return None;
+        }
+        let value = read(self.text.get(self.at + 1..close)?)?;
+        self.at = close + 1;
+        Some(value)
+    }
+
     /// A digest: `sha256:` and 64 hex digits read where they must end;
     /// anything else as a string.
     #[inline]
     fn digest(&mut self) -> Option<Digest> {
         const CANONICAL: usize = "sha256:".len() + 64;
-        self.expect(b'"')?;
-        let canonical = self.text.as_bytes().get(self.at + CANONICAL) == Some(&b'"');
-        // Hex digits hold no quote or backslash: the string ends there.
-        if let Some(digest) = canonical
-            .then(|| self.text.get(self.at..self.at + CANONICAL))
-            .flatten()
-            .and_then(Digest::sha256)
-        {
-            self.at += CANONICAL + 1;
-            return Some(digest);
-        }
-        self.at -= 1;
-        self.string().map(Digest::new)
+        self.exact(CANONICAL, Digest::sha256)
+            .or_else(|| self.string().map(Digest::new))
     }
 
     /// An RFC 3339 time, as `time::serde::rfc3339` reads it: the common
@@ -213,20 +214,8 @@ impl<'t> Cursor<'t> {
     #[inline]
     fn time(&mut self) -> Option<OffsetDateTime> {
         const PLAIN: usize = "2026-06-01T06:00:00Z".len();
-        self.expect(b'"')?;
-        let plain = self.text.as_bytes().get(self.at + PLAIN) == Some(&b'"');
-        // A plain time is digits and separators: the string ends there.
-        if let Some(time) = plain
-            .then(|| self.text.get(self.at..self.at + PLAIN))
-            .flatten()
-            .and_then(plain_utc)
-        {
-            self.at += PLAIN + 1;
-            return Some(time);
-        }
-        self.at -= 1;
-        let text = self.string()?;
-        OffsetDateTime::parse(text, &Rfc3339).ok()
+        self.exact(PLAIN, plain_utc)
+            .or_else(|| OffsetDateTime::parse(self.string()?, &Rfc3339).ok())
     }
 
     /// A string without escapes or control characters (which JSON writes
@@ -296,109 +285,63 @@ impl<'t> Cursor<'t> {
 
     /// An array of strings, each given to `each`.
     fn strings(&mut self, mut each: impl FnMut(&'t str)) -> Option<()> {
-        self.expect(b'[')?;
-        let mut more = !self.eat(b']');
-        while more {
-            each(self.string()?);
-            more = self.next_or(b']')?;
-        }
-        Some(())
+        self.items(b'[', b']', |cursor| {
+            each(cursor.string()?);
+            Some(())
+        })
     }
 
     /// An object's fields: `each` reads the value of each key, after its
     /// colon.
     fn fields(&mut self, mut each: impl FnMut(&mut Self, &'t str) -> Option<()>) -> Option<()> {
-        self.expect(b'{')?;
-        if self.eat(b'}') {
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            self.expect(b':')?;
-            each(self, key)?;
-            if !self.eat(b',') {
-                return self.expect(b'}');
-            }
-        }
+        self.items(b'{', b'}', |cursor| {
+            let key = cursor.string()?;
+            cursor.expect(b':')?;
+            each(cursor, key)
+        })
     }
 }
 
 /// One image, as `Image`'s derived code reads it.
 fn image(cursor: &mut Cursor, rows: &mut ImageRows) -> Option<()> {
-    let mut seen = 0u16;
-    let mut digest = None;
-    let mut pushed_at = None;
-    let mut last_pull = None;
-    let mut size = 0;
-    let tags_start = rows.tag_count();
-    let mut tags_end = tags_start;
-    let platforms_start = rows.platforms.len();
-    let mut platforms_end = platforms_start;
-    let mut artifact_type = None;
-    let mut subject = None;
-    let mut status = None;
-    let mut severities = (0, 0);
-    cursor.expect(b'{')?;
-    let mut more = !cursor.eat(b'}');
-    while more {
+    let mut image = ImageFields::start(rows);
+    cursor.items(b'{', b'}', |cursor| {
         let field = cursor.field()?;
-        let bit = 1u16 << (field as u16);
-        if seen & bit != 0 {
+        if !image.first(field) {
             return None;
         }
-        seen |= bit;
         cursor.expect(b':')?;
         match field {
-            Field::Digest => digest = Some(cursor.digest()?),
-            Field::Tags => {
-                cursor.strings(|tag| rows.push_tag(tag))?;
-                tags_end = rows.tag_count();
-            }
-            Field::PushedAt => pushed_at = Some(cursor.time()?),
-            Field::Size => size = cursor.unsigned()?,
-            Field::LastPull => last_pull = cursor.optional(Cursor::time)?,
+            Field::Digest => image.digest = Some(cursor.digest()?),
+            Field::Tags => cursor.strings(|tag| rows.push_tag(tag))?,
+            Field::PushedAt => image.pushed_at = Some(cursor.time()?),
+            Field::Size => image.size = cursor.unsigned()?,
+            Field::LastPull => image.last_pull = cursor.optional(Cursor::time)?,
             Field::ManifestType => {
                 cursor.optional(Cursor::string)?;
             }
             Field::ArtifactType => {
-                artifact_type = cursor.optional(|c| c.string().map(Label::new))?
+                image.artifact_type = cursor.optional(|c| c.string().map(Label::new))?
             }
-            Field::Subject => subject = cursor.optional(Cursor::digest)?,
-            Field::IndexDigests => {
-                cursor.expect(b'[')?;
-                let mut more = !cursor.eat(b']');
-                while more {
-                    rows.platforms.push(cursor.digest()?);
-                    more = cursor.next_or(b']')?;
-                }
-                platforms_end = rows.platforms.len();
-            }
+            Field::Subject => image.subject = cursor.optional(Cursor::digest)?,
+            Field::IndexDigests => cursor.items(b'[', b']', |cursor| {
+                rows.platforms.push(cursor.digest()?);
+                Some(())
+            })?,
             Field::ScanStatus => {
                 cursor.optional(scan_status)?;
             }
             Field::FindingsSummary => {
-                severities = cursor.optional(findings_summary)?.unwrap_or((0, 0));
+                image.critical_and_high = cursor.optional(findings_summary)?.unwrap_or((0, 0));
             }
-            Field::Status => status = cursor.optional(|c| c.string().map(Label::new))?,
+            Field::Status => image.status = cursor.optional(|c| c.string().map(Label::new))?,
             Field::ArchivedAt => {
                 cursor.optional(Cursor::time)?;
             }
         }
-        more = cursor.next_or(b'}')?;
-    }
-    rows.push(Fields {
-        digest: digest?,
-        pushed_at: pushed_at?,
-        last_pull,
-        size,
-        tags: tags_start..tags_end,
-        platforms: platforms_start..platforms_end,
-        artifact_type,
-        subject,
-        status,
-        critical_and_high: severities,
-    });
-    Some(())
+        Some(())
+    })?;
+    image.finish(rows).ok()
 }
 
 /// `imageScanStatus`: a `status` and an optional `description`.

@@ -108,18 +108,84 @@ pub(super) struct ImageRows {
     pub signed: Vec<Digest>,
 }
 
-/// The fields of one image the rows keep, before they become a row.
-pub(super) struct Fields {
-    pub digest: Digest,
-    pub pushed_at: OffsetDateTime,
+/// The fields of one image the rows keep, as a reader meets them, before
+/// they become a row. Its tags and the manifests it lists are those pushed
+/// onto the rows since [`ImageFields::start`]: an image's reader pushes
+/// them while it reads the one field that holds them.
+pub(super) struct ImageFields {
+    /// The fields met so far, one bit per [`Field`].
+    seen: u16,
+    pub digest: Option<Digest>,
+    pub pushed_at: Option<OffsetDateTime>,
     pub last_pull: Option<OffsetDateTime>,
     pub size: u64,
-    pub tags: Range<usize>,
-    pub platforms: Range<usize>,
     pub artifact_type: Option<Label>,
     pub subject: Option<Digest>,
     pub status: Option<Label>,
     pub critical_and_high: (i64, i64),
+    tags_start: usize,
+    platforms_start: usize,
+}
+
+impl ImageFields {
+    /// An image whose fields are read next, after the images of `rows`.
+    pub fn start(rows: &ImageRows) -> ImageFields {
+        ImageFields {
+            seen: 0,
+            digest: None,
+            pushed_at: None,
+            last_pull: None,
+            size: 0,
+            artifact_type: None,
+            subject: None,
+            status: None,
+            critical_and_high: (0, 0),
+            tags_start: rows.tag_ends.len(),
+            platforms_start: rows.platforms.len(),
+        }
+    }
+
+    /// Whether `field` is met for the first time (a repeated key is an
+    /// error).
+    pub fn first(&mut self, field: Field) -> bool {
+        let bit = 1u16 << (field as u16);
+        let first = self.seen & bit == 0;
+        self.seen |= bit;
+        first
+    }
+
+    /// Adds the image to the rows; the name of the required field it lacks
+    /// otherwise.
+    pub fn finish(self, rows: &mut ImageRows) -> Result<(), &'static str> {
+        let digest = self.digest.ok_or("imageDigest")?;
+        let pushed_at = self.pushed_at.ok_or("imagePushedAt")?;
+        let artifact_type = self.artifact_type.as_deref();
+        let has_subject = self.subject.is_some();
+        let referrer = is_referrer(has_subject, artifact_type);
+        if is_signature(has_subject, artifact_type) {
+            if let Some(subject) = self.subject {
+                rows.signed.push(subject);
+            }
+        }
+        let archived = self
+            .status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("ARCHIVED"));
+        let (critical, high) = self.critical_and_high;
+        rows.rows.push(Row {
+            digest,
+            pushed_at,
+            last_pull: self.last_pull,
+            size: self.size,
+            tags: self.tags_start..rows.tag_ends.len(),
+            platforms: self.platforms_start..rows.platforms.len(),
+            archived,
+            referrer,
+            critical,
+            high,
+        });
+        Ok(())
+    }
 }
 
 impl ImageRows {
@@ -127,26 +193,23 @@ impl ImageRows {
     pub fn of(images: &[Image]) -> ImageRows {
         let mut rows = ImageRows::default();
         for image in images {
-            let tags_start = rows.tag_ends.len();
+            let mut fields = ImageFields::start(&rows);
             for tag in &image.image_tags {
                 rows.push_tag(tag);
             }
-            let platforms_start = rows.platforms.len();
             rows.platforms
                 .extend(image.index_manifest_digests.iter().cloned());
-            let fields = Fields {
-                digest: image.image_digest.clone(),
-                pushed_at: image.image_pushed_at,
-                last_pull: image.last_recorded_pull_time,
-                size: image.image_size_in_bytes,
-                tags: tags_start..rows.tag_ends.len(),
-                platforms: platforms_start..rows.platforms.len(),
-                artifact_type: image.artifact_media_type.clone(),
-                subject: image.subject_manifest_digest.as_deref().map(Digest::new),
-                status: image.image_status.clone(),
-                critical_and_high: critical_and_high(image.image_scan_findings_summary.as_ref()),
-            };
-            rows.push(fields);
+            fields.digest = Some(image.image_digest.clone());
+            fields.pushed_at = Some(image.image_pushed_at);
+            fields.last_pull = image.last_recorded_pull_time;
+            fields.size = image.image_size_in_bytes;
+            fields.artifact_type = image.artifact_media_type.clone();
+            fields.subject = image.subject_manifest_digest.as_deref().map(Digest::new);
+            fields.status = image.image_status.clone();
+            fields.critical_and_high =
+                critical_and_high(image.image_scan_findings_summary.as_ref());
+            // An image has both required fields.
+            let _ = fields.finish(&mut rows);
         }
         rows
     }
@@ -165,11 +228,6 @@ impl ImageRows {
         self.signed.clear();
     }
 
-    /// How many tags the rows hold.
-    pub(super) fn tag_count(&self) -> usize {
-        self.tag_ends.len()
-    }
-
     /// The tags of a row, as text.
     pub fn tags(&self, row: &Row) -> Vec<String> {
         row.tags
@@ -183,34 +241,6 @@ impl ImageRows {
 
     pub fn platforms(&self, row: &Row) -> &[Digest] {
         &self.platforms[row.platforms.clone()]
-    }
-
-    pub(super) fn push(&mut self, fields: Fields) {
-        let artifact_type = fields.artifact_type.as_deref();
-        let has_subject = fields.subject.is_some();
-        let referrer = is_referrer(has_subject, artifact_type);
-        if is_signature(has_subject, artifact_type) {
-            if let Some(subject) = fields.subject {
-                self.signed.push(subject);
-            }
-        }
-        let archived = fields
-            .status
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("ARCHIVED"));
-        let (critical, high) = fields.critical_and_high;
-        self.rows.push(Row {
-            digest: fields.digest,
-            pushed_at: fields.pushed_at,
-            last_pull: fields.last_pull,
-            size: fields.size,
-            tags: fields.tags,
-            platforms: fields.platforms,
-            archived,
-            referrer,
-            critical,
-            high,
-        });
     }
 }
 
@@ -400,75 +430,43 @@ impl<'de> Visitor<'de> for ImageVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let rows = self.rows;
-        let mut seen = 0u16;
-        let mut digest = None;
-        let mut pushed_at = None;
-        let mut last_pull = None;
-        let mut size = 0;
-        let tags_start = rows.tag_ends.len();
-        let mut tags_end = tags_start;
-        let platforms_start = rows.platforms.len();
-        let mut platforms_end = platforms_start;
-        let mut artifact_type = None;
-        let mut subject = None;
-        let mut status = None;
-        let mut severities = (0, 0);
+        let mut image = ImageFields::start(rows);
         while let Some(field) = map.next_key::<Field>()? {
-            let bit = 1u16 << (field as u16);
-            if seen & bit != 0 {
+            if !image.first(field) {
                 return Err(de::Error::duplicate_field(field.name()));
             }
-            seen |= bit;
             match field {
-                Field::Digest => digest = Some(map.next_value::<Digest>()?),
-                Field::Tags => {
-                    // A repeated key is an error above, so the tags read
-                    // here are the only ones this image has.
-                    map.next_value_seed(TagsSeed { rows: &mut *rows })?;
-                    tags_end = rows.tag_ends.len();
-                }
-                Field::PushedAt => pushed_at = Some(map.next_value::<Time>()?.0),
-                Field::Size => size = map.next_value::<u64>()?,
-                Field::LastPull => last_pull = map.next_value::<OptionalTime>()?.0,
+                Field::Digest => image.digest = Some(map.next_value::<Digest>()?),
+                // A repeated key is an error above, so the tags and
+                // manifests read here are the only ones this image has.
+                Field::Tags => map.next_value_seed(TagsSeed { rows: &mut *rows })?,
+                Field::PushedAt => image.pushed_at = Some(map.next_value::<Time>()?.0),
+                Field::Size => image.size = map.next_value::<u64>()?,
+                Field::LastPull => image.last_pull = map.next_value::<OptionalTime>()?.0,
                 Field::ManifestType => {
                     map.next_value::<Option<Label>>()?;
                 }
-                Field::ArtifactType => artifact_type = map.next_value::<Option<Label>>()?,
-                Field::Subject => subject = map.next_value::<Option<SubjectDigest>>()?,
-                Field::IndexDigests => {
-                    map.next_value_seed(DigestsSeed {
-                        digests: &mut rows.platforms,
-                    })?;
-                    platforms_end = rows.platforms.len();
+                Field::ArtifactType => image.artifact_type = map.next_value::<Option<Label>>()?,
+                Field::Subject => {
+                    image.subject = map.next_value::<Option<SubjectDigest>>()?.map(|s| s.0)
                 }
+                Field::IndexDigests => map.next_value_seed(DigestsSeed {
+                    digests: &mut rows.platforms,
+                })?,
                 Field::ScanStatus => {
                     map.next_value::<Option<ImageScanStatus>>()?;
                 }
                 Field::FindingsSummary => {
                     let summary = map.next_value::<Option<ImageScanFindingsSummary>>()?;
-                    severities = critical_and_high(summary.as_ref());
+                    image.critical_and_high = critical_and_high(summary.as_ref());
                 }
-                Field::Status => status = map.next_value::<Option<Label>>()?,
+                Field::Status => image.status = map.next_value::<Option<Label>>()?,
                 Field::ArchivedAt => {
                     map.next_value::<OptionalTime>()?;
                 }
             }
         }
-        let digest = digest.ok_or_else(|| de::Error::missing_field("imageDigest"))?;
-        let pushed_at = pushed_at.ok_or_else(|| de::Error::missing_field("imagePushedAt"))?;
-        rows.push(Fields {
-            digest,
-            pushed_at,
-            last_pull,
-            size,
-            tags: tags_start..tags_end,
-            platforms: platforms_start..platforms_end,
-            artifact_type,
-            subject: subject.map(|s| s.0),
-            status,
-            critical_and_high: severities,
-        });
-        Ok(())
+        image.finish(rows).map_err(de::Error::missing_field)
     }
 }
 
