@@ -158,16 +158,11 @@ impl<'a> Frame<'a> {
     }
 
     pub fn with_named(zone: &'a Zone, named: BTreeSet<String>) -> Frame<'a> {
-        let taken = |a: &str| named.contains(a) || zone.contains_account(a);
-        let mut free = (0..u64::MAX)
-            .map(|i| format!("{:012}", 999_999_999_999 - i * 1_000_003))
-            .filter(|a| !taken(a));
-        let first = free.next().unwrap_or_default();
-        let second = free.next().unwrap_or_default();
+        let outsiders = outsiders(|a| named.contains(a) || zone.contains_account(a));
         Frame {
             zone,
             named,
-            outsiders: [first, second],
+            outsiders,
             absent: Vec::new(),
             time: zone.time,
         }
@@ -322,6 +317,36 @@ enum IdKind {
 
 /// A synthetic account of our organization that no policy names.
 const UNNAMED_MEMBER: &str = "000000000001";
+
+/// Outside accounts are picked from this sequence, the first two not taken.
+const OUTSIDER_FIRST: u64 = 999_999_999_999;
+const OUTSIDER_STEP: u64 = 1_000_003;
+
+fn outsiders(taken: impl Fn(&str) -> bool) -> [String; 2] {
+    let mut free = (0..=OUTSIDER_FIRST / OUTSIDER_STEP)
+        .map(|i| format!("{:012}", OUTSIDER_FIRST - i * OUTSIDER_STEP))
+        .filter(|a| !taken(a));
+    let first = free.next().unwrap_or_default();
+    let second = free.next().unwrap_or_default();
+    [first, second]
+}
+
+/// An account the analysis may make up as a witness (the unnamed member,
+/// an outsider): a document or zone naming one changes which it picks.
+pub fn is_witness_account(id: &str) -> bool {
+    id == UNNAMED_MEMBER
+        || id.len() == 12
+            && id.parse::<u64>().is_ok_and(|v| {
+                v <= OUTSIDER_FIRST && (OUTSIDER_FIRST - v) % OUTSIDER_STEP == 0
+            })
+}
+
+/// The accounts the analysis makes up in a zone (`in_zone` tells its
+/// accounts) for any document that names none of them.
+pub fn witness_accounts(in_zone: impl Fn(&str) -> bool) -> [String; 3] {
+    let [first, second] = outsiders(in_zone);
+    [UNNAMED_MEMBER.to_string(), first, second]
+}
 
 /// Which accounts of a class an identity value may carry.
 #[derive(Clone)]

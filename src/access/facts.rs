@@ -52,7 +52,75 @@ pub struct AccessFacts {
     pub registry_counterexamples: BTreeSet<String>,
 }
 
+impl PolicyFacts {
+    /// The same facts with each string mapped by `f`; `None` when `f`
+    /// refuses one.
+    pub fn try_map_strings(&self, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Self> {
+        let PolicyFacts {
+            present,
+            analyzable,
+            problems,
+        } = self;
+        Some(PolicyFacts {
+            present: *present,
+            analyzable: *analyzable,
+            problems: map_set(problems, f)?,
+        })
+    }
+}
+
+fn map_set(
+    set: &BTreeSet<String>,
+    f: &mut dyn FnMut(&str) -> Option<String>,
+) -> Option<BTreeSet<String>> {
+    set.iter().map(|s| f(s)).collect()
+}
+
 impl AccessFacts {
+    /// The same facts with each string mapped by `f`; `None` when `f`
+    /// refuses one. Every field is named, so a fact added to the struct
+    /// must be mapped too.
+    pub fn try_map_strings(&self, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Self> {
+        let AccessFacts {
+            public_read,
+            public_write,
+            external_read,
+            external_write,
+            conditions,
+            unscoped_services,
+            wildcard_actions_to,
+            not_principal_statements,
+            auth_token_statements,
+            outside_registry_actions,
+            outside_registry_principals,
+            granted_by,
+            future_access,
+            proofs,
+            read_counterexamples,
+            write_counterexamples,
+            registry_counterexamples,
+        } = self;
+        Some(AccessFacts {
+            public_read: *public_read,
+            public_write: *public_write,
+            external_read: map_set(external_read, f)?,
+            external_write: map_set(external_write, f)?,
+            conditions: map_set(conditions, f)?,
+            unscoped_services: map_set(unscoped_services, f)?,
+            wildcard_actions_to: map_set(wildcard_actions_to, f)?,
+            not_principal_statements: map_set(not_principal_statements, f)?,
+            auth_token_statements: map_set(auth_token_statements, f)?,
+            outside_registry_actions: map_set(outside_registry_actions, f)?,
+            outside_registry_principals: map_set(outside_registry_principals, f)?,
+            granted_by: map_set(granted_by, f)?,
+            future_access: map_set(future_access, f)?,
+            proofs: map_set(proofs, f)?,
+            read_counterexamples: map_set(read_counterexamples, f)?,
+            write_counterexamples: map_set(write_counterexamples, f)?,
+            registry_counterexamples: map_set(registry_counterexamples, f)?,
+        })
+    }
+
     /// The names of the facts that differ between two analyses of one
     /// policy (under registry policy scopes V1 and V2, say): what depends on
     /// the difference. Read from the serialized facts, so a fact added to

@@ -33,7 +33,7 @@ use crate::policy::presence;
 use crate::policy::{
     parse, Effect, PolicyDocument, PolicyKind, Principal, PrincipalElement, Statement,
 };
-pub use attacker::{Class, Frame, Truth, Zone};
+pub use attacker::{is_witness_account, witness_accounts, Class, Frame, Truth, Zone};
 pub use facts::{AccessFacts, PolicyFacts};
 
 /// The class name of "some AWS service", which `Principal: "*"` admits.

@@ -5,6 +5,7 @@
 //! so that it can be printed, saved and tested on its own; the engine turns it
 //! into a Cedar entity.
 
+mod account_shape;
 pub mod encryption;
 pub mod images;
 pub mod lifecycle;
@@ -17,7 +18,9 @@ pub mod templates;
 use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use account_shape::AccountShape;
 
 use rayon::prelude::*;
 
@@ -76,6 +79,9 @@ impl Default for PrincipalFacts {
 #[derive(Default)]
 struct AnalysisCache {
     repository: Memo<(PolicyFacts, AccessFacts)>,
+    /// Repository policy analyses by the text's shape up to the accounts
+    /// it names (see [`account_shape`]).
+    repository_shapes: ShapeMemo<(PolicyFacts, AccessFacts)>,
     trust: Memo<identity::TrustAnalysis>,
     identity: Memo<identity::IdentityAnalysis>,
 }
@@ -125,6 +131,63 @@ fn owner_and_resource(text: &str, owner: &str, arn: &str) -> String {
     }
 }
 
+/// Analyses whose strings can be renamed from one text's accounts to
+/// another's.
+trait NamesAccounts: Sized {
+    fn try_map_strings(&self, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Self>;
+}
+
+impl NamesAccounts for (PolicyFacts, AccessFacts) {
+    fn try_map_strings(&self, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Self> {
+        Some((self.0.try_map_strings(f)?, self.1.try_map_strings(f)?))
+    }
+}
+
+/// Shape key → the first text's shape and analysis, or `None` when that
+/// analysis names an account its shape does not rank (then no other text
+/// shares it).
+struct ShapeMemo<V> {
+    entries: Mutex<HashMap<String, Option<Arc<(AccountShape, V)>>>>,
+}
+
+impl<V> Default for ShapeMemo<V> {
+    fn default() -> Self {
+        ShapeMemo {
+            entries: Mutex::new(HashMap::default()),
+        }
+    }
+}
+
+impl<V: NamesAccounts + Clone> ShapeMemo<V> {
+    fn get_or_analyse(&self, shape: AccountShape, analyse: impl FnOnce() -> V) -> V {
+        let lock = || {
+            self.entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let known = lock().get(&shape.key).cloned();
+        match known {
+            Some(Some(first)) => {
+                let (from, value) = &*first;
+                let renamed = value.try_map_strings(&mut |s| shape.renamed_from(from, s));
+                // Checked when it was stored; analysed afresh all the same.
+                renamed.unwrap_or_else(analyse)
+            }
+            Some(None) => analyse(),
+            None => {
+                let value = analyse();
+                let renamable = value
+                    .try_map_strings(&mut |s| shape.renamed_from(&shape, s))
+                    .is_some();
+                let key = shape.key.clone();
+                let entry = renamable.then(|| Arc::new((shape, value.clone())));
+                lock().entry(key).or_insert(entry);
+                value
+            }
+        }
+    }
+}
+
 impl AnalysisCache {
     fn repository(
         &self,
@@ -133,8 +196,14 @@ impl AnalysisCache {
         owner: &str,
         zone: &TrustZone,
     ) -> (PolicyFacts, AccessFacts) {
-        self.repository
-            .get_or_analyse(text, &owner_and_resource(text, owner, arn), || {
+        let names_resources = crate::policy::may_name_resources(text);
+        let rest = if names_resources {
+            format!("{owner} {arn}")
+        } else {
+            owner.to_string()
+        };
+        self.repository.get_or_analyse(text, &rest, || {
+            let analyse = || {
                 let a = access::analyze_resource_policy(
                     text,
                     Target::Repository,
@@ -142,7 +211,13 @@ impl AnalysisCache {
                     &zone.for_owner(owner),
                 );
                 (a.policy, a.access)
-            })
+            };
+            let resource = names_resources.then_some(arn);
+            match AccountShape::of(text, resource, owner, |a| zone.contains_account(a)) {
+                Some(shape) => self.repository_shapes.get_or_analyse(shape, analyse),
+                None => analyse(),
+            }
+        })
     }
 
     /// Who can assume a role of the zone's owner.
@@ -1516,6 +1591,88 @@ mod tests {
                 docs[0].name
             );
         }
+    }
+
+    #[test]
+    fn an_analysis_shared_by_shape_is_each_texts_own_analysis() {
+        // Each repository policy of the corpus, then the same policy with
+        // every account id moved (order, class and leading zero kept) for
+        // a resource of the moved owner: where the two have one shape, the
+        // cache hands the second the first's analysis renamed, which must
+        // be the analysis the second text gets on its own.
+        let moved = |text: &str| {
+            let mut out = text.to_string();
+            for span in crate::policy::account_literal_spans(text).collect::<Vec<_>>() {
+                let id: u64 = text[span.clone()].parse().unwrap();
+                out.replace_range(span, &format!("{:012}", id + 7));
+            }
+            out
+        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies/repository");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        let (mut shared, mut with_ids) = (0, 0);
+        for path in &names {
+            let case: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let text = match &case["policy_text"] {
+                serde_json::Value::String(t) => t.clone(),
+                _ => serde_json::to_string(&case["policy"]).unwrap(),
+            };
+            let owner = case["account"].as_str().unwrap().to_string();
+            let listed = |key: &str| -> Vec<String> {
+                case[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a.as_str().unwrap().to_string())
+                    .collect()
+            };
+            let accounts: BTreeSet<String> = listed("org_accounts")
+                .into_iter()
+                .chain(listed("trusted_accounts"))
+                .chain([owner.clone()])
+                .collect();
+            let zone = TrustZone {
+                accounts: accounts.clone(),
+                org_id: case["org_id"].as_str().map(str::to_string),
+                time: Some(1_795_132_800),
+            };
+            let moved_zone = TrustZone {
+                accounts: accounts.iter().map(|a| moved(a)).collect(),
+                ..zone.clone()
+            };
+            let arn = format!("arn:aws:ecr:us-east-1:{owner}:repository/app");
+            let (moved_text, moved_owner, moved_arn) = (moved(&text), moved(&owner), moved(&arn));
+
+            // Under the zone left where it was, the accounts the text names
+            // in it are moved out of it: another shape.
+            let mut one_shape = false;
+            for variant_zone in [&moved_zone, &zone] {
+                let cache = AnalysisCache::default();
+                cache.repository(&text, &arn, &owner, &zone);
+                let got = cache.repository(&moved_text, &moved_arn, &moved_owner, variant_zone);
+                let own = access::analyze_resource_policy(
+                    &moved_text,
+                    Target::Repository,
+                    &moved_arn,
+                    &variant_zone.for_owner(&moved_owner),
+                );
+                assert_eq!(got, (own.policy, own.access), "{}", path.display());
+                let shapes = cache.repository_shapes.entries.lock().unwrap();
+                one_shape |= shapes.len() == 1 && shapes.values().all(Option::is_some);
+            }
+            let names_ids = moved_text != text;
+            with_ids += usize::from(names_ids);
+            shared += usize::from(names_ids && one_shape);
+        }
+        // Most texts naming accounts are shared: the comparisons above are
+        // of renamed analyses, not of texts each analysed afresh.
+        assert!(with_ids >= 50, "{with_ids} name accounts");
+        assert!(shared * 2 > with_ids, "{shared} of {with_ids} shared");
     }
 
     #[test]
