@@ -17,8 +17,8 @@
 use std::collections::BTreeSet;
 
 use foldhash::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use super::attributes::{FieldHint, Key};
 use super::Attr;
@@ -40,14 +40,22 @@ pub(super) struct RuleGroup {
 
 /// The rules of a group that fire on an entity, by their position among
 /// the engine's rules.
-pub(super) type Decision = Arc<[usize]>;
+pub(super) type Decision = Box<[usize]>;
 
 #[derive(Default)]
 struct DecisionCache {
-    decisions: Mutex<HashMap<Vec<u8>, Decision>>,
-    lookups: AtomicU64,
-    hits: AtomicU64,
+    /// The counts live under the lock the lookup takes anyway: atomics
+    /// beside it would be two more cache-line transfers between cores on
+    /// every lookup.
+    state: Mutex<CacheState>,
     off: AtomicBool,
+}
+
+#[derive(Default)]
+struct CacheState {
+    decisions: HashMap<Vec<u8>, Decision>,
+    lookups: u64,
+    hits: u64,
 }
 
 /// What a group needs to see of an entity: the attribute paths its policy
@@ -167,27 +175,27 @@ impl RuleGroup {
         true
     }
 
-    pub fn cached(&self, key: &[u8]) -> Option<Decision> {
-        let found = self
+    /// Appends the positions of the rules that fire for `key` to `fired`
+    /// when the decision is known (copied under the lock: a shared pointer
+    /// to it would be counted up and down by both cores).
+    pub fn cached(&self, key: &[u8], fired: &mut Vec<usize>) -> bool {
+        let mut state = self
             .cache
-            .decisions
+            .state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(key)
-            .cloned();
-        let lookups = self.cache.lookups.fetch_add(1, Ordering::Relaxed) + 1;
-        let hits = if found.is_some() {
-            self.cache.hits.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            self.cache.hits.load(Ordering::Relaxed)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.lookups += 1;
+        let found = match state.decisions.get(key) {
+            Some(decision) => {
+                fired.extend_from_slice(decision);
+                true
+            }
+            None => false,
         };
-        if lookups >= TRIAL_LOOKUPS && hits * 4 < lookups {
+        state.hits += u64::from(found);
+        if state.lookups >= TRIAL_LOOKUPS && state.hits * 4 < state.lookups {
             self.cache.off.store(true, Ordering::Relaxed);
-            self.cache
-                .decisions
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clear();
+            state.decisions.clear();
         }
         found
     }
@@ -197,9 +205,10 @@ impl RuleGroup {
             return;
         }
         self.cache
-            .decisions
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .decisions
             .insert(key, fired);
     }
 }

@@ -355,15 +355,14 @@ impl Engine {
         };
         let attrs = attributes(entity);
         let all = attrs.as_record().unwrap_or(&[]);
-        let mut fired: Vec<groups::Decision> = Vec::new();
+        let mut fired: Vec<usize> = Vec::new();
         let mut errors: Vec<EvaluationError> = Vec::new();
         // One buffer for every group's key: copied only when a decision
         // is kept.
         let mut key = Vec::with_capacity(512);
         for group in groups {
             let keyed = group.key_into(all, &mut key);
-            if let Some(decision) = keyed.then(|| group.cached(&key)).flatten() {
-                fired.push(decision);
+            if keyed && group.cached(&key, &mut fired) {
                 continue;
             }
             let whole = || {
@@ -385,16 +384,15 @@ impl Engine {
             }
             let decision: groups::Decision =
                 ids.iter().filter_map(|id| self.position(id)).collect();
+            fired.extend_from_slice(&decision);
             if failed.is_empty() && keyed {
-                group.keep(key.clone(), decision.clone());
+                group.keep(key.clone(), decision);
             }
-            fired.push(decision);
             errors.extend(failed);
         }
         let text = EntityText::of(entity);
         let mut findings: Vec<Finding> = fired
             .iter()
-            .flat_map(|decision| decision.iter())
             .filter_map(|&at| Some((self.rules.get(at)?, self.prepared.get(at)?)))
             .map(|(rule, prepared)| self.finding_with(rule, prepared, entity, &text, &attrs))
             .collect();
