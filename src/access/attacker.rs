@@ -337,7 +337,7 @@ pub fn is_witness_account(id: &str) -> bool {
     id == UNNAMED_MEMBER
         || id.len() == 12
             && id.parse::<u64>().is_ok_and(|v| {
-                v <= OUTSIDER_FIRST && (OUTSIDER_FIRST - v) % OUTSIDER_STEP == 0
+                v <= OUTSIDER_FIRST && (OUTSIDER_FIRST - v).is_multiple_of(OUTSIDER_STEP)
             })
 }
 

@@ -130,7 +130,9 @@ impl AccountShape {
             if i - start < 12 {
                 continue;
             }
-            let at = from.ids.binary_search_by(|id| id.as_str().cmp(&s[start..i]));
+            let at = from
+                .ids
+                .binary_search_by(|id| id.as_str().cmp(&s[start..i]));
             let to = self.ids.get(at.ok()?)?;
             out.push_str(&s[copied..start]);
             out.push_str(to);
@@ -179,8 +181,7 @@ fn free_of_other_readings(text: &str) -> bool {
     };
     for (at, &b) in bytes.iter().enumerate() {
         let next_to_digit = || {
-            at.checked_sub(1)
-                .is_some_and(|p| bytes[p].is_ascii_digit())
+            at.checked_sub(1).is_some_and(|p| bytes[p].is_ascii_digit())
                 || bytes.get(at + 1).is_some_and(u8::is_ascii_digit)
         };
         let reads_otherwise = match b {

@@ -147,8 +147,11 @@ impl NamesAccounts for (PolicyFacts, AccessFacts) {
 /// analysis names an account its shape does not rank (then no other text
 /// shares it).
 struct ShapeMemo<V> {
-    entries: Mutex<HashMap<String, Option<Arc<(AccountShape, V)>>>>,
+    entries: Mutex<HashMap<String, Option<SharedAnalysis<V>>>>,
 }
+
+/// The first text of a shape and its analysis.
+type SharedAnalysis<V> = Arc<(AccountShape, V)>;
 
 impl<V> Default for ShapeMemo<V> {
     fn default() -> Self {
@@ -1608,7 +1611,8 @@ mod tests {
             }
             out
         };
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies/repository");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies/repository");
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
