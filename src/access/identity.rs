@@ -191,6 +191,37 @@ pub struct IdentityAnalysis {
     pub auth_token_unscoped_statements: BTreeSet<String>,
 }
 
+impl IdentityAnalysis {
+    /// The same analysis with each string mapped by `f`; `None` when `f`
+    /// refuses one. Every field is named, so a field added to the struct
+    /// must be mapped too.
+    pub fn try_map_strings(&self, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Self> {
+        let IdentityAnalysis {
+            problems,
+            ecr_read,
+            ecr_write,
+            ecr_permissions,
+            write_all_repositories,
+            write_all_statements,
+            auth_token,
+            auth_token_unrestricted,
+            auth_token_unscoped_statements,
+        } = self;
+        let mut map = |set: &BTreeSet<String>| set.iter().map(|s| f(s)).collect::<Option<_>>();
+        Some(IdentityAnalysis {
+            problems: map(problems)?,
+            ecr_read: *ecr_read,
+            ecr_write: *ecr_write,
+            ecr_permissions: *ecr_permissions,
+            write_all_repositories: *write_all_repositories,
+            write_all_statements: map(write_all_statements)?,
+            auth_token: *auth_token,
+            auth_token_unrestricted: *auth_token_unrestricted,
+            auth_token_unscoped_statements: map(auth_token_unscoped_statements)?,
+        })
+    }
+}
+
 /// One identity policy document with the name a report uses for it.
 pub struct NamedPolicy<'a> {
     pub name: String,

@@ -84,6 +84,8 @@ struct AnalysisCache {
     repository_shapes: ShapeMemo<(PolicyFacts, AccessFacts)>,
     trust: Memo<identity::TrustAnalysis>,
     identity: Memo<identity::IdentityAnalysis>,
+    /// Identity analyses by the shape of their documents' names and texts.
+    identity_shapes: ShapeMemo<identity::IdentityAnalysis>,
 }
 
 /// Text → what else the analysis read → result: looked up without copying
@@ -135,6 +137,12 @@ fn owner_and_resource(text: &str, owner: &str, arn: &str) -> String {
 /// another's.
 trait NamesAccounts: Sized {
     fn try_map_strings(&self, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Self>;
+}
+
+impl NamesAccounts for identity::IdentityAnalysis {
+    fn try_map_strings(&self, f: &mut dyn FnMut(&str) -> Option<String>) -> Option<Self> {
+        identity::IdentityAnalysis::try_map_strings(self, f)
+    }
 }
 
 impl NamesAccounts for (PolicyFacts, AccessFacts) {
@@ -257,7 +265,15 @@ impl AnalysisCache {
         }
         self.identity
             .get_or_analyse(&key, &format!("{account} {}", zone.owner), || {
-                identity::analyze_identity(docs, boundary, account, zone)
+                let analyse = || identity::analyze_identity(docs, boundary, account, zone);
+                // The key holds every name and text, so its shape is theirs.
+                let shape = (account == zone.owner)
+                    .then(|| AccountShape::of(&key, None, account, |a| zone.contains_account(a)))
+                    .flatten();
+                match shape {
+                    Some(shape) => self.identity_shapes.get_or_analyse(shape, analyse),
+                    None => analyse(),
+                }
             })
     }
 }
@@ -1596,87 +1612,234 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_analysis_shared_by_shape_is_each_texts_own_analysis() {
-        // Each repository policy of the corpus, then the same policy with
-        // every account id moved (order, class and leading zero kept) for
-        // a resource of the moved owner: where the two have one shape, the
-        // cache hands the second the first's analysis renamed, which must
-        // be the analysis the second text gets on its own.
-        let moved = |text: &str| {
-            let mut out = text.to_string();
-            for span in crate::policy::account_literal_spans(text).collect::<Vec<_>>() {
-                let id: u64 = text[span.clone()].parse().unwrap();
-                out.replace_range(span, &format!("{:012}", id + 7));
-            }
-            out
-        };
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies/repository");
-        let mut names: Vec<_> = std::fs::read_dir(&dir)
+    /// A corpus case and the same case with every account id moved (order,
+    /// class and leading zero kept): the text, the owner, the zone.
+    struct MovedCase {
+        path: std::path::PathBuf,
+        text: String,
+        owner: String,
+        zone: TrustZone,
+        moved_text: String,
+        moved_owner: String,
+        moved_zone: TrustZone,
+    }
+
+    fn moved(text: &str) -> String {
+        let mut out = text.to_string();
+        for span in crate::policy::account_literal_spans(text).collect::<Vec<_>>() {
+            let id: u64 = text[span.clone()].parse().unwrap();
+            out.replace_range(span, &format!("{:012}", id + 7));
+        }
+        out
+    }
+
+    fn moved_corpus(kind: &str) -> Vec<MovedCase> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/policies")
+            .join(kind);
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
-        names.sort();
-        let (mut shared, mut with_ids) = (0, 0);
-        for path in &names {
-            let case: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-            let text = match &case["policy_text"] {
-                serde_json::Value::String(t) => t.clone(),
-                _ => serde_json::to_string(&case["policy"]).unwrap(),
-            };
-            let owner = case["account"].as_str().unwrap().to_string();
-            let listed = |key: &str| -> Vec<String> {
-                case[key]
-                    .as_array()
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|path| {
+                let case: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let text = match &case["policy_text"] {
+                    serde_json::Value::String(t) => t.clone(),
+                    _ => serde_json::to_string(&case["policy"]).unwrap(),
+                };
+                let owner = case["account"].as_str().unwrap().to_string();
+                let listed = |key: &str| -> Vec<String> {
+                    case[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|a| a.as_str().unwrap().to_string())
+                        .collect()
+                };
+                let accounts = listed("org_accounts")
                     .into_iter()
-                    .flatten()
-                    .map(|a| a.as_str().unwrap().to_string())
-                    .collect()
-            };
-            let accounts: BTreeSet<String> = listed("org_accounts")
-                .into_iter()
-                .chain(listed("trusted_accounts"))
-                .chain([owner.clone()])
-                .collect();
+                    .chain(listed("trusted_accounts"))
+                    .collect();
+                MovedCase::new(path, text, owner, accounts, case["org_id"].as_str())
+            })
+            .collect()
+    }
+
+    impl MovedCase {
+        fn new(
+            path: std::path::PathBuf,
+            text: String,
+            owner: String,
+            mut accounts: BTreeSet<String>,
+            org_id: Option<&str>,
+        ) -> MovedCase {
+            accounts.insert(owner.clone());
             let zone = TrustZone {
                 accounts: accounts.clone(),
-                org_id: case["org_id"].as_str().map(str::to_string),
+                org_id: org_id.map(str::to_string),
                 time: Some(1_795_132_800),
             };
-            let moved_zone = TrustZone {
-                accounts: accounts.iter().map(|a| moved(a)).collect(),
-                ..zone.clone()
-            };
-            let arn = format!("arn:aws:ecr:us-east-1:{owner}:repository/app");
-            let (moved_text, moved_owner, moved_arn) = (moved(&text), moved(&owner), moved(&arn));
-
-            // Under the zone left where it was, the accounts the text names
-            // in it are moved out of it: another shape.
-            let mut one_shape = false;
-            for variant_zone in [&moved_zone, &zone] {
-                let cache = AnalysisCache::default();
-                cache.repository(&text, &arn, &owner, &zone);
-                let got = cache.repository(&moved_text, &moved_arn, &moved_owner, variant_zone);
-                let own = access::analyze_resource_policy(
-                    &moved_text,
-                    Target::Repository,
-                    &moved_arn,
-                    &variant_zone.for_owner(&moved_owner),
-                );
-                assert_eq!(got, (own.policy, own.access), "{}", path.display());
-                let shapes = cache.repository_shapes.entries.lock().unwrap();
-                one_shape |= shapes.len() == 1 && shapes.values().all(Option::is_some);
+            MovedCase {
+                moved_text: moved(&text),
+                moved_owner: moved(&owner),
+                moved_zone: TrustZone {
+                    accounts: accounts.iter().map(|a| moved(a)).collect(),
+                    ..zone.clone()
+                },
+                path,
+                text,
+                owner,
+                zone,
             }
-            let names_ids = moved_text != text;
+        }
+    }
+
+    /// Runs `check` on each case, under the moved zone and under the zone
+    /// left where it was (where the accounts the text names in the zone are
+    /// moved out of it: another shape); `check` asserts that the second
+    /// text's cached analysis is its own and tells whether the cache held
+    /// one shared shape. Most texts naming accounts must be shared, so that
+    /// the comparisons are of renamed analyses, not of texts each analysed
+    /// afresh.
+    fn assert_shared_analyses_are_own(
+        cases: Vec<MovedCase>,
+        at_least: usize,
+        check: impl Fn(&MovedCase, &TrustZone) -> bool,
+    ) {
+        let (mut shared, mut with_ids) = (0, 0);
+        for case in cases {
+            let mut one_shape = false;
+            for variant_zone in [&case.moved_zone, &case.zone] {
+                one_shape |= check(&case, variant_zone);
+            }
+            let names_ids = case.moved_text != case.text;
             with_ids += usize::from(names_ids);
             shared += usize::from(names_ids && one_shape);
         }
-        // Most texts naming accounts are shared: the comparisons above are
-        // of renamed analyses, not of texts each analysed afresh.
-        assert!(with_ids >= 50, "{with_ids} name accounts");
+        assert!(with_ids >= at_least, "{with_ids} name accounts");
         assert!(shared * 2 > with_ids, "{shared} of {with_ids} shared");
+    }
+
+    fn one_shared_shape<V>(memo: &ShapeMemo<V>) -> bool {
+        let shapes = memo.entries.lock().unwrap();
+        shapes.len() == 1 && shapes.values().all(Option::is_some)
+    }
+
+    #[test]
+    fn a_repository_analysis_shared_by_shape_is_each_texts_own() {
+        assert_shared_analyses_are_own(moved_corpus("repository"), 50, |case, variant_zone| {
+            let arn = |owner: &str| format!("arn:aws:ecr:us-east-1:{owner}:repository/app");
+            let cache = AnalysisCache::default();
+            cache.repository(&case.text, &arn(&case.owner), &case.owner, &case.zone);
+            let moved_arn = arn(&case.moved_owner);
+            let got = cache.repository(
+                &case.moved_text,
+                &moved_arn,
+                &case.moved_owner,
+                variant_zone,
+            );
+            let own = access::analyze_resource_policy(
+                &case.moved_text,
+                Target::Repository,
+                &moved_arn,
+                &variant_zone.for_owner(&case.moved_owner),
+            );
+            assert_eq!(got, (own.policy, own.access), "{}", case.path.display());
+            one_shared_shape(&cache.repository_shapes)
+        });
+    }
+
+    #[test]
+    fn a_repository_analysis_is_not_shared_between_owners() {
+        // The same text for a repository of another account of the zone:
+        // an account it names may now be the owner, or no longer be, at
+        // the same rank; its analysis is its own.
+        let mut differ = 0;
+        let (a, b) = ("111122223333", "444455556666");
+        let both_named = [
+            // Public where the resource is A's; B's repository names A
+            // only as a condition value.
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:ResourceAccount":"{A}"}}},{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::{B}:root"},"Action":"ecr:DeleteRepository"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":["{A}","{B}"]},"Action":"ecr:*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:PutImage","Condition":{"StringNotEquals":{"aws:SourceAccount":"{B}"},"StringEquals":{"aws:PrincipalAccount":"{A}"}}}"#,
+        ]
+        .map(|statements| {
+            let text = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+                .replace("{A}", a)
+                .replace("{B}", b);
+            let label = format!("both named: {text}");
+            MovedCase::new(label.into(), text, a.to_string(), [b.to_string()].into(), None)
+        });
+        for case in moved_corpus("repository").into_iter().chain(both_named) {
+            let arn = |owner: &str| format!("arn:aws:ecr:us-east-1:{owner}:repository/app");
+            for other in case.zone.accounts.iter().filter(|a| **a != case.owner) {
+                let cache = AnalysisCache::default();
+                let first =
+                    cache.repository(&case.text, &arn(&case.owner), &case.owner, &case.zone);
+                let got = cache.repository(&case.text, &arn(other), other, &case.zone);
+                let own = access::analyze_resource_policy(
+                    &case.text,
+                    Target::Repository,
+                    &arn(other),
+                    &case.zone.for_owner(other),
+                );
+                assert_eq!(got, (own.policy, own.access), "{}", case.path.display());
+                differ += usize::from(first != got);
+            }
+        }
+        // Owners that change the analysis are among the cases.
+        assert!(differ >= 5, "{differ}");
+    }
+
+    #[test]
+    fn an_identity_analysis_shared_by_shape_is_each_texts_own() {
+        // The corpus's identity cases, and templates naming the owner's,
+        // a zone account's and an outsider's repositories and accounts.
+        let (owner, zone_account, outsider) = ("111122223333", "444455556666", "999988887777");
+        let templates = [
+            r#"{"Effect":"Allow","Action":["ecr:PutImage","ecr:BatchGetImage"],"Resource":"arn:aws:ecr:*:{O}:repository/team-1/*"}"#,
+            r#"{"Effect":"Allow","Action":"ecr:*","Resource":"arn:aws:ecr:us-east-1:{X}:repository/app"}"#,
+            r#"{"Effect":"Allow","Action":"ecr:PutImage","Resource":"*","Condition":{"StringEquals":{"aws:ResourceAccount":"{O}"}}}"#,
+            r#"{"Effect":"Allow","Action":"ecr:PutImage","Resource":"*","Condition":{"StringEquals":{"aws:ResourceAccount":["{Z}","{X}"]}}}"#,
+            r#"{"Effect":"Allow","Action":"ecr:*","NotResource":"arn:aws:ecr:*:{O}:repository/*"}"#,
+            r#"{"Effect":"Allow","Action":"ecr:PutImage","Resource":"arn:aws:ecr:*:*:repository/*"},{"Effect":"Deny","Action":"ecr:PutImage","Resource":"*","Condition":{"StringNotEquals":{"aws:ResourceAccount":["{O}","{Z}"]}}}"#,
+            r#"{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:PutImage"],"Resource":["arn:aws:ecr:us-east-1:{Z}:repository/*","arn:aws:ecr:us-east-1:{O}:repository/*"]}"#,
+        ];
+        let mut cases = moved_corpus("identity");
+        for (i, statements) in templates.iter().enumerate() {
+            let text = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+                .replace("{O}", owner)
+                .replace("{Z}", zone_account)
+                .replace("{X}", outsider);
+            cases.push(MovedCase::new(
+                format!("template {i}").into(),
+                text,
+                owner.to_string(),
+                [zone_account.to_string()].into(),
+                Some("o-a1b2c3d4e5"),
+            ));
+        }
+        assert_shared_analyses_are_own(cases, 10, |case, variant_zone| {
+            let docs = |text| {
+                [identity::NamedPolicy {
+                    name: "inline policy ecr".to_string(),
+                    text,
+                }]
+            };
+            let cache = AnalysisCache::default();
+            let owner_zone = case.zone.for_owner(&case.owner);
+            cache.identity(&docs(&case.text), None, &case.owner, &owner_zone);
+            let moved_zone = variant_zone.for_owner(&case.moved_owner);
+            let moved_docs = docs(&case.moved_text);
+            let got = cache.identity(&moved_docs, None, &case.moved_owner, &moved_zone);
+            let own = identity::analyze_identity(&moved_docs, None, &case.moved_owner, &moved_zone);
+            assert_eq!(got, own, "{}", case.path.display());
+            one_shared_shape(&cache.identity_shapes)
+        });
     }
 
     #[test]
