@@ -1796,6 +1796,83 @@ mod tests {
     }
 
     #[test]
+    fn generated_policies_get_their_own_analysis_through_the_shape_cache() {
+        use proptest::prelude::*;
+        // Statements with slots for accounts, filled from the owner, zone
+        // accounts, outsiders (one with a leading zero) and a witness the
+        // analysis makes up; each policy is asked for under one filling,
+        // then under its twin (every id moved to one of the same part, the
+        // order kept: most often one shape) and under another filling.
+        let statements = [
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::{0}:root"},"Action":"ecr:BatchGetImage"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":["{0}","arn:aws:iam::{1}:role/ci"]},"Action":["ecr:PutImage","ecr:BatchGetImage"]}"#,
+            r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::{1}:root"},"Action":"ecr:*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:PrincipalAccount":["{0}","{2}"]}}}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:PutImage","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"{1}"}}}"#,
+            r#"{"Effect":"Deny","Principal":"*","Action":"ecr:*","Condition":{"StringNotEquals":{"aws:SourceAccount":["{2}","{0}"]}}}"#,
+            r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:BatchGetImage","Condition":{"StringLike":{"aws:SourceArn":"arn:aws:lambda:*:{1}:function:svc-*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"Service":"codebuild.amazonaws.com"},"Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:SourceAccount":"{2}"}}}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::{0}:role/*"}}}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:ResourceAccount":"{1}"}}}"#,
+            r#"{"Effect":"Deny","Principal":{"AWS":"{2}"},"Action":"ecr:PutImage"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:GetAuthorizationToken","Resource":"arn:aws:ecr:us-east-1:{0}:repository/*"}"#,
+        ];
+        let (owner, twin_owner) = ("111122223333", "555566667777");
+        let zone = TrustZone {
+            accounts: [owner, twin_owner, "222233334444", "666677778888"]
+                .map(String::from)
+                .into(),
+            org_id: Some("o-a1b2c3d4e5".to_string()),
+            time: Some(1_795_132_800),
+        };
+        // Each id and its twin: the same part, and the twins in the order
+        // of the ids.
+        let ids = [
+            (owner, twin_owner),
+            ("222233334444", "666677778888"),
+            ("044455556666", "088899990000"),
+            ("333344445555", "777788889999"),
+            ("999999999999", "999999999999"),
+        ];
+        let fill = |picked: &[usize], slots: &[usize; 3], twin: bool| {
+            let body: Vec<&str> = picked.iter().map(|&i| statements[i]).collect();
+            let mut text = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+                body.join(",")
+            );
+            for (slot, &id) in slots.iter().enumerate() {
+                let (plain, twinned) = ids[id];
+                text = text.replace(&format!("{{{slot}}}"), if twin { twinned } else { plain });
+            }
+            text
+        };
+        let policy = (
+            proptest::collection::vec(0..statements.len(), 1..4),
+            [0..ids.len(), 0..ids.len(), 0..ids.len()],
+            [0..ids.len(), 0..ids.len(), 0..ids.len()],
+        );
+        proptest!(ProptestConfig::with_cases(96), |((picked, slots, other) in policy)| {
+            let cache = AnalysisCache::default();
+            let arn = |owner: &str| format!("arn:aws:ecr:us-east-1:{owner}:repository/app");
+            let asked = [
+                (fill(&picked, &slots, false), owner),
+                (fill(&picked, &slots, true), twin_owner),
+                (fill(&picked, &other, false), owner),
+            ];
+            for (text, owner) in &asked {
+                let got = cache.repository(text, &arn(owner), owner, &zone);
+                let own = access::analyze_resource_policy(
+                    text,
+                    Target::Repository,
+                    &arn(owner),
+                    &zone.for_owner(owner),
+                );
+                prop_assert_eq!(got, (own.policy, own.access), "{}", text);
+            }
+        });
+    }
+
+    #[test]
     fn an_identity_analysis_shared_by_shape_is_each_texts_own() {
         // The corpus's identity cases, and templates naming the owner's,
         // a zone account's and an outsider's repositories and accounts.
