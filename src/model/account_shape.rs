@@ -1,13 +1,15 @@
 //! Policy texts that differ only in the accounts they name.
 //!
-//! Organizations template their repository policies per account: the same
-//! statements name each account itself, its partners and its CI accounts,
-//! so a large organization has thousands of texts but far fewer shapes. The
-//! access analysis tells account ids apart only by their class (the owner,
-//! an account of the zone of trust, an outsider), by which of them are equal
-//! and by their order; so two texts that read the same once each id is
-//! replaced by its class and its rank have analyses that read the same once
-//! the ids are renamed.
+//! Organizations template their repository and identity policies per
+//! account: the same statements name each account itself, its partners and
+//! its CI accounts, so a large organization has thousands of texts but far
+//! fewer shapes. The access analysis tells account ids apart only by their
+//! class (the owner, an account of the zone of trust, an outsider, an
+//! account it makes up as a witness), by which of them are equal and by
+//! their order; so two texts that read the same once each id is replaced by
+//! its class and its rank have analyses that read the same once the ids are
+//! renamed. (A leading zero is part of the class: JSON reads a bare number
+//! with one otherwise.)
 //!
 //! A text is given a shape only when nothing else in it could tell ids
 //! apart: no escape (an id could be spelled in one), no `?` and no `*`
