@@ -69,7 +69,8 @@ impl PolicyFacts {
     }
 }
 
-fn map_set(
+/// Each string of `set` mapped by `f`; `None` when `f` refuses one.
+pub(super) fn map_set(
     set: &BTreeSet<String>,
     f: &mut dyn FnMut(&str) -> Option<String>,
 ) -> Option<BTreeSet<String>> {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::attacker::{self, Class, Frame, Zone};
-use super::facts::PolicyFacts;
+use super::facts::{map_set, PolicyFacts};
 use super::{classes, statement_truth, CedarDecider};
 use crate::policy::actions::{self, ActionClass};
 use crate::policy::pattern::arn_match;
@@ -207,17 +207,16 @@ impl IdentityAnalysis {
             auth_token_unrestricted,
             auth_token_unscoped_statements,
         } = self;
-        let mut map = |set: &BTreeSet<String>| set.iter().map(|s| f(s)).collect::<Option<_>>();
         Some(IdentityAnalysis {
-            problems: map(problems)?,
+            problems: map_set(problems, f)?,
             ecr_read: *ecr_read,
             ecr_write: *ecr_write,
             ecr_permissions: *ecr_permissions,
             write_all_repositories: *write_all_repositories,
-            write_all_statements: map(write_all_statements)?,
+            write_all_statements: map_set(write_all_statements, f)?,
             auth_token: *auth_token,
             auth_token_unrestricted: *auth_token_unrestricted,
-            auth_token_unscoped_statements: map(auth_token_unscoped_statements)?,
+            auth_token_unscoped_statements: map_set(auth_token_unscoped_statements, f)?,
         })
     }
 }

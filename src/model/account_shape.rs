@@ -23,6 +23,7 @@
 use std::ops::Range;
 
 use crate::access;
+use crate::policy::digit_runs;
 
 /// A policy text, and the resource's ARN when the analysis reads it, with
 /// each account id replaced by its rank: texts of one shape have the same
@@ -116,29 +117,16 @@ impl AccountShape {
     /// shape's; `None` when it holds a run of twelve or more digits that is
     /// not one of `from`'s ids.
     pub fn renamed_from(&self, from: &AccountShape, s: &str) -> Option<String> {
-        let bytes = s.as_bytes();
         let mut out = String::with_capacity(s.len());
         let mut copied = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            if !bytes[i].is_ascii_digit() {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i - start < 12 {
-                continue;
-            }
+        for run in digit_runs(s).filter(|run| run.len() >= 12) {
             let at = from
                 .ids
-                .binary_search_by(|id| id.as_str().cmp(&s[start..i]));
+                .binary_search_by(|id| id.as_str().cmp(&s[run.clone()]));
             let to = self.ids.get(at.ok()?)?;
-            out.push_str(&s[copied..start]);
+            out.push_str(&s[copied..run.start]);
             out.push_str(to);
-            copied = i;
+            copied = run.end;
         }
         out.push_str(&s[copied..]);
         Some(out)
@@ -151,20 +139,11 @@ impl AccountShape {
 fn id_spans(piece: &str) -> Option<Vec<Range<usize>>> {
     let bytes = piece.as_bytes();
     let mut spans = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        let before = start.checked_sub(1).map(|b| bytes[b]);
-        let framed = frames_an_id(before) && frames_an_id(bytes.get(i).copied());
-        match (i - start == 12, framed) {
-            (true, true) => spans.push(start..i),
+    for run in digit_runs(piece) {
+        let before = run.start.checked_sub(1).map(|b| bytes[b]);
+        let framed = frames_an_id(before) && frames_an_id(bytes.get(run.end).copied());
+        match (run.len() == 12, framed) {
+            (true, true) => spans.push(run),
             (false, false) => {}
             _ => return None,
         }

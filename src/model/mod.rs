@@ -123,13 +123,18 @@ impl<V: Clone> Memo<V> {
     }
 }
 
-/// What an analysis of `text` for a resource `arn` of `owner` reads besides
-/// the text: the ARN only when a statement may name resources.
-fn owner_and_resource(text: &str, owner: &str, arn: &str) -> String {
-    if crate::policy::may_name_resources(text) {
-        format!("{owner} {arn}")
-    } else {
-        owner.to_string()
+/// The resource's ARN when an analysis of `text` may read it: only when a
+/// statement may name resources.
+fn resource_read<'a>(text: &str, arn: &'a str) -> Option<&'a str> {
+    crate::policy::may_name_resources(text).then_some(arn)
+}
+
+/// What an analysis for a resource of `owner` reads besides the text: the
+/// owner, and the resource's ARN when it reads it.
+fn owner_and_resource(owner: &str, resource: Option<&str>) -> String {
+    match resource {
+        Some(arn) => format!("{owner} {arn}"),
+        None => owner.to_string(),
     }
 }
 
@@ -207,12 +212,8 @@ impl AnalysisCache {
         owner: &str,
         zone: &TrustZone,
     ) -> (PolicyFacts, AccessFacts) {
-        let names_resources = crate::policy::may_name_resources(text);
-        let rest = if names_resources {
-            format!("{owner} {arn}")
-        } else {
-            owner.to_string()
-        };
+        let resource = resource_read(text, arn);
+        let rest = owner_and_resource(owner, resource);
         self.repository.get_or_analyse(text, &rest, || {
             let analyse = || {
                 let a = access::analyze_resource_policy(
@@ -223,7 +224,6 @@ impl AnalysisCache {
                 );
                 (a.policy, a.access)
             };
-            let resource = names_resources.then_some(arn);
             match AccountShape::of(text, resource, owner, |a| zone.contains_account(a)) {
                 Some(shape) => self.repository_shapes.get_or_analyse(shape, analyse),
                 None => analyse(),
@@ -235,7 +235,7 @@ impl AnalysisCache {
     fn trust(&self, text: &str, role_arn: &str, zone: &access::Zone) -> identity::TrustAnalysis {
         self.trust.get_or_analyse(
             text,
-            &owner_and_resource(text, &zone.owner, role_arn),
+            &owner_and_resource(&zone.owner, resource_read(text, role_arn)),
             || identity::analyze_trust_policy(text, role_arn, zone),
         )
     }

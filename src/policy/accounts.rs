@@ -15,23 +15,23 @@ pub fn account_literals(text: &str, out: &mut BTreeSet<String>) {
 /// Where the maximal runs of exactly twelve digits of a text are (byte
 /// ranges, in order).
 pub fn account_literal_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    digit_runs(text).filter(|run| run.len() == 12)
+}
+
+/// Where the maximal runs of ASCII digits of a text are (byte ranges, in
+/// order).
+pub fn digit_runs(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let bytes = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < bytes.len() {
-            if bytes[i].is_ascii_digit() {
-                let start = i;
-                while i < bytes.len() && bytes[i].is_ascii_digit() {
-                    i += 1;
-                }
-                if i - start == 12 {
-                    return Some(start..i);
-                }
-            } else {
-                i += 1;
-            }
+        while i < bytes.len() && !bytes[i].is_ascii_digit() {
+            i += 1;
         }
-        None
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        (start < i).then_some(start..i)
     })
 }
 

@@ -55,7 +55,7 @@ pub mod presence;
 pub mod principal;
 mod tri;
 
-pub use accounts::{account_literal_spans, account_literals, document_accounts};
+pub use accounts::{account_literal_spans, account_literals, digit_runs, document_accounts};
 pub use ast::{
     ActionElement, Effect, PolicyDocument, PolicyKind, PrincipalElement, PrincipalEntry,
     ResourceElement, Statement, StatementRef, Unsupported, Version,
